@@ -1,0 +1,356 @@
+"""``connshift sandbox``: a real two-cluster Kafka Connect estate on 127.0.0.1.
+
+The same code serves users (``connshift sandbox up``), ``make demo`` and the
+integration tests. State (ports, PIDs) lives in ``<home>/state.json`` so that
+``status``/``down`` work from any directory and stop only what ``up`` started.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from connshift.errors import SandboxError, UsageError
+from connshift.io import artifacts
+from connshift.io.sandbox import jars, procs
+from connshift.io.sandbox.services import (
+    DEFAULT_PORTS,
+    HOST,
+    ConnectWorker,
+    KafkaBroker,
+    Postgres,
+    S3Server,
+    Service,
+    Tansu,
+)
+
+STATE_SCHEMA = "connshift.sandbox-state/1"
+Reporter = Callable[[str], None]
+
+
+def default_home() -> Path:
+    """Where the sandbox keeps data and state: ``$CONNSHIFT_SANDBOX_HOME``, or a fixed
+    per-user directory (``/var/lib/connshift/sandbox`` for root, whose home the
+    ``postgres`` OS user cannot enter; ``~/.local/state/connshift/sandbox`` otherwise)."""
+    env = os.environ.get("CONNSHIFT_SANDBOX_HOME")
+    if env:
+        return Path(env).expanduser().resolve()
+    if os.geteuid() == 0:
+        return Path("/var/lib/connshift/sandbox")
+    xdg = os.environ.get("XDG_STATE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".local" / "state") / "connshift" / "sandbox"
+
+
+def parse_ports(items: list[str]) -> dict[str, int]:
+    """Parse ``NAME=PORT`` overrides, naming the bad one on error."""
+    out: dict[str, int] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or name not in DEFAULT_PORTS:
+            raise UsageError(
+                f"bad --port {item!r}",
+                why="expected NAME=PORT with NAME one of " + ", ".join(DEFAULT_PORTS),
+                fix="for example --port source-kafka=19192",
+            )
+        if not value.isdigit() or not 1 <= int(value) <= 65535:
+            raise UsageError(f"bad --port {item!r}", why="PORT must be a number from 1 to 65535")
+        out[name] = int(value)
+    return out
+
+
+@dataclass
+class ServiceStatus:
+    """One service's health as ``status`` reports it."""
+
+    name: str
+    address: str
+    description: str
+    pid: int | None
+    running: bool
+    healthy: bool
+    log: str
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class SandboxInfo:
+    """What ``up``/``status`` report: where everything is."""
+
+    home: Path
+    ports: dict[str, int]
+    with_tansu: bool
+    services: list[ServiceStatus] = field(default_factory=list)
+    spec_path: Path | None = None
+    started: list[str] = field(default_factory=list)
+
+    @property
+    def healthy(self) -> bool:
+        return bool(self.services) and all(s.healthy for s in self.services)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema": "connshift.sandbox/1",
+            "home": str(self.home),
+            "ports": self.ports,
+            "with_tansu": self.with_tansu,
+            "healthy": self.healthy,
+            "started": self.started,
+            "spec": str(self.spec_path) if self.spec_path else None,
+            "services": [s.to_json() for s in self.services],
+            "endpoints": endpoints(self.ports, self.with_tansu),
+        }
+
+
+def endpoints(ports: Mapping[str, int], with_tansu: bool) -> dict[str, str]:
+    """The addresses a user needs, by role."""
+    out = {
+        "source.kafka": f"{HOST}:{ports['source-kafka']}",
+        "source.connect": f"http://{HOST}:{ports['source-connect']}",
+        "destination.kafka": f"{HOST}:{ports['destination-kafka']}",
+        "destination.connect": f"http://{HOST}:{ports['destination-connect']}",
+        "postgres": f"postgresql://postgres:postgres@{HOST}:{ports['postgres']}/shop",
+    }
+    if with_tansu:
+        out["tansu.kafka"] = f"{HOST}:{ports['tansu']}"
+        out["s3"] = f"http://{HOST}:{ports['s3']}"
+    return out
+
+
+class Sandbox:
+    """The set of local services, their state file, and the operations on them."""
+
+    def __init__(self, home: Path | None = None) -> None:
+        self.home = (home or default_home()).resolve()
+        self.state_file = self.home / "state.json"
+        self.state = self._load_state()
+
+    # ------------------------------------------------------------------ state
+    def _load_state(self) -> dict[str, Any]:
+        if self.state_file.is_file():
+            try:
+                data = artifacts.read_json(self.state_file)
+            except ValueError:
+                data = {}
+            if isinstance(data, dict) and data.get("schema") == STATE_SCHEMA:
+                return data
+        return {"schema": STATE_SCHEMA, "ports": {}, "with_tansu": False, "processes": {}}
+
+    def _save_state(self) -> None:
+        artifacts.write_json_atomic(self.state_file, self.state)
+
+    @property
+    def ports(self) -> dict[str, int]:
+        return {**DEFAULT_PORTS, **{k: int(v) for k, v in self.state.get("ports", {}).items()}}
+
+    @property
+    def with_tansu(self) -> bool:
+        return bool(self.state.get("with_tansu"))
+
+    def record(self, name: str) -> procs.ProcRecord | None:
+        raw = self.state.get("processes", {}).get(name)
+        return procs.ProcRecord.from_json(raw) if raw else None
+
+    # ------------------------------------------------------------------ services
+    def services(self, dists: Mapping[str, jars.KafkaDist] | None = None) -> list[Service]:
+        """The services in start order (dependencies first)."""
+        p = self.ports
+        src = dists.get("source") if dists else None
+        dst = dists.get("destination") if dists else None
+        out: list[Service] = [
+            KafkaBroker(
+                "source-kafka",
+                self.home / "source-kafka",
+                p["source-kafka"],
+                controller_port=p["source-controller"],
+                dist=src,
+            ),
+            KafkaBroker(
+                "destination-kafka",
+                self.home / "destination-kafka",
+                p["destination-kafka"],
+                controller_port=p["destination-controller"],
+                dist=dst,
+            ),
+            Postgres("postgres", self.home / "postgres", p["postgres"]),
+        ]
+        if self.with_tansu:
+            out.append(S3Server("s3", self.home / "s3", p["s3"]))
+            out.append(
+                Tansu(
+                    "tansu", self.home / "tansu", p["tansu"], s3_endpoint=f"http://{HOST}:{p['s3']}"
+                )
+            )
+        out += [
+            ConnectWorker(
+                "source-connect",
+                self.home / "source-connect",
+                p["source-connect"],
+                bootstrap=f"{HOST}:{p['source-kafka']}",
+                group_id="connect-source",
+                topic_prefix="connect",
+                dist=src,
+            ),
+            ConnectWorker(
+                "destination-connect",
+                self.home / "destination-connect",
+                p["destination-connect"],
+                bootstrap=f"{HOST}:{p['destination-kafka']}",
+                group_id="connect-destination",
+                topic_prefix="connect-dst",
+                dist=dst,
+            ),
+        ]
+        return out
+
+    def files_dir(self) -> Path:
+        """Where FileStream connectors read and write (shared by both workers)."""
+        return self.home / "files"
+
+    # ------------------------------------------------------------------ operations
+    def status(self) -> SandboxInfo:
+        """Each service's process and health, without changing anything."""
+        info = SandboxInfo(home=self.home, ports=self.ports, with_tansu=self.with_tansu)
+        for svc in self.services():
+            rec = self.record(svc.name)
+            running = rec is not None and procs.is_alive(rec)
+            healthy = running and svc.ready()
+            info.services.append(
+                ServiceStatus(
+                    name=svc.name,
+                    address=svc.address,
+                    description=svc.describe(),
+                    pid=rec.pid if rec else None,
+                    running=running,
+                    healthy=healthy,
+                    log=str(svc.log),
+                )
+            )
+        return info
+
+    def up(
+        self,
+        *,
+        with_tansu: bool = False,
+        ports: Mapping[str, int] | None = None,
+        timeout: float = 180.0,
+        report: Reporter = lambda _msg: None,
+    ) -> SandboxInfo:
+        """Start every service that is not already running and healthy (idempotent)."""
+        ports = dict(ports or {})
+        running = [n for n in self.state.get("processes", {}) if self._alive(n)]
+        changed = {k: v for k, v in ports.items() if self.ports.get(k) != v}
+        if running and changed:
+            raise UsageError(
+                "the sandbox is already running with other ports",
+                why="asked for " + ", ".join(f"{k}={v}" for k, v in changed.items()),
+                fix="run `connshift sandbox down` first, then `up` with the new ports",
+            )
+        self.state["ports"] = {**self.state.get("ports", {}), **ports}
+        self.state["with_tansu"] = self.with_tansu or with_tansu
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.home.chmod(0o755)
+        self.files_dir().mkdir(parents=True, exist_ok=True)
+        self.files_dir().chmod(0o777)
+        self._check_ports()
+
+        if not jars.is_fetched():
+            report("resolving Kafka, Connect and Debezium jars from Maven Central (once)")
+        dists = jars.fetch_all()
+        started: list[str] = []
+        services = self.services(dists)
+        # two waves: brokers, PostgreSQL and storage first; then what depends on them
+        first = [s for s in services if not isinstance(s, (ConnectWorker, Tansu))]
+        second = [s for s in services if isinstance(s, (ConnectWorker, Tansu))]
+        for wave in (first, second):
+            pending = []
+            for svc in wave:
+                if self._alive(svc.name) and svc.ready():
+                    continue
+                report(f"starting {svc.describe()}")
+                svc.prepare()
+                rec = svc.start()
+                self.state.setdefault("processes", {})[svc.name] = rec.to_json()
+                self._save_state()
+                pending.append(svc)
+                started.append(svc.name)
+            self._wait_ready(pending, timeout, report)
+            for svc in wave:
+                svc.after_ready()
+        self._save_state()
+        info = self.status()
+        info.started = started
+        return info
+
+    def down(self, *, purge: bool = False, report: Reporter = lambda _msg: None) -> list[str]:
+        """Stop what the sandbox started (by PID and command line); ``purge`` deletes data."""
+        stopped: list[str] = []
+        for svc in reversed(self.services()):
+            rec = self.record(svc.name)
+            if rec is None:
+                continue
+            if procs.is_alive(rec):
+                report(f"stopping {svc.name} (pid {rec.pid})")
+                procs.stop(rec, sig=svc.stop_signal, timeout=30.0)
+                stopped.append(svc.name)
+            self.state.get("processes", {}).pop(svc.name, None)
+        if purge:
+            import shutil
+
+            if self.home.exists():
+                report(f"deleting {self.home}")
+                shutil.rmtree(self.home)
+            self.state = self._load_state()
+        else:
+            self._save_state()
+        return stopped
+
+    # ------------------------------------------------------------------ helpers
+    def _alive(self, name: str) -> bool:
+        rec = self.record(name)
+        return rec is not None and procs.is_alive(rec)
+
+    def _check_ports(self) -> None:
+        """Refuse to start a service whose port another process already holds."""
+        for svc in self.services():
+            if self._alive(svc.name):
+                continue
+            wanted = [svc.port]
+            if isinstance(svc, KafkaBroker):
+                wanted.append(svc.controller_port)
+            for port in wanted:
+                if procs.port_open(HOST, port):
+                    raise SandboxError(
+                        f"port {port} for {svc.name} is already in use by another process",
+                        why="the sandbox did not start whatever listens there",
+                        fix=f"stop that process, or pick another port: --port {svc.name}=PORT",
+                    )
+
+    def _wait_ready(self, pending: list[Service], timeout: float, report: Reporter) -> None:
+        deadline = time.monotonic() + timeout
+        waiting = list(pending)
+        while waiting:
+            for svc in list(waiting):
+                rec = self.record(svc.name)
+                if rec is None or not procs.is_alive(rec):
+                    raise SandboxError(
+                        f"{svc.name} exited while starting",
+                        why=procs.log_tail(svc.log, 3) or "no output",
+                        fix=f"see {svc.log}",
+                    )
+                if svc.ready():
+                    report(f"{svc.name} is ready")
+                    waiting.remove(svc)
+            if waiting and time.monotonic() > deadline:
+                names = ", ".join(s.name for s in waiting)
+                raise SandboxError(
+                    f"{names} did not become ready within {timeout:.0f}s",
+                    fix=f"see the logs under {self.home}",
+                )
+            if waiting:
+                time.sleep(0.5)

