@@ -354,3 +354,19 @@ class Sandbox:
                 )
             if waiting:
                 time.sleep(0.5)
+
+
+def write_sandbox_spec(sandbox: Sandbox, path: Path) -> Path:
+    """Write the migration spec that points at this sandbox (``sandbox.yaml``)."""
+    from connshift.core.spec import sandbox_spec_yaml
+
+    p = sandbox.ports
+    text = sandbox_spec_yaml(
+        source_kafka=f"{HOST}:{p['source-kafka']}",
+        source_connect=f"http://{HOST}:{p['source-connect']}",
+        dest_kafka=f"{HOST}:{p['destination-kafka']}",
+        dest_connect=f"http://{HOST}:{p['destination-connect']}",
+        tansu_kafka=f"{HOST}:{p['tansu']}" if sandbox.with_tansu else None,
+        state_dir=".connshift",
+    )
+    return artifacts.write_text_atomic(Path(path), text)

@@ -32,6 +32,7 @@ from connshift.app.sandbox import Sandbox
 from connshift.errors import SandboxError
 from connshift.io.connect import ConnectClient
 from connshift.io.kafka import KafkaCluster
+from connshift.io.postgres import WriterStats, live_writer
 from connshift.io.sandbox.services import HOST, POSTGRES_PASSWORD, POSTGRES_USER
 
 Reporter = Callable[[str], None]
@@ -279,3 +280,24 @@ def seed(
         time.sleep(1.0)
     result.topic_records = counts
     return result
+
+
+def live(
+    sandbox: Sandbox,
+    *,
+    rate: float = 20.0,
+    duration: float | None = None,
+    max_changes: int | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> WriterStats:
+    """Keep inserting and updating ``shop`` rows (``sandbox seed --live``)."""
+    return live_writer(
+        HOST,
+        sandbox.ports["postgres"],
+        POSTGRES_USER,
+        POSTGRES_PASSWORD,
+        rate=rate,
+        duration=duration,
+        max_changes=max_changes,
+        should_stop=should_stop,
+    )

@@ -119,11 +119,14 @@ class SpecValueError(ValueError):
 
 
 def _anchor_path(value: str, info: ValidationInfo) -> str:
-    """Make a relative path relative to ``context["base_dir"]`` (the spec file's folder)."""
+    """Anchor a relative path at ``context["base_dir"]`` (the spec file's folder) and
+    expand a leading ``~`` with ``context["home"]``; without context, keep it as written."""
     if not value.strip():
         raise ValueError("must not be empty")
     context = info.context if isinstance(info.context, Mapping) else {}
-    base = context.get("base_dir")
+    home, base = context.get("home"), context.get("base_dir")
+    if home is not None and (value == "~" or value.startswith("~/")):
+        return str(PurePath(str(home)) / value[2:])
     if base is None or PurePath(value).is_absolute():
         return value
     return str(PurePath(str(base)) / value)
@@ -882,16 +885,18 @@ def parse_spec(
     env: Mapping[str, str],
     read_file: Callable[[str], str],
     base_dir: str | None = None,
+    home: str | None = None,
 ) -> Spec:
     """Resolve references in ``tree`` (parsed YAML) and validate it into a :class:`Spec`.
 
-    Relative paths (TLS files, ``state_dir``) are anchored at ``base_dir`` when given.
+    Relative paths (TLS files, ``state_dir``) are anchored at ``base_dir`` and a leading
+    ``~`` is expanded with ``home``, when given.
     Raises :class:`ConfigError` for a bad reference and :class:`pydantic.ValidationError`
     for a bad spec (``connshift.app.config`` turns that into one ``ConfigError`` line).
     """
     references = find_references(tree)
     resolved = resolve_references(tree, env, read_file)
-    spec = Spec.model_validate(resolved, context={"base_dir": base_dir})
+    spec = Spec.model_validate(resolved, context={"base_dir": base_dir, "home": home})
     spec._remember_references(tree, references)
     return spec
 

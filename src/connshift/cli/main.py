@@ -1,0 +1,428 @@
+"""The ``connshift`` command: thin typer commands that parse, call one library function,
+and render. Every error the library raises on purpose is printed as one line (what,
+why, what to do) with its documented exit code; a traceback only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from connshift import __version__
+from connshift.errors import ConnshiftError, ExitCode, NotAvailableYet
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+class _State:
+    debug = False
+    json = False
+
+
+STATE = _State()
+
+app = typer.Typer(
+    name="connshift",
+    help=(
+        "Move a Kafka Connect estate — connectors, topics, offsets, consumer groups — "
+        "between Kafka clusters, and prove it. Exit codes: 0 ok, 1 a check failed, "
+        "2 usage or config error, 3 a cluster or service could not be reached."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+sandbox_app = typer.Typer(
+    help="A local estate to try connshift on: 2 Kafka clusters, 2 Connect workers, "
+    "PostgreSQL + Debezium, optional tansu on S3.",
+    no_args_is_help=True,
+)
+app.add_typer(sandbox_app, name="sandbox")
+
+ConfigOpt = typer.Option(
+    Path("connshift.yaml"), "-c", "--config", help="Migration spec (YAML).", show_default=True
+)
+JsonOpt = typer.Option(False, "--json", help="Machine-readable output on stdout.")
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"connshift {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks and librdkafka logs."),
+) -> None:
+    """connshift: an open, exact-offset Kafka Connect migration tool."""
+    STATE.debug = debug
+    if debug:
+        import logging
+
+        logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
+        lib = logging.getLogger("connshift.librdkafka")
+        lib.propagate = True
+
+
+def emit_json(data: Any) -> None:
+    """Write one JSON document to stdout."""
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+    sys.stdout.flush()
+
+
+@contextmanager
+def progress(message: str) -> Iterator[Callable[[str], None]]:
+    """A spinner showing the latest step; yields the ``report`` callback for the library."""
+    if STATE.json or not err_console.is_terminal:
+
+        def plain(msg: str) -> None:
+            if not STATE.json:
+                err_console.print(f"  {msg}", highlight=False)
+
+        yield plain
+        return
+    with err_console.status(message) as status:
+
+        def report(msg: str) -> None:
+            err_console.print(f"  {msg}", highlight=False)
+            status.update(msg)
+
+        yield report
+
+
+# ---------------------------------------------------------------------------- init / check
+
+
+@app.command()
+def init(
+    output: Path = typer.Option(Path("connshift.yaml"), "-o", "--output", help="Where to write."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Write a commented migration spec template."""
+    STATE.json = as_json
+    from connshift.app.config import write_template
+
+    path = write_template(output, force=force)
+    if as_json:
+        emit_json({"schema": "connshift.init/1", "written": str(path)})
+    else:
+        console.print(f"wrote {path} — edit it, then run `connshift check -c {path}`")
+
+
+@app.command()
+def check(config: Path = ConfigOpt, as_json: bool = JsonOpt) -> None:
+    """Validate the spec and reach every Kafka cluster and Connect worker it names."""
+    STATE.json = as_json
+    from connshift.app.check import check_spec
+
+    result = check_spec(config)
+    if as_json:
+        emit_json(result.to_json())
+    else:
+        table = Table(title=f"connshift check — {config}")
+        for col in ("side", "service", "address", "status", "detail"):
+            table.add_column(col)
+        for row in result.rows:
+            style = "green" if row.ok else "red"
+            status = "PASS" if row.ok else "FAIL"
+            table.add_row(row.side, row.service, row.address, f"[{style}]{status}[/]", row.detail)
+        console.print(table)
+    if not result.ok:
+        first = next(r for r in result.rows if not r.ok)
+        raise first.error or ConnshiftError(f"{first.side} {first.service} check failed")
+
+
+# ---------------------------------------------------------------------------- sandbox
+
+
+def _sandbox(home: Path | None) -> Any:
+    from connshift.app.sandbox import Sandbox
+
+    return Sandbox(home)
+
+
+HomeOpt = typer.Option(
+    None,
+    "--home",
+    help="Sandbox data and state directory (default: $CONNSHIFT_SANDBOX_HOME, or a per-user dir).",
+)
+
+
+def _print_sandbox(info: Any) -> None:
+    table = Table(title=f"connshift sandbox — {info.home}")
+    for col in ("service", "what", "pid", "health"):
+        table.add_column(col)
+    for s in info.services:
+        health = (
+            "[green]healthy[/]"
+            if s.healthy
+            else ("[yellow]running, not answering[/]" if s.running else "[red]stopped[/]")
+        )
+        table.add_row(s.name, s.description, str(s.pid or "-"), health)
+    console.print(table)
+
+
+@sandbox_app.command("up")
+def sandbox_up(
+    with_tansu: bool = typer.Option(False, "--with-tansu", help="Also start tansu on S3 (moto)."),
+    port: list[str] = typer.Option(
+        [], "--port", help="Override a port: NAME=PORT (e.g. source-kafka=19192). Repeatable."
+    ),
+    spec: Path = typer.Option(
+        Path("sandbox.yaml"), "--spec", help="Where to write the migration spec for the sandbox."
+    ),
+    home: Path | None = HomeOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Start the sandbox (idempotent) and write sandbox.yaml pointing at it."""
+    STATE.json = as_json
+    from connshift.app.sandbox import parse_ports, write_sandbox_spec
+
+    ports = parse_ports(port)
+    sb = _sandbox(home)
+    with progress("starting the sandbox") as report:
+        info = sb.up(with_tansu=with_tansu, ports=ports, report=report)
+    info.spec_path = write_sandbox_spec(sb, spec)
+    if as_json:
+        emit_json(info.to_json())
+        return
+    _print_sandbox(info)
+    console.print(f"migration spec for the sandbox: [bold]{info.spec_path}[/]")
+    console.print("next: `connshift sandbox seed` creates a small estate on the source side")
+
+
+@sandbox_app.command("status")
+def sandbox_status(home: Path | None = HomeOpt, as_json: bool = JsonOpt) -> None:
+    """Show each sandbox service's process and health (exit 1 if any is down)."""
+    STATE.json = as_json
+    info = _sandbox(home).status()
+    if as_json:
+        emit_json(info.to_json())
+    else:
+        _print_sandbox(info)
+    if not info.healthy:
+        raise typer.Exit(int(ExitCode.CHECK_FAILED))
+
+
+@sandbox_app.command("down")
+def sandbox_down(
+    purge: bool = typer.Option(False, "--purge", help="Also delete the sandbox's data."),
+    home: Path | None = HomeOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Stop what `sandbox up` started (by PID); --purge deletes its data too."""
+    STATE.json = as_json
+    sb = _sandbox(home)
+    with progress("stopping the sandbox") as report:
+        stopped = sb.down(purge=purge, report=report)
+    if as_json:
+        emit_json({"schema": "connshift.sandbox-down/1", "stopped": stopped, "purged": purge})
+    else:
+        console.print(f"stopped: {', '.join(stopped) or 'nothing was running'}")
+        if purge:
+            console.print(f"deleted {sb.home}")
+
+
+@sandbox_app.command("fetch")
+def sandbox_fetch(as_json: bool = JsonOpt) -> None:
+    """Resolve the sandbox's jars and plugins from Maven Central into the cache (once)."""
+    STATE.json = as_json
+    from connshift.io.sandbox import jars
+
+    with progress("resolving jars from Maven Central") as report:
+        report(f"cache: {jars.cache_dir()}")
+        dists = jars.fetch_all()
+    if as_json:
+        emit_json({k: {"version": d.version, "lib": str(d.lib)} for k, d in dists.items()})
+    else:
+        for role, d in dists.items():
+            console.print(f"{role}: Apache Kafka {d.version} — {d.lib}")
+
+
+@sandbox_app.command("seed")
+def sandbox_seed(
+    live: bool = typer.Option(
+        False, "--live", help="Then keep inserting/updating shop rows until Ctrl-C."
+    ),
+    rate: float = typer.Option(20.0, "--rate", help="--live: changes per second."),
+    duration: float | None = typer.Option(None, "--duration", help="--live: stop after seconds."),
+    count: int | None = typer.Option(None, "--count", help="--live: stop after N changes."),
+    home: Path | None = HomeOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Create a small realistic estate on the source side (connectors, topics, groups)."""
+    STATE.json = as_json
+    from connshift.app.seed import seed
+
+    sb = _sandbox(home)
+    with progress("seeding the source estate") as report:
+        result = seed(sb, report=report)
+    out: dict[str, Any] = result.to_json()
+    if not as_json:
+        table = Table(title="seeded estate (source side)")
+        table.add_column("kind")
+        table.add_column("name")
+        table.add_column("detail")
+        for name, state in result.connectors.items():
+            table.add_row("connector", name, state)
+        for topic, n in sorted(result.topic_records.items()):
+            table.add_row("topic", topic, f"high watermark {n}")
+        console.print(table)
+    if live:
+        out["live"] = _run_live(sb, rate=rate, duration=duration, count=count)
+    if as_json:
+        emit_json(out)
+
+
+def _run_live(sb: Any, *, rate: float, duration: float | None, count: int | None) -> dict[str, int]:
+    from connshift.app.seed import live
+
+    stop = threading.Event()
+
+    def on_signal(_sig: int, _frame: Any) -> None:
+        stop.set()
+
+    old_int = signal.signal(signal.SIGINT, on_signal)
+    old_term = signal.signal(signal.SIGTERM, on_signal)
+    try:
+        if not STATE.json:
+            err_console.print(
+                f"live writer: changing shop rows at ~{rate:g}/s until Ctrl-C"
+                + (f" or {duration:g}s" if duration else "")
+                + (f" or {count} changes" if count else "")
+            )
+        stats = live(sb, rate=rate, duration=duration, max_changes=count, should_stop=stop.is_set)
+    finally:
+        signal.signal(signal.SIGINT, old_int)
+        signal.signal(signal.SIGTERM, old_term)
+    if not STATE.json:
+        console.print(f"live writer: {stats.inserts} inserts, {stats.updates} updates")
+    return {"inserts": stats.inserts, "updates": stats.updates}
+
+
+# ---------------------------------------------------------------------------- demo
+
+
+@app.command()
+def demo(
+    with_tansu: bool = typer.Option(False, "--with-tansu", help="Also start tansu on S3."),
+    home: Path | None = HomeOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Start and seed the sandbox, then run the migration steps that exist so far."""
+    STATE.json = as_json
+    from connshift.app.demo import run_demo
+
+    with progress("running the demo") as report:
+        result = run_demo(_sandbox(home), with_tansu=with_tansu, report=report)
+    if as_json:
+        emit_json(result)
+        return
+    for line in result["summary"]:
+        console.print(line, highlight=False)
+
+
+# ---------------------------------------------------------------------------- not yet
+
+#: Commands of the design that are not built yet, and the issue that builds each.
+PLANNED: dict[str, tuple[str, int]] = {
+    "inventory": ("Record the source estate: connectors, topics, formats, groups, ACLs.", 6),
+    "probe": ("Run Kafka-API contract checks against a cluster.", 6),
+    "review": ("Turn inventory and probe results into findings.", 6),
+    "plan": ("Plan each connector's move: offset strategy, steps, rollback.", 5),
+    "sync": ("Copy topics with exact offsets; keep the offset map.", 4),
+    "offsets": ("Map a source offset to its destination offset.", 4),
+    "groups": ("Translate consumer-group offsets exactly and apply them.", 4),
+    "validate": ("Diff source and destination streams (counts, digests, gaps).", 4),
+    "acls": ("Copy the ACLs of migrated topics and groups.", 4),
+    "cutover": ("Move connectors: stop, capture offsets, create, write offsets, resume.", 5),
+    "rollback": ("Reverse a cutover from the journal.", 5),
+    "status": ("Show the cutover journal.", 5),
+    "score": ("Readiness scorecard computed from evidence.", 7),
+    "rehearse": ("Rehearse one connector's migration end to end.", 7),
+    "baseline": ("Sample an observability baseline; compare two.", 7),
+    "cost": ("Monthly cost lines, current vs destination model.", 7),
+    "decide": ("Which migration path fits, with reasons.", 7),
+    "report": ("HTML/JSON/Markdown report of all evidence.", 7),
+}
+
+
+def _planned(name: str, text: str, issue: int) -> None:
+    @app.command(
+        name,
+        help=f"{text} [not available yet]",
+        context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    )
+    def _cmd(ctx: typer.Context) -> None:
+        raise NotAvailableYet(
+            f"`connshift {name}` is not available yet",
+            why=f"it is planned (issue {issue})",
+            fix="see the README for the commands that exist today",
+        )
+
+
+for _name, (_text, _issue) in PLANNED.items():
+    _planned(_name, _text, _issue)
+
+
+# ---------------------------------------------------------------------------- entry point
+
+
+def _report_error(exc: ConnshiftError) -> int:
+    if STATE.json:
+        emit_json(exc.as_dict())
+    err_console.print(f"[red]error:[/] {exc.one_line()}", highlight=False, soft_wrap=True)
+    return int(exc.exit_code)
+
+
+def run(argv: list[str] | None = None) -> None:
+    """Console-script entry point: run the app and map errors to exit codes."""
+    try:
+        rv = app(args=argv, standalone_mode=False)
+    except ConnshiftError as exc:
+        if STATE.debug:
+            err_console.print_exception()
+        sys.exit(_report_error(exc))
+    except click.exceptions.Abort:
+        err_console.print("aborted")
+        sys.exit(130)
+    except click.exceptions.ClickException as exc:
+        exc.show()
+        sys.exit(int(ExitCode.USAGE))
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)
+    except Exception as exc:  # a bug: one line unless --debug
+        if STATE.debug:
+            err_console.print_exception()
+        else:
+            err_console.print(
+                f"[red]internal error:[/] {type(exc).__name__}: {exc} "
+                "(run with --debug for the traceback, and please report it)",
+                highlight=False,
+                soft_wrap=True,
+            )
+        sys.exit(4)
+    sys.exit(int(rv or 0))
+
+
+if __name__ == "__main__":
+    run()
