@@ -114,7 +114,7 @@ def endpoints(ports: Mapping[str, int], with_tansu: bool) -> dict[str, str]:
         "source.connect": f"http://{HOST}:{ports['source-connect']}",
         "destination.kafka": f"{HOST}:{ports['destination-kafka']}",
         "destination.connect": f"http://{HOST}:{ports['destination-connect']}",
-        "postgres": f"postgresql://postgres:postgres@{HOST}:{ports['postgres']}/shop",
+        "postgres": f"postgresql://postgres@{HOST}:{ports['postgres']}/shop",
     }
     if with_tansu:
         out["tansu.kafka"] = f"{HOST}:{ports['tansu']}"
@@ -160,8 +160,12 @@ class Sandbox:
     def services(self, dists: Mapping[str, jars.KafkaDist] | None = None) -> list[Service]:
         """The services in start order (dependencies first)."""
         p = self.ports
-        src = dists.get("source") if dists else None
-        dst = dists.get("destination") if dists else None
+        if dists is None:
+            dists = {
+                "source": jars.locate(jars.KAFKA_SOURCE_VERSION),
+                "destination": jars.locate(jars.KAFKA_DESTINATION_VERSION),
+            }
+        src, dst = dists["source"], dists["destination"]
         out: list[Service] = [
             KafkaBroker(
                 "source-kafka",

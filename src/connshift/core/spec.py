@@ -25,6 +25,7 @@ Secrets
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -415,6 +416,20 @@ class Side(_Model):
 # --------------------------------------------------------------------------- scopes
 
 
+@functools.lru_cache(maxsize=1024)
+def _compiled(pattern: str) -> re.Pattern[str] | None:
+    """``pattern`` compiled, or None when it is not a valid regex."""
+    try:
+        return re.compile(pattern)
+    except re.error:
+        return None
+
+
+def _fullmatch(pattern: str, text: str) -> bool:
+    compiled = _compiled(pattern)
+    return compiled is not None and compiled.fullmatch(text) is not None
+
+
 def _compile_patterns(patterns: list[str]) -> list[str]:
     for index, pattern in enumerate(patterns):
         try:
@@ -441,8 +456,6 @@ class ConnectorScope(_Model):
     include: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
 
-    _patterns: dict[str, re.Pattern[str] | None] = PrivateAttr(default_factory=dict)
-
     @field_validator("include", "exclude")
     @classmethod
     def _non_empty(cls, value: list[str]) -> list[str]:
@@ -451,18 +464,11 @@ class ConnectorScope(_Model):
                 raise SpecValueError(index, "must not be empty")
         return value
 
-    def model_post_init(self, context: Any, /) -> None:
-        """Compile the entries once."""
-        for entry in [*self.include, *self.exclude]:
-            try:
-                self._patterns[entry] = re.compile(entry)
-            except re.error:
-                self._patterns[entry] = None
-
-    def _matches(self, entry: str, name: str) -> bool:
+    @staticmethod
+    def _matches(entry: str, name: str) -> bool:
         if entry == name:
             return True
-        pattern = self._patterns.get(entry)
+        pattern = _compiled(entry)
         return pattern is not None and pattern.fullmatch(name) is not None
 
     def selects(self, name: str) -> bool:
@@ -484,9 +490,6 @@ class TopicScope(_Model):
     rename: dict[str, str] = Field(default_factory=dict)
     prefix: str = ""
 
-    _include: tuple[re.Pattern[str], ...] = PrivateAttr(default=())
-    _exclude: tuple[re.Pattern[str], ...] = PrivateAttr(default=())
-
     _check_patterns = field_validator("include", "exclude")(_compile_patterns)
 
     @field_validator("include")
@@ -505,9 +508,7 @@ class TopicScope(_Model):
             if problem:
                 raise SpecValueError(source, problem)
             if target in seen:
-                raise SpecValueError(
-                    source, f"{seen[target]!r} is already renamed to {target!r}"
-                )
+                raise SpecValueError(source, f"{seen[target]!r} is already renamed to {target!r}")
             seen[target] = source
         return value
 
@@ -520,8 +521,6 @@ class TopicScope(_Model):
 
     @model_validator(mode="after")
     def _check_rename_selected(self) -> TopicScope:
-        self._include = tuple(re.compile(p) for p in self.include)
-        self._exclude = tuple(re.compile(p) for p in self.exclude)
         for source in self.rename:
             if not self.selects(source):
                 raise SpecValueError(
@@ -531,8 +530,8 @@ class TopicScope(_Model):
 
     def selects(self, topic: str) -> bool:
         """Whether ``topic`` is in scope."""
-        return any(p.fullmatch(topic) for p in self._include) and not any(
-            p.fullmatch(topic) for p in self._exclude
+        return any(_fullmatch(p, topic) for p in self.include) and not any(
+            _fullmatch(p, topic) for p in self.exclude
         )
 
     def destination_name(self, topic: str) -> str:
@@ -803,9 +802,7 @@ def _lookup_key(table: Mapping[str, Any], key: str) -> Any:
     return node
 
 
-def resolve_references(
-    tree: Any, env: Mapping[str, str], read_file: Callable[[str], str]
-) -> Any:
+def resolve_references(tree: Any, env: Mapping[str, str], read_file: Callable[[str], str]) -> Any:
     """Return a copy of ``tree`` with every ``${env:NAME}`` / ``${file:PATH:KEY}`` /
     ``${file:PATH}`` in its string values replaced; ``$${`` becomes a literal ``${``.
 

@@ -221,6 +221,18 @@ def _appinfo_shim(lib: Path, connect_file_dir: Path) -> None:
         os.replace(tmp_jar, target)
 
 
+def locate(version: str, root: Path | None = None) -> KafkaDist:
+    """Where one version's jars and plugins live in the cache (fetched or not)."""
+    root = root or cache_dir()
+    plugins = (
+        root / "plugins" / f"connect-file-{CONNECT_FILE_VERSIONS.get(version, version)}",
+        root / "plugins" / f"debezium-postgres-{DEBEZIUM_VERSION}",
+    )
+    return KafkaDist(
+        version=version, lib=root / "jars" / f"kafka-{version}" / "lib", plugin_dirs=plugins
+    )
+
+
 def fetch(version: str, root: Path | None = None) -> KafkaDist:
     """Resolve (once) and return one Kafka version's jars and its workers' plugin dirs."""
     root = root or cache_dir()

@@ -469,10 +469,7 @@ class Postgres(Service):
         ensure_shop_database(HOST, self.port, POSTGRES_USER, POSTGRES_PASSWORD)
 
     def describe(self) -> str:
-        return (
-            f"PostgreSQL at {self.address} (user {POSTGRES_USER}, password {POSTGRES_PASSWORD}, "
-            "database shop)"
-        )
+        return f"PostgreSQL at {self.address} (user {POSTGRES_USER}, database shop)"
 
 
 # --------------------------------------------------------------------------- S3 + tansu

@@ -1,0 +1,43 @@
+# connshift — the two commands a new user runs are `make demo` and `make test`.
+# Both install what is missing first (scripts/setup.sh) and are idempotent.
+
+VENV := .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: setup demo test test-unit test-integration lint format sandbox-up sandbox-down clean
+
+setup:
+	@bash scripts/setup.sh
+
+## Start and seed the sandbox, then run every migration step that exists so far.
+demo: setup
+	$(BIN)/connshift demo
+
+## The whole suite: unit tier, then integration tier against the real sandbox.
+test: setup
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-unit: setup
+	$(BIN)/pytest -m "not integration" $(PYTEST_ARGS)
+
+test-integration: setup
+	$(BIN)/pytest -m integration $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/mypy
+
+format: setup
+	$(BIN)/ruff format src tests
+	$(BIN)/ruff check --fix src tests
+
+sandbox-up: setup
+	$(BIN)/connshift sandbox up --with-tansu
+
+sandbox-down:
+	$(BIN)/connshift sandbox down
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
