@@ -276,7 +276,7 @@ def write_template(path: Path, force: bool = False) -> Path:
     if path.exists() and not force:
         raise ConfigError(
             f"{origin} already exists",
-            fix="pass --force to overwrite it, or choose another path with -c",
+            fix="pass --force to overwrite it, or choose another path",
             file=origin,
         )
     try:

@@ -1,0 +1,77 @@
+"""Integration fixtures: the real sandbox, started by the same code users run.
+
+The session starts `connshift sandbox up --with-tansu` (idempotent: a sandbox that is
+already running is reused) and stops at the end only if it started it — unless
+CONNSHIFT_KEEP_SANDBOX=1.
+
+Pointing at existing clusters instead: set all four of
+CONNSHIFT_TEST_SOURCE_KAFKA, CONNSHIFT_TEST_SOURCE_CONNECT,
+CONNSHIFT_TEST_DESTINATION_KAFKA, CONNSHIFT_TEST_DESTINATION_CONNECT; the cluster
+tests then run against those, and tests that need the sandbox's own services
+(PostgreSQL, tansu, the seeded estate) are skipped.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from connshift.app.sandbox import Sandbox
+
+EXTERNAL_VARS = (
+    "CONNSHIFT_TEST_SOURCE_KAFKA",
+    "CONNSHIFT_TEST_SOURCE_CONNECT",
+    "CONNSHIFT_TEST_DESTINATION_KAFKA",
+    "CONNSHIFT_TEST_DESTINATION_CONNECT",
+)
+EXTERNAL = all(os.environ.get(v) for v in EXTERNAL_VARS)
+
+
+@dataclass(frozen=True)
+class Estate:
+    """Where the two sides are."""
+
+    source_kafka: str
+    source_connect: str
+    destination_kafka: str
+    destination_connect: str
+    from_sandbox: bool
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[Sandbox]:
+    if EXTERNAL:
+        pytest.skip("pointed at external clusters: the sandbox's own services are not there")
+    sb = Sandbox()
+    before = sb.status()
+    already = {s.name for s in before.services if s.healthy}
+    sb.up(with_tansu=True, report=lambda m: print(f"[sandbox] {m}"))
+    yield sb
+    started_here = {s.name for s in sb.status().services} - already
+    if started_here and os.environ.get("CONNSHIFT_KEEP_SANDBOX") != "1":
+        sb.down()
+
+
+@pytest.fixture(scope="session")
+def estate(request: pytest.FixtureRequest) -> Estate:
+    if EXTERNAL:
+        return Estate(*(os.environ[v] for v in EXTERNAL_VARS), from_sandbox=False)
+    sb: Sandbox = request.getfixturevalue("sandbox")
+    p = sb.ports
+    return Estate(
+        source_kafka=f"127.0.0.1:{p['source-kafka']}",
+        source_connect=f"http://127.0.0.1:{p['source-connect']}",
+        destination_kafka=f"127.0.0.1:{p['destination-kafka']}",
+        destination_connect=f"http://127.0.0.1:{p['destination-connect']}",
+        from_sandbox=True,
+    )
+
+
+@pytest.fixture(scope="session")
+def seeded(sandbox: Sandbox):  # type: ignore[no-untyped-def]
+    from connshift.app.seed import seed
+
+    return seed(sandbox)
