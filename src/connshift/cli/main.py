@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import click
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -24,6 +23,17 @@ from connshift.errors import ConnshiftError, ExitCode, NotAvailableYet
 
 console = Console()
 err_console = Console(stderr=True)
+
+#: The command-line parser's own errors (bad option, unknown command, ...). Newer typer
+#: vendors click (``typer._click``, not installing click) and raises ``TyperException``
+#: subclasses; older typer raises click's ``ClickException``.
+_ParserError: type[Exception]
+if hasattr(typer, "TyperException"):
+    _ParserError = typer.TyperException
+else:  # pragma: no cover - typer that still depends on click
+    import click
+
+    _ParserError = click.exceptions.ClickException
 
 
 class _State:
@@ -368,7 +378,7 @@ PLANNED: dict[str, tuple[str, int]] = {
 def _planned(name: str, text: str, issue: int) -> None:
     @app.command(
         name,
-        help=f"{text} [not available yet]",
+        help=f"{text} (not available yet)",
         context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
     )
     def _cmd(ctx: typer.Context) -> None:
@@ -401,11 +411,13 @@ def run(argv: list[str] | None = None) -> None:
         if STATE.debug:
             err_console.print_exception()
         sys.exit(_report_error(exc))
-    except click.exceptions.Abort:
+    except typer.Abort:
         err_console.print("aborted")
         sys.exit(130)
-    except click.exceptions.ClickException as exc:
-        exc.show()
+    except _ParserError as exc:
+        # with no arguments, typer has already printed the help
+        if type(exc).__name__ != "NoArgsIsHelpError" and hasattr(exc, "show"):
+            exc.show()
         sys.exit(int(ExitCode.USAGE))
     except KeyboardInterrupt:
         err_console.print("interrupted")

@@ -324,9 +324,12 @@ class KafkaCluster:
         isolation: str = "read_committed",
         timeout: float = 30.0,
     ) -> Iterator[Record]:
-        """Records of one partition from ``start`` up to ``end`` (default: the high watermark)."""
-        if end is None:
-            end = self.watermarks(topic, partition)[1]
+        """Records of one partition from ``start`` up to ``end`` (exclusive).
+
+        Without ``end`` it reads to the end the *fetch* responses report (partition
+        EOF), not to the end ListOffsets reports: some Kafka-API brokers (tansu 0.6)
+        answer ListOffsets(LATEST) wrongly.
+        """
         consumer = self.consumer(
             {
                 "group.id": "connshift-reader",
@@ -338,14 +341,11 @@ class KafkaCluster:
             consumer.assign([TopicPartition(topic, partition, start)])
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:
-                msgs = consumer.consume(500, timeout=0.5)
-                done = False
-                for msg in msgs:
+                for msg in consumer.consume(500, timeout=0.5):
                     err = msg.error()
                     if err is not None:
                         if err.code() == _RdError._PARTITION_EOF:
-                            done = True
-                            continue
+                            return
                         raise KafkaError(
                             f"could not read {topic}[{partition}] on the {self.name} cluster",
                             why=f"{err.name()}: {err.str()}",
@@ -353,9 +353,8 @@ class KafkaCluster:
                             partition=partition,
                         )
                     off = msg.offset()
-                    if off is None or off >= end:
-                        done = True
-                        break
+                    if off is None or (end is not None and off >= end):
+                        return
                     ts_type, ts = msg.timestamp()
                     yield Record(
                         topic=topic,
@@ -367,11 +366,14 @@ class KafkaCluster:
                         timestamp=ts,
                         timestamp_type=ts_type,
                     )
-                    if off + 1 >= end:
-                        done = True
-                        break
-                if done:
-                    return
+                    if end is not None and off + 1 >= end:
+                        return
+            raise KafkaError(
+                f"timed out reading {topic}[{partition}] on the {self.name} cluster",
+                why=f"the end was not reached within {timeout:.0f}s",
+                topic=topic,
+                partition=partition,
+            )
         finally:
             consumer.close()
 

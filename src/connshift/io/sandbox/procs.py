@@ -44,6 +44,12 @@ class ProcRecord:
         )
 
 
+#: The ``Popen`` of each process this interpreter started, kept until it is reaped: a
+#: ``Popen`` garbage-collected while its (detached) process still runs warns
+#: "subprocess N is still running" (ResourceWarning, an error under ``-W error``).
+_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
+
+
 def _cmdline(pid: int) -> str | None:
     try:
         raw = Path(f"/proc/{pid}/cmdline").read_bytes()
@@ -96,11 +102,17 @@ def start(
             env=full_env,
             start_new_session=True,
         )
+    _CHILDREN[proc.pid] = proc
     return ProcRecord(name=name, pid=proc.pid, marker=marker, log=str(log), started_at=time.time())
 
 
 def _reap(pid: int) -> None:
     """Collect the exit status if ``pid`` is our own child (avoids zombies in long runs)."""
+    child = _CHILDREN.get(pid)
+    if child is not None:
+        if child.poll() is not None:
+            del _CHILDREN[pid]
+        return
     with contextlib.suppress(ChildProcessError, OSError):
         os.waitpid(pid, os.WNOHANG)
 
