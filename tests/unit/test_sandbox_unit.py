@@ -34,6 +34,10 @@ from connshift.io.sandbox.services import (
 )
 
 
+#: The real ``procs.start``: the autouse fixture replaces it for the code under test.
+REAL_START = procs.start
+
+
 class Reached(Exception):
     """Raised by a stand-in to show that ``up`` got past its checks."""
 
@@ -89,12 +93,11 @@ SLEEPER = "import time; print('ready', flush=True); time.sleep(30)"
 def sleeper(tmp_path: Path) -> Iterator[Callable[[], procs.ProcRecord]]:
     """Start a Python sleeper carrying a unique marker; killed afterwards if still alive."""
     started: list[procs.ProcRecord] = []
-    real_start = procs.start  # captured before the autouse fixture replaces it? no: see below
 
     def _sleeper() -> procs.ProcRecord:
         marker = f"connshift-test-{uuid.uuid4().hex}"
         log = tmp_path / f"sleeper-{len(started)}.log"
-        rec = real_start("sleeper", [sys.executable, "-c", SLEEPER, marker], log=log, marker=marker)
+        rec = REAL_START("sleeper", [sys.executable, "-c", SLEEPER, marker], log=log, marker=marker)
         started.append(rec)
         deadline = time.monotonic() + 5
         while "ready" not in log.read_text() and time.monotonic() < deadline:
@@ -452,4 +455,5 @@ def test_write_sandbox_spec_points_at_the_sandbox_ports(tmp_path: Path) -> None:
     path = sandbox_mod.write_sandbox_spec(sb, tmp_path / "sandbox.yaml")
     spec = load_spec(path)
     assert spec.source.kafka.bootstrap_servers == "127.0.0.1:31092"
+    assert spec.destination.connect is not None
     assert str(spec.destination.connect.url).rstrip("/") == "http://127.0.0.1:31083"

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from connshift.app.check import check_spec
+from connshift.app.config import load_spec
 from connshift.app.sandbox import Sandbox, write_sandbox_spec
 from connshift.app.seed import seed
 from connshift.io.connect import ConnectClient
@@ -43,27 +44,50 @@ def run_demo(
         + ", ".join(f"{r.side} {r.service} {'PASS' if r.ok else 'FAIL'}" for r in checked.rows)
     )
 
-    source = KafkaCluster({"bootstrap.servers": checked.rows[0].address}, name="source")
-    topics = {n: t for n, t in source.topics().items() if not n.startswith("_")}
+    spec_model = load_spec(spec)
+    source = KafkaCluster(spec_model.source.kafka.client_config(), name="source")
+    destination = KafkaCluster(spec_model.destination.kafka.client_config(), name="destination")
+    topics = {n: t for n, t in source.topics().items() if not n.startswith("__")}
     groups = source.groups()
     with ConnectClient(f"http://127.0.0.1:{sandbox.ports['source-connect']}", name="source") as c:
-        connectors = {n: c.status(n).state for n in c.connectors()}
-    summary.append("4. what a migration would move (source side):")
-    for name, state in sorted(connectors.items()):
-        summary.append(f"   connector {name}: {state}")
+        connectors = {n: c.status(n).state for n in sorted(c.connectors())}
+    summary.append("4. the source estate a migration would move:")
+    for name, state in connectors.items():
+        summary.append(f"   connector {name:<28} {state}")
+    topic_rows: dict[str, dict[str, Any]] = {}
     for name, t in sorted(topics.items()):
-        summary.append(f"   topic {name}: {t.partitions} partition(s)")
+        marks = [source.watermarks(name, p) for p in range(t.partitions)]
+        policy = source.topic_configs(name).get("cleanup.policy", "delete")
+        in_scope = spec_model.topics.selects(name)
+        topic_rows[name] = {
+            "partitions": t.partitions,
+            "log_start": [lo for lo, _ in marks],
+            "high_watermark": [hi for _, hi in marks],
+            "cleanup.policy": policy,
+            "in_scope": in_scope,
+        }
+        scope = "in scope" if in_scope else "excluded (Connect internal)"
+        summary.append(
+            f"   topic {name:<32} {t.partitions} partition(s), offsets "
+            + ", ".join(f"{lo}..{hi}" for lo, hi in marks)
+            + f", {policy}, {scope}"
+        )
     for g in groups:
-        summary.append(f"   consumer group {g}")
+        offsets = source.group_offsets(g)
+        summary.append(f"   consumer group {g:<23} {len(offsets)} committed partition(s)")
+    dest_topics = sorted(
+        n for n in destination.topics() if n in topic_rows and topic_rows[n]["in_scope"]
+    )
     summary.append(
-        "next steps (not built yet): inventory, probe, sync, validate, cutover, rollback, score, "
-        "report — see README"
+        f"5. destination: {len(dest_topics)} migrated topic(s) so far "
+        "(sync, validate, cutover and rollback are the next issues)"
     )
     return {
         "schema": "connshift.demo/1",
         "sandbox": info.to_json(),
         "seed": seeded.to_json(),
         "check": checked.to_json(),
-        "estate": {"connectors": connectors, "topics": sorted(topics), "groups": groups},
+        "estate": {"connectors": connectors, "topics": topic_rows, "groups": groups},
+        "destination_topics": dest_topics,
         "summary": summary,
     }

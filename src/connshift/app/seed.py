@@ -23,9 +23,9 @@ from __future__ import annotations
 import json
 import random
 import time
-from itertools import pairwise
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 

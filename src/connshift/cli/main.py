@@ -347,7 +347,7 @@ def demo(
         emit_json(result)
         return
     for line in result["summary"]:
-        console.print(line, highlight=False)
+        console.print(line, highlight=False, soft_wrap=True)
 
 
 # ---------------------------------------------------------------------------- not yet
