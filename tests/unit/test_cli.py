@@ -27,10 +27,30 @@ VENV_BIN = Path(sys.executable).parent
 CONNSHIFT = VENV_BIN / "connshift"
 
 #: Every command of the design (DESIGN.md) that ``--help`` must list.
-DESIGN_COMMANDS = (
-    "init check sandbox demo inventory probe review plan sync offsets groups validate "
-    "acls cutover rollback status score rehearse baseline cost decide report"
-).split()
+DESIGN_COMMANDS = [
+    "init",
+    "check",
+    "sandbox",
+    "demo",
+    "inventory",
+    "probe",
+    "review",
+    "plan",
+    "sync",
+    "offsets",
+    "groups",
+    "validate",
+    "acls",
+    "cutover",
+    "rollback",
+    "status",
+    "score",
+    "rehearse",
+    "baseline",
+    "cost",
+    "decide",
+    "report",
+]
 
 MINIMAL = """\
 version: 1

@@ -33,7 +33,6 @@ from connshift.io.sandbox.services import (
     Tansu,
 )
 
-
 #: The real ``procs.start``: the autouse fixture replaces it for the code under test.
 REAL_START = procs.start
 

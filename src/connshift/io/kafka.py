@@ -23,7 +23,12 @@ from confluent_kafka import (
     TopicPartition,
 )
 from confluent_kafka import KafkaError as _RdError
-from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic, ResourceType
+from confluent_kafka.admin import (  # type: ignore[attr-defined]
+    AdminClient,
+    ConfigResource,
+    NewTopic,
+    ResourceType,
+)
 
 from connshift.errors import KafkaError
 
@@ -64,6 +69,13 @@ class TopicInfo:
     name: str
     partitions: int
     configs: dict[str, str] = field(default_factory=dict)
+
+
+def _headers(raw: Any) -> Headers:
+    """librdkafka gives headers as a list of (name, value) pairs (or None)."""
+    return [
+        (str(k), v if v is None or isinstance(v, bytes) else str(v).encode()) for k, v in raw or []
+    ]
 
 
 def _why(exc: BaseException) -> str:
@@ -362,7 +374,7 @@ class KafkaCluster:
                         offset=off,
                         key=msg.key(),
                         value=msg.value(),
-                        headers=list(msg.headers() or []),
+                        headers=_headers(msg.headers()),
                         timestamp=ts,
                         timestamp_type=ts_type,
                     )

@@ -126,11 +126,14 @@ def stop(rec: ProcRecord, *, timeout: float = 20.0, sig: int = signal.SIGTERM) -
         pgid = os.getpgid(rec.pid)
     except OSError:
         pgid = None
-    sender = (
-        (lambda sig: os.killpg(pgid, sig))
-        if pgid == rec.pid
-        else (lambda sig: os.kill(rec.pid, sig))
-    )
+    group = pgid == rec.pid  # it leads its own group (we started it with a new session)
+
+    def sender(signum: int) -> None:
+        if group:
+            os.killpg(rec.pid, signum)
+        else:
+            os.kill(rec.pid, signum)
+
     with contextlib.suppress(ProcessLookupError):
         sender(sig)
     deadline = time.monotonic() + timeout

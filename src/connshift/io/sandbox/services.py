@@ -131,6 +131,32 @@ def _jvm_logging(dist: KafkaDist) -> list[str]:
     return [f"-Dlog4j.configuration=file:{_resource('log4j.properties')}"]
 
 
+def _java_cmd(dist: KafkaDist, main_class: str, *args: str, heap: str | None = None) -> list[str]:
+    """``java [-Xmx] <logging> -cp <dist> main_class args...``."""
+    memory = [f"-Xmx{heap}", "-Xms128m"] if heap else []
+    return [java_bin(), *memory, *_jvm_logging(dist), "-cp", dist.classpath, main_class, *args]
+
+
+def _kafka_api_ready(address: str) -> bool:
+    """True when a Kafka-API broker answers ApiVersions at ``address``."""
+    from connshift.io.kafka_wire import api_versions
+
+    try:
+        api_versions(address, timeout=1.0)
+    except ConnshiftError:
+        return False
+    return True
+
+
+def _http_ready(url: str) -> bool:
+    """True when ``url`` answers HTTP with a status below 500."""
+    try:
+        with urllib.request.urlopen(url, timeout=1.0) as resp:
+            return bool(resp.status < 500)
+    except OSError:
+        return False
+
+
 @dataclass
 class KafkaBroker(Service):
     """One Apache Kafka broker in KRaft combined mode (broker + controller)."""
@@ -186,10 +212,8 @@ class KafkaBroker(Service):
         _write(self.properties, _props(self._config()))
         if (self.data / "meta.properties").is_file():
             return
-        java = java_bin()
-        cp = self.dist.classpath
         cid = subprocess.run(
-            [java, *_jvm_logging(self.dist), "-cp", cp, "kafka.tools.StorageTool", "random-uuid"],
+            _java_cmd(self.dist, "kafka.tools.StorageTool", "random-uuid"),
             capture_output=True,
             text=True,
             check=False,
@@ -202,19 +226,11 @@ class KafkaBroker(Service):
                 fix="check the Java installation (`java -version`, 17+)",
             )
         fmt = subprocess.run(
-            [
-                java,
-                *_jvm_logging(self.dist),
-                "-cp",
-                cp,
+            _java_cmd(
+                self.dist,
                 "kafka.tools.StorageTool",
-                "format",
-                "-t",
-                cluster_id,
-                "-c",
-                str(self.properties),
-                "--ignore-formatted",
-            ],
+                *("format", "-t", cluster_id, "-c", str(self.properties), "--ignore-formatted"),
+            ),
             capture_output=True,
             text=True,
             check=False,
@@ -228,26 +244,11 @@ class KafkaBroker(Service):
 
     def start(self) -> procs.ProcRecord:
         assert self.dist is not None
-        cmd = [
-            java_bin(),
-            f"-Xmx{self.heap}",
-            "-Xms128m",
-            *_jvm_logging(self.dist),
-            "-cp",
-            self.dist.classpath,
-            "kafka.Kafka",
-            str(self.properties),
-        ]
+        cmd = _java_cmd(self.dist, "kafka.Kafka", str(self.properties), heap=self.heap)
         return procs.start(self.name, cmd, log=self.log, marker=self.marker, cwd=self.directory)
 
     def ready(self) -> bool:
-        from connshift.io.kafka_wire import api_versions
-
-        try:
-            api_versions(self.address, timeout=1.0)
-        except ConnshiftError:
-            return False
-        return True
+        return _kafka_api_ready(self.address)
 
     def describe(self) -> str:
         version = self.dist.version if self.dist else "?"
@@ -304,24 +305,16 @@ class ConnectWorker(Service):
 
     def start(self) -> procs.ProcRecord:
         assert self.dist is not None
-        cmd = [
-            java_bin(),
-            f"-Xmx{self.heap}",
-            "-Xms128m",
-            *_jvm_logging(self.dist),
-            "-cp",
-            self.dist.classpath,
+        cmd = _java_cmd(
+            self.dist,
             "org.apache.kafka.connect.cli.ConnectDistributed",
             str(self.properties),
-        ]
+            heap=self.heap,
+        )
         return procs.start(self.name, cmd, log=self.log, marker=self.marker, cwd=self.directory)
 
     def ready(self) -> bool:
-        try:
-            with urllib.request.urlopen(self.url + "/", timeout=1.0) as resp:
-                return bool(resp.status == 200)
-        except OSError:
-            return False
+        return _http_ready(self.url + "/")
 
     def describe(self) -> str:
         version = self.dist.version if self.dist else "?"
@@ -523,11 +516,7 @@ class S3Server(Service):
         return procs.start(self.name, cmd, log=self.log, marker=self.marker)
 
     def ready(self) -> bool:
-        try:
-            with urllib.request.urlopen(self.endpoint + "/", timeout=1.0) as resp:
-                return bool(resp.status < 500)
-        except OSError:
-            return False
+        return _http_ready(self.endpoint + "/")
 
     def after_ready(self) -> None:
         import boto3
@@ -575,13 +564,7 @@ class Tansu(Service):
         return procs.start(self.name, cmd, log=self.log, marker=self.marker, env=env)
 
     def ready(self) -> bool:
-        from connshift.io.kafka_wire import api_versions
-
-        try:
-            api_versions(self.address, timeout=1.0)
-        except ConnshiftError:
-            return False
-        return True
+        return _kafka_api_ready(self.address)
 
     def describe(self) -> str:
         return f"tansu (Kafka API, data in S3 bucket {S3_BUCKET}) at {self.address}"
