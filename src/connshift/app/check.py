@@ -68,13 +68,14 @@ def check_spec(path: Path, *, timeout: float = 5.0) -> CheckResult:
         cluster = KafkaCluster(config, name=side_name)
         try:
             info = cluster.check_reachable(timeout=timeout)
-            detail = f"cluster id {info.cluster_id}, {len(info.brokers)} broker(s)"
+            detail = f"{len(info.brokers)} broker(s), cluster id {info.cluster_id}"
             if side.kafka.security_protocol == "PLAINTEXT":
                 from connshift.core.versions import infer_kafka_version
 
                 av = api_versions(cluster.bootstrap, timeout=timeout)
                 ver = infer_kafka_version(av.api_keys, av.finalized_features)
-                detail += f", version {ver.release or 'unknown'} ({ver.basis})"
+                shown = ver.metadata_version or ver.basis
+                detail = f"Kafka {ver.release or 'unknown'} ({shown}), " + detail
             result.rows.append(CheckRow(side_name, "kafka", cluster.bootstrap, True, detail))
         except ConnshiftError as exc:
             result.rows.append(

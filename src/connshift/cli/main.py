@@ -122,7 +122,9 @@ def progress(message: str) -> Iterator[Callable[[str], None]]:
 
 @app.command()
 def init(
-    output: Path = typer.Option(Path("connshift.yaml"), "-o", "--output", help="Where to write."),
+    output: Path = typer.Option(
+        Path("connshift.yaml"), "-o", "--output", "-c", "--config", help="Where to write."
+    ),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
     as_json: bool = JsonOpt,
 ) -> None:
@@ -148,8 +150,9 @@ def check(config: Path = ConfigOpt, as_json: bool = JsonOpt) -> None:
         emit_json(result.to_json())
     else:
         table = Table(title=f"connshift check — {config}")
-        for col in ("side", "service", "address", "status", "detail"):
-            table.add_column(col)
+        for col in ("side", "service", "address", "status"):
+            table.add_column(col, no_wrap=True)
+        table.add_column("detail")
         for row in result.rows:
             style = "green" if row.ok else "red"
             status = "PASS" if row.ok else "FAIL"
