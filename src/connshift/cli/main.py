@@ -20,6 +20,7 @@ from rich.table import Table
 
 from connshift import __version__
 from connshift.errors import ConnshiftError, ExitCode, NotAvailableYet
+from connshift.errors import UsageError as UsageError_
 
 console = Console()
 err_console = Console(stderr=True)
@@ -353,6 +354,132 @@ def demo(
         console.print(line, highlight=False, soft_wrap=True)
 
 
+# ---------------------------------------------------------------------------- sync
+
+
+def _load(config: Path) -> Any:
+    from connshift.app.config import load_spec
+
+    return load_spec(config)
+
+
+@app.command()
+def sync(
+    config: Path = ConfigOpt,
+    topics: list[str] = typer.Option(
+        [], "--topics", help="Only topics matching this regex (whole name). Repeatable."
+    ),
+    once: bool = typer.Option(
+        False, "--once", help="Copy up to the ends seen at start, then exit."
+    ),
+    follow: bool = typer.Option(False, "--follow", help="Keep tailing until SIGINT/SIGTERM."),
+    metrics_port: int | None = typer.Option(
+        None, "--metrics-port", help="Serve Prometheus metrics on 127.0.0.1:PORT."
+    ),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Copy topics so every offset is kept, or mapped exactly (default: --once)."""
+    STATE.json = as_json
+    if once and follow:
+        raise UsageError_("--once and --follow exclude each other", fix="pick one")
+    from connshift.app.sync import SyncOptions
+    from connshift.app.sync import sync as run_sync
+
+    spec = _load(config)
+    stop = threading.Event()
+
+    def on_signal(_sig: int, _frame: Any) -> None:
+        stop.set()
+
+    old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with _progress_bars(as_json) as progress:
+            result = run_sync(
+                spec,
+                SyncOptions(
+                    topics=topics or None,
+                    follow=follow,
+                    stop=stop,
+                    progress=progress,
+                    metrics_port=metrics_port,
+                ),
+            )
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+    if as_json:
+        emit_json(result.to_json())
+        return
+    table = Table(title="connshift sync")
+    for col in ("topic", "partition", "→ destination", "source next", "dest next", "offsets"):
+        table.add_column(col)
+    for row in result.partitions:
+        table.add_row(
+            row["topic"],
+            str(row["partition"]),
+            row["dst_topic"],
+            str(row["source_next"]),
+            str(row["destination_next"]),
+            "identical" if row["contiguous"] else f"mapped ({row['runs']} runs)",
+        )
+    console.print(table)
+    rate = f", {result.records / result.seconds:,.0f} records/s" if result.seconds else ""
+    console.print(f"copied {result.records:,} records in {result.seconds:.1f}s{rate}")
+    for topic, n in result.recovered.items():
+        console.print(f"recovered {n} records already on the destination for {topic}")
+    for t in result.topics:
+        if t.created and t.dropped_configs:
+            for key, why in t.dropped_configs.items():
+                console.print(f"[yellow]{t.dst_topic}: config {key} not copied: {why}[/]")
+
+
+@contextmanager
+def _progress_bars(as_json: bool) -> Iterator[Callable[[dict[str, tuple[int, int]]], None] | None]:
+    """Rich progress bars per topic, fed with {topic: (done, total)}."""
+    if as_json or not err_console.is_terminal:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+    ) as bars:
+        tasks: dict[str, Any] = {}
+
+        def update(per_topic: dict[str, tuple[int, int]]) -> None:
+            for topic, (done, total) in per_topic.items():
+                if topic not in tasks:
+                    tasks[topic] = bars.add_task(topic, total=total)
+                bars.update(tasks[topic], completed=done, total=total)
+
+        yield update
+
+
+@app.command()
+def offsets(
+    topic: str = typer.Argument(..., help="Source topic."),
+    partition: int = typer.Argument(..., help="Source partition."),
+    offset: int = typer.Argument(..., help="Source offset (a record or a consumer position)."),
+    config: Path = ConfigOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Print the destination offset a source offset maps to (from sync's exact map)."""
+    STATE.json = as_json
+    from connshift.app.offsets import lookup
+
+    result = lookup(_load(config), topic, partition, offset)
+    if as_json:
+        emit_json(result)
+    else:
+        console.print(result["text"], highlight=False)
+    if result["destination_offset"] is None:
+        raise typer.Exit(int(ExitCode.CHECK_FAILED))
+
+
 # ---------------------------------------------------------------------------- not yet
 
 #: Commands of the design that are not built yet, and the issue that builds each.
@@ -361,8 +488,6 @@ PLANNED: dict[str, tuple[str, int]] = {
     "probe": ("Run Kafka-API contract checks against a cluster.", 6),
     "review": ("Turn inventory and probe results into findings.", 6),
     "plan": ("Plan each connector's move: offset strategy, steps, rollback.", 5),
-    "sync": ("Copy topics with exact offsets; keep the offset map.", 4),
-    "offsets": ("Map a source offset to its destination offset.", 4),
     "groups": ("Translate consumer-group offsets exactly and apply them.", 4),
     "validate": ("Diff source and destination streams (counts, digests, gaps).", 4),
     "acls": ("Copy the ACLs of migrated topics and groups.", 4),

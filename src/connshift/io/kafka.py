@@ -26,6 +26,7 @@ from confluent_kafka import KafkaError as _RdError
 from confluent_kafka.admin import (  # type: ignore[attr-defined]
     AdminClient,
     ConfigResource,
+    ConfigSource,
     NewTopic,
     ResourceType,
 )
@@ -37,6 +38,11 @@ LOG.addHandler(logging.NullHandler())
 LOG.propagate = False
 
 Headers = list[tuple[str, bytes | None]]
+
+#: librdkafka's "reached the end of the partition" event code (a consumed message's error)
+PARTITION_EOF = _RdError._PARTITION_EOF
+
+__all__ = ["PARTITION_EOF", "KafkaCluster", "Record", "TopicPartition"]
 
 
 @dataclass(frozen=True)
@@ -209,6 +215,107 @@ class KafkaCluster:
             raise self._error(f"could not describe topic {name}", exc, topic=name) from exc
         return {k: v.value for k, v in entries.items() if v.value is not None}
 
+    def explicit_topic_configs(self, name: str, timeout: float = 10.0) -> dict[str, str]:
+        """Only the configs set on the topic itself (not broker defaults): what a copy maps."""
+        res = ConfigResource(ResourceType.TOPIC, name)
+        try:
+            entries = self.admin.describe_configs([res], request_timeout=timeout)[res].result()
+        except KafkaException as exc:
+            raise self._error(f"could not describe topic {name}", exc, topic=name) from exc
+        return {
+            k: v.value
+            for k, v in entries.items()
+            if v.value is not None and v.source == ConfigSource.DYNAMIC_TOPIC_CONFIG.value
+        }
+
+    def rejected_topic_configs(
+        self, name: str, partitions: int, config: Mapping[str, str], timeout: float = 30.0
+    ) -> dict[str, str]:
+        """Which of ``config``'s keys this cluster refuses for a new topic, with its reason.
+
+        Asks with ``validate_only`` (nothing is created): first all keys at once, then,
+        if refused, each key on its own.
+        """
+
+        def refused(cfg: Mapping[str, str]) -> str | None:
+            topic = NewTopic(
+                name, num_partitions=partitions, replication_factor=-1, config=dict(cfg)
+            )
+            fut = self.admin.create_topics([topic], validate_only=True, operation_timeout=timeout)
+            try:
+                fut[name].result(timeout=timeout + 5)
+            except KafkaException as exc:
+                err = exc.args[0] if exc.args else None
+                if isinstance(err, _RdError) and err.code() == _RdError.TOPIC_ALREADY_EXISTS:
+                    return None
+                return _why(exc)
+            return None
+
+        if not config or refused(config) is None:
+            return {}
+        out: dict[str, str] = {}
+        for key, value in config.items():
+            why = refused({key: value})
+            if why is not None:
+                out[key] = why
+        return out
+
+    def end_offsets(
+        self, topic: str, partitions: Sequence[int], timeout: float = 30.0
+    ) -> dict[int, tuple[int, int]]:
+        """(log start, high watermark) per partition, as *fetch responses* report them.
+
+        ListOffsets is not trusted here: some Kafka-API brokers (tansu 0.6) answer
+        ListOffsets(LATEST) wrongly, while the high watermark in a fetch response is right.
+        One consumer fetches from each partition's start until every partition has
+        answered, then reads the cached watermarks.
+        """
+        consumer = self.consumer(
+            {
+                "group.id": "connshift-end-offsets",
+                "enable.partition.eof": True,
+                "fetch.wait.max.ms": 10,
+                "isolation.level": "read_uncommitted",
+                "fetch.max.bytes": 1024 * 1024,
+                "max.partition.fetch.bytes": 64 * 1024,
+            }
+        )
+        try:
+            consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+            waiting = set(partitions)
+            deadline = time.monotonic() + timeout
+            while waiting and time.monotonic() < deadline:
+                for msg in consumer.consume(1000, timeout=0.2):
+                    p = msg.partition()
+                    if p is None:
+                        continue
+                    err = msg.error()
+                    if err is not None and err.code() != _RdError._PARTITION_EOF:
+                        raise KafkaError(
+                            f"could not read {topic}[{p}] on the {self.name} cluster",
+                            why=f"{err.name()}: {err.str()}",
+                            topic=topic,
+                            partition=p,
+                        )
+                    if p in waiting:
+                        waiting.discard(p)
+                        consumer.pause([TopicPartition(topic, p)])
+            if waiting:
+                raise KafkaError(
+                    f"could not learn the end offsets of {topic} on the {self.name} cluster",
+                    why=f"partitions {sorted(waiting)} did not answer within {timeout:.0f}s",
+                    topic=topic,
+                )
+            out: dict[int, tuple[int, int]] = {}
+            for p in partitions:
+                low, high = consumer.get_watermark_offsets(
+                    TopicPartition(topic, p), timeout=timeout, cached=True
+                )
+                out[p] = (int(low), int(high))
+            return out
+        finally:
+            consumer.close()
+
     def delete_records(self, topic: str, before: Mapping[int, int], timeout: float = 30.0) -> None:
         """Delete records before the given offset in each partition (moves log start)."""
         tps = [TopicPartition(topic, p, o) for p, o in before.items()]
@@ -347,6 +454,8 @@ class KafkaCluster:
                 "group.id": "connshift-reader",
                 "isolation.level": isolation,
                 "enable.partition.eof": True,
+                "fetch.wait.max.ms": 10,
+                "fetch.queue.backoff.ms": 10,
             }
         )
         try:

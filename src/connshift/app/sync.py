@@ -1,0 +1,665 @@
+"""``connshift sync``: copy topics so that every offset is kept, or mapped exactly.
+
+Each source partition is copied in order into its destination partition by an
+idempotent producer (no transactions: their markers would shift offsets).
+Contiguous source ranges keep their offsets; everything else is recorded in an
+exact run-length map (:mod:`connshift.core.offsetmap`), checkpointed in SQLite
+(:mod:`connshift.io.statestore`) and mirrored to a compacted topic on the
+destination so that another machine can take a partition over.
+
+Crash safety: the checkpoint may lag the destination. On (re)start each
+partition's destination tail beyond the checkpoint is read and matched, record by
+record, to the source by content digest; matching records extend the map, and a
+mismatch means someone else wrote there: the partition is refused, untouched.
+
+Scale-out: the copy's consumer joins a consumer group on the source
+(cooperative-sticky), so several ``sync`` processes given the same spec share the
+partitions; each partition has one writer, and a new owner reconciles from the
+destination and the mirrored map before it writes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from connshift.core.digest import record_digest
+from connshift.core.offsetmap import PartitionMap
+from connshift.core.spec import Spec
+from connshift.core.topicconfig import ConfigMapping, map_topic_configs, without_rejected
+from connshift.errors import CheckFailed, KafkaError, UsageError
+from connshift.io.kafka import PARTITION_EOF, KafkaCluster, Record, TopicPartition
+from connshift.io.statestore import StateStore
+
+MAP_TOPIC = "connshift.offset-maps"
+CHECKPOINT_SECONDS = 1.0
+
+
+class SyncRefused(CheckFailed):
+    """A destination partition cannot be written safely (foreign records, lost records)."""
+
+
+@dataclass
+class PartitionState:
+    """A partition being copied by this process."""
+
+    topic: str
+    partition: int
+    dst_topic: str
+    map: PartitionMap
+    target: int | None  # --once: copy up to here (source high watermark at start)
+    start: int = 0
+    # the open run, kept out of the map in the hot loop and folded in at checkpoints
+    run_src: int = -1
+    run_dst: int = -1
+    run_len: int = 0
+    bytes: int = 0
+    dirty: bool = False
+
+    def fold(self) -> None:
+        """Move the open run into the map."""
+        if self.run_len:
+            self.map.append(self.run_src, self.run_dst, self.run_len)
+            self.run_len = 0
+
+    @property
+    def position(self) -> int:
+        """Next source offset to copy, counting the open run."""
+        if self.run_len:
+            return max(self.map.src_next, self.run_src + self.run_len)
+        return self.map.src_next
+
+    @property
+    def done(self) -> bool:
+        return self.target is not None and self.position >= self.target
+
+
+@dataclass
+class TopicReport:
+    """What happened to one topic."""
+
+    topic: str
+    dst_topic: str
+    partitions: int
+    created: bool
+    configs: dict[str, str] = field(default_factory=dict)
+    dropped_configs: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class SyncResult:
+    """The ``--json`` summary of a sync run."""
+
+    records: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+    topics: list[TopicReport] = field(default_factory=list)
+    partitions: list[dict[str, Any]] = field(default_factory=list)
+    recovered: dict[str, int] = field(default_factory=dict)  # "topic[p]" -> records matched
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema": "connshift.sync/1",
+            "records": self.records,
+            "bytes": self.bytes,
+            "seconds": round(self.seconds, 3),
+            "records_per_second": round(self.records / self.seconds, 1) if self.seconds else None,
+            "topics": [t.__dict__ for t in self.topics],
+            "partitions": self.partitions,
+            "recovered_from_destination_tail": self.recovered,
+        }
+
+
+# ---------------------------------------------------------------------------- selection
+
+
+def select_topics(
+    available: Sequence[str], spec: Spec, patterns: Sequence[str] | None = None
+) -> list[str]:
+    """Source topics in scope: the spec's include/exclude, narrowed by ``--topics`` regexes."""
+    compiled = []
+    for pat in patterns or []:
+        try:
+            compiled.append(re.compile(pat))
+        except re.error as exc:
+            raise UsageError(f"bad --topics regex {pat!r}", why=str(exc)) from exc
+    out = []
+    for name in sorted(available):
+        if name == MAP_TOPIC or not spec.topics.selects(name):
+            continue
+        if compiled and not any(c.fullmatch(name) for c in compiled):
+            continue
+        out.append(name)
+    return out
+
+
+def clusters(spec: Spec) -> tuple[KafkaCluster, KafkaCluster]:
+    """The source and destination clusters of ``spec``."""
+    return (
+        KafkaCluster(spec.source.kafka.client_config(), name="source"),
+        KafkaCluster(spec.destination.kafka.client_config(), name="destination"),
+    )
+
+
+def state_path(spec: Spec) -> Path:
+    return Path(spec.state_dir) / "sync.db"
+
+
+# ---------------------------------------------------------------------------- topics
+
+
+def prepare_topic(src: KafkaCluster, dst: KafkaCluster, topic: str, dst_topic: str) -> TopicReport:
+    """Create the destination topic if missing (same partitions, mapped configs)."""
+    partitions = src.topics()[topic].partitions
+    existing = dst.topics().get(dst_topic)
+    if existing is not None:
+        if existing.partitions < partitions:
+            raise SyncRefused(
+                f"destination topic {dst_topic} has {existing.partitions} partitions, "
+                f"the source has {partitions}",
+                why="records keep their partition: every source partition needs its own",
+                fix=f"add partitions to {dst_topic} on the destination, or delete it",
+                topic=dst_topic,
+            )
+        return TopicReport(topic, dst_topic, partitions, created=False)
+    mapping: ConfigMapping = map_topic_configs(src.explicit_topic_configs(topic))
+    rejected = dst.rejected_topic_configs(dst_topic, partitions, mapping.kept)
+    mapping = without_rejected(mapping, rejected)
+    dst.create_topic(dst_topic, partitions, replication_factor=-1, config=mapping.kept)
+    return TopicReport(
+        topic,
+        dst_topic,
+        partitions,
+        created=True,
+        configs=mapping.kept,
+        dropped_configs=mapping.dropped,
+    )
+
+
+# ---------------------------------------------------------------------------- map mirror
+
+
+class MapMirror:
+    """The offset maps mirrored to a compacted topic on the destination.
+
+    Key ``<source topic>/<partition>``; value the JSON map with its destination topic.
+    Another machine taking a partition over reads it from here.
+    """
+
+    def __init__(self, dst: KafkaCluster) -> None:
+        self.dst = dst
+        self._producer: Any = None
+
+    def ensure(self) -> None:
+        if MAP_TOPIC not in self.dst.topics():
+            config = {"cleanup.policy": "compact", "max.message.bytes": str(16 * 1024 * 1024)}
+            rejected = self.dst.rejected_topic_configs(MAP_TOPIC, 1, config)
+            self.dst.create_topic(
+                MAP_TOPIC,
+                1,
+                replication_factor=-1,
+                config={k: v for k, v in config.items() if k not in rejected},
+            )
+
+    def publish(self, states: Sequence[PartitionState]) -> None:
+        if self._producer is None:
+            self._producer = self.dst.producer(
+                {"message.max.bytes": 16 * 1024 * 1024, "compression.type": "lz4", "linger.ms": 0}
+            )
+        for st in states:
+            value = json.dumps({"dst_topic": st.dst_topic, **st.map.to_json()})
+            self._producer.produce(MAP_TOPIC, value.encode(), f"{st.topic}/{st.partition}".encode())
+        if self._producer.flush(30) > 0:
+            raise KafkaError(
+                "could not mirror the offset maps to the destination",
+                why=f"{MAP_TOPIC} did not acknowledge within 30s",
+                topic=MAP_TOPIC,
+            )
+
+    def load_all(self) -> dict[tuple[str, int], tuple[str, PartitionMap]]:
+        """The latest mirrored map of every partition."""
+        if MAP_TOPIC not in self.dst.topics():
+            return {}
+        out: dict[tuple[str, int], tuple[str, PartitionMap]] = {}
+        for rec in self.dst.read(MAP_TOPIC, 0, isolation="read_uncommitted", timeout=60):
+            if rec.key is None or rec.value is None:
+                continue
+            topic, _, part = rec.key.decode().rpartition("/")
+            data = json.loads(rec.value)
+            out[(topic, int(part))] = (str(data["dst_topic"]), PartitionMap.from_json(data))
+        return out
+
+    def close(self) -> None:
+        if self._producer is not None:
+            self._producer.flush(30)
+
+
+# ---------------------------------------------------------------------------- reconcile
+
+
+def _digest(rec: Record) -> bytes:
+    return record_digest(rec.key, rec.value, rec.headers, rec.timestamp)
+
+
+def reconcile(
+    src: KafkaCluster,
+    dst: KafkaCluster,
+    topic: str,
+    partition: int,
+    dst_topic: str,
+    stored: PartitionMap | None,
+    src_bounds: tuple[int, int],
+    dst_bounds: tuple[int, int],
+) -> tuple[PartitionMap, int]:
+    """The map to resume ``topic[partition]`` from, made true against the destination.
+
+    Returns the map and how many records were recovered from the destination tail.
+    Raises :class:`SyncRefused` when the destination holds records that are not our
+    own resumable copy (the destination is then left untouched).
+    """
+    src_low, _src_high = src_bounds
+    dst_low, dst_high = dst_bounds
+    where = f"{dst_topic}[{partition}]"
+    if stored is None:
+        if dst_high > dst_low:
+            raise SyncRefused(
+                f"destination partition {where} already holds {dst_high - dst_low} records "
+                "that are not a connshift copy",
+                why="there is no offset map for it here or in the destination's "
+                f"{MAP_TOPIC} topic, so copying would mix foreign records with the source's",
+                fix="copy into an empty topic (topics.rename/prefix in the spec), "
+                "or empty this one if it is a leftover",
+                topic=dst_topic,
+                partition=partition,
+            )
+        return PartitionMap.starting_at(src_low, dst_start=dst_high), 0
+    pmap = stored
+    if dst_high < pmap.dst_next:
+        raise SyncRefused(
+            f"destination partition {where} ends at {dst_high}, but the copy had written up "
+            f"to {pmap.dst_next}",
+            why="records were deleted on the destination (or the topic was re-created)",
+            fix=f"delete {where}'s state from {MAP_TOPIC} and the state dir, and copy into an "
+            "empty topic",
+            topic=dst_topic,
+            partition=partition,
+        )
+    if pmap.src_next < src_low:
+        raise SyncRefused(
+            f"source records {topic}[{partition}] {pmap.src_next}..{src_low - 1} were deleted "
+            "before they were copied",
+            why="retention (or delete-records) on the source moved the log start past the copy",
+            fix="raise retention on the source while migrating; this gap cannot be recovered",
+            topic=topic,
+            partition=partition,
+        )
+    recovered = 0
+    if dst_high > pmap.dst_next:
+        tail = list(
+            dst.read(dst_topic, partition, pmap.dst_next, dst_high, isolation="read_uncommitted")
+        )
+        source_iter = src.read(topic, partition, pmap.src_next, isolation="read_committed")
+        try:
+            for d in tail:
+                s = next(source_iter, None)
+                if d.offset != pmap.dst_next or s is None or _digest(s) != _digest(d):
+                    raise SyncRefused(
+                        f"destination partition {where} has records after offset "
+                        f"{pmap.dst_next} that do not match the source",
+                        why="something other than this copy wrote to the destination topic",
+                        fix="stop the other writer; this partition is left untouched",
+                        topic=dst_topic,
+                        partition=partition,
+                    )
+                pmap.append(s.offset, d.offset, 1)
+                recovered += 1
+        finally:
+            close = getattr(source_iter, "close", None)
+            if close is not None:
+                close()
+    return pmap, recovered
+
+
+# ---------------------------------------------------------------------------- the copy
+
+
+ProgressFn = Callable[[dict[str, tuple[int, int]]], None]
+
+
+@dataclass
+class SyncOptions:
+    """How to run a sync."""
+
+    topics: Sequence[str] | None = None
+    follow: bool = False
+    stop: threading.Event = field(default_factory=threading.Event)
+    progress: ProgressFn | None = None
+    metrics_port: int | None = None
+    group_id: str | None = None
+    linger_ms: int = 20
+
+
+class Syncer:
+    """One sync process: its source consumer (in the group), producer, state and maps."""
+
+    def __init__(self, spec: Spec, options: SyncOptions) -> None:
+        self.spec = spec
+        self.opts = options
+        self.src, self.dst = clusters(spec)
+        self.store = StateStore(state_path(spec))
+        self.mirror = MapMirror(self.dst)
+        self.states: dict[tuple[str, int], PartitionState] = {}
+        self.result = SyncResult()
+        self.topic_names: dict[str, str] = {}
+        self._mirrored: dict[tuple[str, int], tuple[str, PartitionMap]] | None = None
+        self._error: BaseException | None = None
+        self._metrics: Any = None
+        self.released: list[PartitionState] = []  # partitions this process gave up (or closed)
+
+    # ------------------------------------------------------------------ setup
+    def prepare(self) -> list[str]:
+        self.src.check_reachable()
+        self.dst.check_reachable()
+        topics = select_topics(list(self.src.topics()), self.spec, self.opts.topics)
+        if not topics:
+            raise UsageError(
+                "no source topic matches the spec's topics and --topics",
+                fix="check topics.include/exclude in the spec and the --topics regexes",
+            )
+        self.mirror.ensure()
+        for topic in topics:
+            dst_topic = self.spec.topics.destination_name(topic)
+            self.topic_names[topic] = dst_topic
+            self.result.topics.append(prepare_topic(self.src, self.dst, topic, dst_topic))
+        return topics
+
+    def _stored(self, topic: str, partition: int) -> tuple[str, PartitionMap] | None:
+        local = self.store.load(topic, partition)
+        if local is not None:
+            return local.dst_topic, local.map
+        if self._mirrored is None:
+            self._mirrored = self.mirror.load_all()
+        return self._mirrored.get((topic, partition))
+
+    def assign(self, tps: Sequence[tuple[str, int]]) -> list[PartitionState]:
+        """Reconcile newly owned partitions and return their states."""
+        out: list[PartitionState] = []
+        by_topic: dict[str, list[int]] = {}
+        for t, p in tps:
+            by_topic.setdefault(t, []).append(p)
+        self._mirrored = None  # another owner may have moved on since we last looked
+        for topic, parts in by_topic.items():
+            dst_topic = self.topic_names[topic]
+            dst_bounds = self.dst.end_offsets(dst_topic, parts)
+            for p in parts:
+                src_bounds = self.src.watermarks(topic, p)
+                stored = self._stored(topic, p)
+                if stored is not None and stored[0] != dst_topic:
+                    raise SyncRefused(
+                        f"{topic}[{p}] was copied to {stored[0]}, the spec now says {dst_topic}",
+                        fix="restore the old topics.rename/prefix, or start a new state_dir",
+                        topic=topic,
+                    )
+                pmap, recovered = reconcile(
+                    self.src,
+                    self.dst,
+                    topic,
+                    p,
+                    dst_topic,
+                    stored[1] if stored else None,
+                    src_bounds,
+                    dst_bounds[p],
+                )
+                if recovered:
+                    self.result.recovered[f"{topic}[{p}]"] = recovered
+                self.store.replace(topic, p, dst_topic, pmap)
+                target = None if self.opts.follow else src_bounds[1]
+                st = PartitionState(topic, p, dst_topic, pmap, target, start=pmap.src_next)
+                self.states[(topic, p)] = st
+                out.append(st)
+        return out
+
+    # ------------------------------------------------------------------ checkpoints
+    def checkpoint(self, producer: Any, states: Sequence[PartitionState] | None = None) -> None:
+        """Wait for every produced record, then persist the maps (SQLite + mirror)."""
+        remaining = producer.flush(60)
+        if self._error is not None:
+            raise self._error
+        if remaining:
+            raise KafkaError(
+                "the destination did not acknowledge the copied records",
+                why=f"{remaining} records still in flight after 60s",
+                fix="check the destination cluster; rerun sync to resume exactly",
+            )
+        todo = [s for s in (states or list(self.states.values())) if s.dirty or s.run_len]
+        for st in todo:
+            st.fold()
+        if todo:
+            self.store.save([(s.topic, s.partition, s.dst_topic, s.map) for s in todo])
+            self.mirror.publish(todo)
+            for st in todo:
+                st.dirty = False
+
+    # ------------------------------------------------------------------ run
+    def run(self) -> SyncResult:
+        started = time.monotonic()
+        topics = self.prepare()
+        self._start_metrics()
+        group = self.opts.group_id or f"connshift-sync-{self.spec.name}"
+        consumer = self.src.consumer(
+            {
+                "group.id": group,
+                "partition.assignment.strategy": "cooperative-sticky",
+                "isolation.level": "read_committed",
+                "enable.partition.eof": True,
+                "enable.auto.commit": False,
+                "auto.offset.reset": "earliest",
+                "fetch.queue.backoff.ms": 10,
+                "queued.min.messages": 200000,
+                "queued.max.messages.kbytes": 262144,
+                "fetch.max.bytes": 52428800,
+                "max.partition.fetch.bytes": 4194304,
+                "session.timeout.ms": 10000,
+                "heartbeat.interval.ms": 1000,
+            }
+        )
+
+        def on_error(err: Any, _msg: Any) -> None:
+            if self._error is None:
+                self._error = KafkaError(
+                    "the destination refused a copied record",
+                    why=f"{err.name()}: {err.str()}",
+                    fix="rerun sync: it resumes exactly from what the destination holds",
+                )
+
+        producer = self.dst.producer(
+            {
+                "enable.idempotence": True,
+                "acks": "all",
+                "linger.ms": self.opts.linger_ms,
+                "batch.size": 1048576,
+                "batch.num.messages": 100000,
+                "queue.buffering.max.messages": 1000000,
+                "queue.buffering.max.kbytes": 1048576,
+                "compression.type": "none",
+                "delivery.report.only.error": True,
+                "on_delivery": on_error,
+                "message.max.bytes": 16 * 1024 * 1024,
+            }
+        )
+
+        def on_assign(c: Any, partitions: list[TopicPartition]) -> None:
+            try:
+                states = self.assign([(tp.topic, tp.partition) for tp in partitions])
+                c.incremental_assign(
+                    [TopicPartition(s.topic, s.partition, s.map.src_next) for s in states]
+                )
+                done = [TopicPartition(s.topic, s.partition) for s in states if s.done]
+                if done:
+                    c.pause(done)
+            except BaseException as exc:  # surfaced from the main loop
+                self._error = exc
+
+        def on_revoke(c: Any, partitions: list[TopicPartition]) -> None:
+            try:
+                keys = [(tp.topic, tp.partition) for tp in partitions]
+                gone = [self.states[k] for k in keys if k in self.states]
+                self.checkpoint(producer, gone)
+                for st in gone:
+                    del self.states[(st.topic, st.partition)]
+                    self.released.append(st)
+            except BaseException as exc:
+                self._error = exc
+
+        consumer.subscribe(topics, on_assign=on_assign, on_revoke=on_revoke, on_lost=on_revoke)
+        try:
+            self._loop(consumer, producer)
+            self.checkpoint(producer)
+        finally:
+            try:
+                consumer.close()
+            finally:
+                self.mirror.close()
+                self.store.close()
+        self.result.seconds = time.monotonic() - started
+        finished = {(s.topic, s.partition): s for s in [*self.released, *self.states.values()]}
+        for (t, p), st in sorted(finished.items()):
+            self.result.partitions.append(
+                {
+                    "topic": t,
+                    "partition": p,
+                    "dst_topic": st.dst_topic,
+                    "source_next": st.map.src_next,
+                    "destination_next": st.map.dst_next,
+                    "copied_this_run": st.map.src_next - st.start,
+                    "contiguous": st.map.contiguous,
+                    "runs": len(st.map.runs),
+                }
+            )
+        return self.result
+
+    def _loop(self, consumer: Any, producer: Any) -> None:
+        eof_code = PARTITION_EOF
+        states = self.states
+        produce = producer.produce
+        last_checkpoint = time.monotonic()
+        last_progress = 0.0
+        assigned_once = False
+        while True:
+            if self._error is not None:
+                raise self._error
+            msgs = consumer.consume(2000, timeout=0.1)
+            for m in msgs:
+                err = m.error()
+                topic = m.topic()
+                part = m.partition()
+                st = states.get((topic, part))
+                if st is None:
+                    continue
+                if err is not None:
+                    if err.code() == eof_code:
+                        end = m.offset()
+                        if end is not None and end > st.position:
+                            if st.target is not None:
+                                end = min(end, st.target)
+                            st.fold()
+                            st.map.advance(end)
+                            st.dirty = True
+                        if st.done:
+                            consumer.pause([TopicPartition(topic, part)])
+                        continue
+                    raise KafkaError(
+                        f"could not read {topic}[{part}] from the source",
+                        why=f"{err.name()}: {err.str()}",
+                        topic=topic,
+                        partition=part,
+                    )
+                off = m.offset()
+                if off < st.position:
+                    continue  # already copied (a re-delivery after a rebalance)
+                if st.target is not None and off >= st.target:
+                    consumer.pause([TopicPartition(topic, part)])
+                    continue
+                value = m.value()
+                key = m.key()
+                ts = m.timestamp()[1]
+                while True:
+                    try:
+                        produce(st.dst_topic, value, key, part, None, None, ts, m.headers())
+                        break
+                    except BufferError:
+                        producer.poll(0.05)
+                if st.run_len and off == st.run_src + st.run_len:
+                    st.run_len += 1
+                else:
+                    st.fold()
+                    if off > st.map.src_next:
+                        st.map.advance(off)
+                    st.run_src = off
+                    st.run_dst = st.map.dst_next
+                    st.run_len = 1
+                # the open run's destination end is the map's dst_next plus the run
+                st.bytes += (len(value) if value else 0) + (len(key) if key else 0)
+                self.result.records += 1
+                st.dirty = True
+            producer.poll(0)
+            now = time.monotonic()
+            if states:
+                assigned_once = True
+            if now - last_checkpoint >= CHECKPOINT_SECONDS:
+                self.checkpoint(producer)
+                last_checkpoint = now
+            if self.opts.progress is not None and now - last_progress >= 0.25:
+                self._report_progress()
+                last_progress = now
+            if self._metrics is not None:
+                self._update_metrics()
+            if self.opts.stop.is_set():
+                break
+            if (
+                not self.opts.follow
+                and assigned_once
+                and states
+                and all(s.done for s in states.values())
+            ):
+                break
+        self.result.bytes = sum(s.bytes for s in [*self.released, *self.states.values()])
+        if self.opts.progress is not None:
+            self._report_progress()
+
+    # ------------------------------------------------------------------ reporting
+    def _report_progress(self) -> None:
+        assert self.opts.progress is not None
+        per_topic: dict[str, tuple[int, int]] = {}
+        for st in self.states.values():
+            done = st.position - st.start
+            total = (st.target - st.start) if st.target is not None else done
+            d, t = per_topic.get(st.topic, (0, 0))
+            per_topic[st.topic] = (d + done, t + max(total, done))
+        self.opts.progress(per_topic)
+
+    def _start_metrics(self) -> None:
+        if self.opts.metrics_port is None:
+            return
+        from connshift.io import metrics
+
+        self._metrics = metrics.start_sync_metrics(self.opts.metrics_port)
+
+    def _update_metrics(self) -> None:
+        self._metrics.update(
+            {
+                (s.topic, s.partition): (s.position - s.start, s.bytes, s.target, s.position)
+                for s in self.states.values()
+            }
+        )
+
+
+def sync(spec: Spec, options: SyncOptions | None = None) -> SyncResult:
+    """Copy the spec's topics (``--once`` by default; ``follow`` keeps tailing)."""
+    return Syncer(spec, options or SyncOptions()).run()
