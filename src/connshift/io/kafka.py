@@ -366,6 +366,16 @@ class KafkaCluster:
                 f"could not commit offsets of group {group}", exc, group=group
             ) from exc
 
+    def group_state(self, group: str, timeout: float = 10.0) -> tuple[str, int]:
+        """(state, number of members) of a consumer group; ("DEAD", 0) when unknown."""
+        try:
+            fut = self.admin.describe_consumer_groups([group], request_timeout=timeout)[group]
+            desc = fut.result(timeout=timeout + 5)
+        except KafkaException as exc:
+            raise self._error(f"could not describe group {group}", exc, group=group) from exc
+        state = getattr(desc.state, "name", str(desc.state))
+        return str(state), len(desc.members or [])
+
     def groups(self, timeout: float = 10.0) -> list[str]:
         """Ids of the consumer groups the cluster knows."""
         try:

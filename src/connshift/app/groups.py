@@ -1,0 +1,169 @@
+"""``connshift groups translate|apply``: consumer-group offsets, translated exactly.
+
+Every committed offset of every selected source group (Connect sink groups
+``connect-<name>`` included) is translated through sync's exact offset map. A
+position the copy has not reached is reported, never guessed. ``apply`` commits
+the translations on the destination, only for groups with no active member there.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from connshift.app.offsets import load_map
+from connshift.app.sync import clusters
+from connshift.core.offsetmap import PartitionMap
+from connshift.core.spec import Spec
+from connshift.errors import CheckFailed, UsageError
+
+
+class Translation(StrEnum):
+    """How a committed offset was translated."""
+
+    EXACT = "exact"  # a copied record sits at the position
+    NEXT_RECORD = "next-record"  # the position is a gap; the next copied record's position
+    END = "end"  # at the end of what was copied: the destination end
+    BELOW_START = "below-copy-start"  # before the source log start the copy began at
+    NOT_COPIED = "not-copied-yet"  # beyond what sync has copied: not translated
+    NOT_MIGRATED = "topic-not-migrated"  # the topic is outside the spec / not synced
+
+
+@dataclass(frozen=True)
+class GroupOffset:
+    """One committed offset of one group, and its translation."""
+
+    group: str
+    topic: str
+    partition: int
+    source_offset: int
+    destination_topic: str | None
+    destination_offset: int | None
+    translation: Translation
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.__dict__, "translation": str(self.translation)}
+
+
+@dataclass
+class GroupsResult:
+    """All translations, and what ``apply`` committed or refused."""
+
+    offsets: list[GroupOffset] = field(default_factory=list)
+    applied: list[str] = field(default_factory=list)
+    refused: dict[str, str] = field(default_factory=dict)
+    dry_run: bool = False
+
+    @property
+    def untranslated(self) -> list[GroupOffset]:
+        return [o for o in self.offsets if o.translation is Translation.NOT_COPIED]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema": "connshift.groups/1",
+            "dry_run": self.dry_run,
+            "offsets": [o.to_json() for o in self.offsets],
+            "applied": self.applied,
+            "refused": self.refused,
+        }
+
+
+def translate_position(pmap: PartitionMap, offset: int) -> tuple[int | None, Translation]:
+    """Translate one committed offset (a consumer position) through ``pmap``."""
+    if offset > pmap.src_next:
+        return None, Translation.NOT_COPIED
+    if offset < pmap.src_start:
+        return pmap.dst_start, Translation.BELOW_START
+    position = pmap.position(offset)
+    if pmap.record_offset(offset) is not None:
+        return position, Translation.EXACT
+    if position == pmap.dst_next:
+        return position, Translation.END
+    return position, Translation.NEXT_RECORD
+
+
+def translate(spec: Spec, groups_regex: str | None = None) -> GroupsResult:
+    """Translate every committed offset of the selected source groups."""
+    src, _dst = clusters(spec)
+    try:
+        pattern = re.compile(groups_regex) if groups_regex else None
+    except re.error as exc:
+        raise UsageError(f"bad --groups regex {groups_regex!r}", why=str(exc)) from exc
+    result = GroupsResult()
+    maps: dict[tuple[str, int], tuple[str, PartitionMap] | None] = {}
+    for group in src.groups():
+        if group.startswith("connshift-") or (pattern and not pattern.fullmatch(group)):
+            continue
+        for (topic, part), offset in sorted(src.group_offsets(group).items()):
+            if not spec.topics.selects(topic):
+                result.offsets.append(
+                    GroupOffset(group, topic, part, offset, None, None, Translation.NOT_MIGRATED)
+                )
+                continue
+            if (topic, part) not in maps:
+                maps[(topic, part)] = load_map(spec, topic, part)
+            found = maps[(topic, part)]
+            if found is None:
+                result.offsets.append(
+                    GroupOffset(group, topic, part, offset, None, None, Translation.NOT_COPIED)
+                )
+                continue
+            dst_topic, pmap = found
+            dst_offset, how = translate_position(pmap, offset)
+            result.offsets.append(
+                GroupOffset(group, topic, part, offset, dst_topic, dst_offset, how)
+            )
+    return result
+
+
+def apply(spec: Spec, groups_regex: str | None = None, *, dry_run: bool = False) -> GroupsResult:
+    """Commit the translated offsets on the destination (memberless groups only)."""
+    result = translate(spec, groups_regex)
+    result.dry_run = dry_run
+    _src, dst = clusters(spec)
+    by_group: dict[str, list[GroupOffset]] = {}
+    for o in result.offsets:
+        if o.destination_offset is not None and o.destination_topic is not None:
+            by_group.setdefault(o.group, []).append(o)
+    not_copied: dict[str, list[GroupOffset]] = {}
+    for o in result.untranslated:
+        not_copied.setdefault(o.group, []).append(o)
+    for group, rows in sorted(by_group.items()):
+        if group in not_copied:
+            first = not_copied[group][0]
+            result.refused[group] = (
+                f"{first.topic}[{first.partition}]@{first.source_offset} is beyond what sync "
+                "has copied: run sync first"
+            )
+            continue
+        state, members = dst.group_state(group)
+        if members:
+            result.refused[group] = (
+                f"it has {members} active member(s) on the destination ({state})"
+            )
+            continue
+        if not dry_run:
+            dst.commit_group_offsets(
+                group,
+                {(o.destination_topic, o.partition): o.destination_offset for o in rows},  # type: ignore[misc]
+            )
+        result.applied.append(group)
+    return result
+
+
+def raise_if_refused(result: GroupsResult, groups: Sequence[str] | None = None) -> None:
+    """One clear error when any group was refused."""
+    if result.refused:
+        group, why = next(iter(sorted(result.refused.items())))
+        more = f" (and {len(result.refused) - 1} more)" if len(result.refused) > 1 else ""
+        raise CheckFailed(
+            f"group {group} was not applied on the destination{more}",
+            why=why,
+            fix="stop its consumers on the destination (a group must be empty to set offsets)"
+            if "member" in why
+            else "run `connshift sync` until the copy has passed the committed offsets",
+            group=group,
+        )
