@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test test-unit test-integration lint format sandbox-up sandbox-down clean
+.PHONY: setup demo test test-unit test-integration lint format sandbox-up sandbox-down clean bench
 
 setup:
 	@bash scripts/setup.sh
@@ -38,6 +38,10 @@ sandbox-up: setup
 
 sandbox-down:
 	$(BIN)/connshift sandbox down
+
+## connshift sync vs MirrorMaker 2 vs the destination's produce limit (needs the sandbox up).
+bench: setup
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

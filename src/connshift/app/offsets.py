@@ -13,12 +13,16 @@ from connshift.io.statestore import StateStore
 
 def load_map(spec: Spec, topic: str, partition: int) -> tuple[str, PartitionMap] | None:
     """The partition's map: the local state, else the one mirrored on the destination."""
+    dst_topic = spec.topics.destination_name(topic)
     with StateStore(state_path(spec)) as store:
         stored = store.load(topic, partition)
-    if stored is not None:
+    if stored is not None and stored.dst_topic == dst_topic:
         return stored.dst_topic, stored.map
     _, dst = clusters(spec)
-    return MapMirror(dst).load_all().get((topic, partition))
+    mirrored = MapMirror(dst).load_all().get((dst_topic, partition))
+    if mirrored is None or mirrored[0] != topic:
+        return None
+    return dst_topic, mirrored[1]
 
 
 def lookup(spec: Spec, topic: str, partition: int, offset: int) -> dict[str, Any]:

@@ -188,8 +188,9 @@ def prepare_topic(src: KafkaCluster, dst: KafkaCluster, topic: str, dst_topic: s
 class MapMirror:
     """The offset maps mirrored to a compacted topic on the destination.
 
-    Key ``<source topic>/<partition>``; value the JSON map with its destination topic.
-    Another machine taking a partition over reads it from here.
+    Key ``<destination topic>/<partition>`` (what is unique on the destination, whatever
+    migrations share it); value the JSON map with its source topic. Another machine
+    taking a partition over reads it from here.
     """
 
     def __init__(self, dst: KafkaCluster) -> None:
@@ -213,8 +214,9 @@ class MapMirror:
                 {"message.max.bytes": 16 * 1024 * 1024, "compression.type": "lz4", "linger.ms": 0}
             )
         for st in states:
-            value = json.dumps({"dst_topic": st.dst_topic, **st.map.to_json()})
-            self._producer.produce(MAP_TOPIC, value.encode(), f"{st.topic}/{st.partition}".encode())
+            value = json.dumps({"source_topic": st.topic, **st.map.to_json()})
+            key = f"{st.dst_topic}/{st.partition}".encode()
+            self._producer.produce(MAP_TOPIC, value.encode(), key)
         if self._producer.flush(30) > 0:
             raise KafkaError(
                 "could not mirror the offset maps to the destination",
@@ -223,7 +225,7 @@ class MapMirror:
             )
 
     def load_all(self) -> dict[tuple[str, int], tuple[str, PartitionMap]]:
-        """The latest mirrored map of every partition."""
+        """The latest mirrored map of every destination partition: (source topic, map)."""
         if MAP_TOPIC not in self.dst.topics():
             return {}
         out: dict[tuple[str, int], tuple[str, PartitionMap]] = {}
@@ -232,7 +234,7 @@ class MapMirror:
                 continue
             topic, _, part = rec.key.decode().rpartition("/")
             data = json.loads(rec.value)
-            out[(topic, int(part))] = (str(data["dst_topic"]), PartitionMap.from_json(data))
+            out[(topic, int(part))] = (str(data["source_topic"]), PartitionMap.from_json(data))
         return out
 
     def close(self) -> None:
@@ -380,12 +382,15 @@ class Syncer:
         return topics
 
     def _stored(self, topic: str, partition: int) -> tuple[str, PartitionMap] | None:
+        """(source topic, map) of the partition copied into our destination partition."""
         local = self.store.load(topic, partition)
         if local is not None:
-            return local.dst_topic, local.map
+            return topic if local.dst_topic == self.topic_names[
+                topic
+            ] else local.dst_topic, local.map
         if self._mirrored is None:
             self._mirrored = self.mirror.load_all()
-        return self._mirrored.get((topic, partition))
+        return self._mirrored.get((self.topic_names[topic], partition))
 
     def assign(self, tps: Sequence[tuple[str, int]]) -> list[PartitionState]:
         """Reconcile newly owned partitions and return their states."""
@@ -400,10 +405,14 @@ class Syncer:
             for p in parts:
                 src_bounds = self.src.watermarks(topic, p)
                 stored = self._stored(topic, p)
-                if stored is not None and stored[0] != dst_topic:
+                if stored is not None and stored[0] != topic:
                     raise SyncRefused(
-                        f"{topic}[{p}] was copied to {stored[0]}, the spec now says {dst_topic}",
-                        fix="restore the old topics.rename/prefix, or start a new state_dir",
+                        f"{topic}[{p}] maps to {dst_topic}[{p}], but that destination partition "
+                        f"is already a copy of {stored[0]}",
+                        why="two source topics cannot share one destination partition "
+                        "(or the spec's topics.rename/prefix changed since the last sync)",
+                        fix="pick another destination name (topics.rename/prefix), or a new "
+                        "state_dir if the old state is stale",
                         topic=topic,
                     )
                 pmap, recovered = reconcile(

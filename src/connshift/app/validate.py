@@ -160,7 +160,10 @@ def _group_checks(
             "destination": f"{dst_topic}[{row.partition}]@{row.destination_offset}",
             "same_next_record": same,
         }
-        if row.group not in dst_groups:
+        if row.group in dst_groups and row.group not in applied:
+            applied[row.group] = dst.group_offsets(row.group)
+        committed = applied.get(row.group, {}).get((dst_topic, row.partition))
+        if committed is None:  # not applied on the destination (for this copy)
             yield CheckResult(
                 "group.translated",
                 Status.PASS if same is not False else Status.FAIL,
@@ -170,9 +173,6 @@ def _group_checks(
                 evidence,
             )
             continue
-        if row.group not in applied:
-            applied[row.group] = dst.group_offsets(row.group)
-        committed = applied[row.group].get((dst_topic, row.partition))
         evidence["destination_committed"] = committed
         ok = committed == row.destination_offset and same is not False
         yield CheckResult(

@@ -118,14 +118,16 @@ class StateStore:
     ) -> None:
         """Checkpoint several partitions in one transaction (``full``: rewrite every run)."""
         now = time.time()
+        # run counts as of this transaction: only trusted in the cache once it commits
+        counts: dict[tuple[str, int], int] = {}
         self.db.execute("BEGIN IMMEDIATE")
         try:
             for topic, partition, dst_topic, pmap in items:
                 key = (topic, partition)
                 if full:
                     self.db.execute("DELETE FROM runs WHERE topic = ? AND partition = ?", key)
-                    self._stored_runs[key] = 0
-                stored = self._stored_runs.get(key)
+                    counts[key] = 0
+                stored = counts[key] if key in counts else self._stored_runs.get(key)
                 if stored is None:
                     (stored,) = self.db.execute(
                         "SELECT count(*) FROM runs WHERE topic = ? AND partition = ?", key
@@ -137,7 +139,7 @@ class StateStore:
                     "VALUES (?, ?, ?, ?, ?)",
                     [(topic, partition, r.src, r.dst, r.length) for r in pmap.runs[first:]],
                 )
-                self._stored_runs[key] = len(pmap.runs)
+                counts[key] = len(pmap.runs)
                 self.db.execute(
                     "INSERT OR REPLACE INTO partitions (topic, partition, dst_topic, src_start, "
                     "src_next, dst_start, dst_next, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -156,6 +158,7 @@ class StateStore:
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
+        self._stored_runs.update(counts)
 
     def replace(self, topic: str, partition: int, dst_topic: str, pmap: PartitionMap) -> None:
         """Store ``pmap`` as the whole state of a partition (after loading it from elsewhere)."""

@@ -1,0 +1,796 @@
+"""connshift sync vs MirrorMaker 2 vs the destination's own produce limit, on the sandbox.
+
+For each (record size, compression) case:
+
+1. fill a fresh source topic ``bench.<size>.<compression>.<run-id>`` (N partitions, M records
+   in total) with confluent-kafka, the producer compressing the batches;
+2. copy it with ``connshift sync --once`` into ``<topic>.connshift`` on the destination;
+3. copy it with MirrorMaker 2 (dedicated mode, IdentityReplicationPolicy, tasks.max = N)
+   into ``<topic>`` on the destination;
+4. measure what the destination accepts from Kafka's own ``ProducerPerformance`` (4.4.0
+   jars) into ``<topic>.perf``: the produce limit a copier cannot beat.
+
+Copies run one after the other, never together. A copy is timed from the moment its process
+starts until the destination's high watermarks equal the source's end offsets ("total"), and
+from the first record seen on the destination to the same point ("steady": excludes JVM /
+interpreter start and connector set-up). Peak RSS comes from ``wait4`` (connshift,
+ProducerPerformance) or ``VmHWM`` (MirrorMaker 2, read just before it is stopped).
+
+Usage (the sandbox must be up: ``connshift sandbox up``)::
+
+    make bench
+    .venv/bin/python bench/run.py --partitions 4 --records 1000000 --sizes 100,1000 \
+        --compression none,lz4 --quick
+
+Results: a table per case on the terminal and ``bench/results/<timestamp>.json``.
+Every topic the run created is deleted at the end (``--keep`` keeps them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import re
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from connshift.errors import ConnshiftError
+from connshift.io import artifacts
+from connshift.io.kafka import KafkaCluster
+from connshift.io.sandbox import jars
+from connshift.io.sandbox.mm2 import (
+    JVM_PERFORMANCE_OPTS,
+    MirrorMaker2,
+    MirrorProgress,
+    wait_until_mirrored,
+)
+from connshift.io.sandbox.services import _java_cmd
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS_DIR = ROOT / "bench" / "results"
+SCHEMA = "connshift.bench/1"
+MIB = 1024 * 1024
+
+#: The targets connshift is held to.
+TARGET_VS_MM2 = 1.5
+TARGET_VS_PRODUCE_LIMIT = 0.70
+
+#: Producer settings shared by MirrorMaker 2's worker producer and ProducerPerformance.
+JAVA_PRODUCER = {"acks": "all", "linger.ms": "10", "batch.size": "262144"}
+
+#: Producer settings of the source fill (librdkafka): big batches, like a busy producer.
+FILL_PRODUCER = {
+    "acks": "all",
+    "enable.idempotence": True,
+    "linger.ms": 50,
+    "batch.size": 1_000_000,
+    "queue.buffering.max.messages": 2_000_000,
+    "queue.buffering.max.kbytes": 1_048_576,
+}
+
+POLL_INTERVAL = 0.1
+
+console = Console()
+if not console.is_terminal:  # piped or logged: keep the tables on one line per row
+    console = Console(width=132)
+
+#: A steady-state window shorter than this many poll intervals is flagged as imprecise.
+PRECISE_POLLS = 20
+
+
+# --------------------------------------------------------------------------- options
+
+
+@dataclass(frozen=True)
+class Options:
+    partitions: int
+    records: int
+    sizes: list[int]
+    compressions: list[str]
+    timeout: float
+    source: str
+    destination: str
+    contenders: list[str]
+    keep: bool
+    connshift: str
+    results_dir: Path
+
+
+def parse_args(argv: Sequence[str] | None = None) -> Options:
+    parser = argparse.ArgumentParser(
+        prog="bench/run.py",
+        description="connshift sync vs MirrorMaker 2 vs the destination's produce limit.",
+    )
+    parser.add_argument("--partitions", type=int, default=4, help="partitions per topic (4)")
+    parser.add_argument(
+        "--records", type=int, default=None, help="records per case (500000; --quick 100000)"
+    )
+    parser.add_argument("--sizes", default="100,1000", help="record value sizes in bytes")
+    parser.add_argument(
+        "--compression", default="none,lz4", help="producer compression per case (none,lz4)"
+    )
+    parser.add_argument("--quick", action="store_true", help="100000 records per case")
+    parser.add_argument(
+        "--timeout", type=float, default=600.0, help="seconds allowed per copy or fill (600)"
+    )
+    parser.add_argument("--source", default=None, help="source bootstrap (sandbox default)")
+    parser.add_argument("--destination", default=None, help="destination bootstrap (sandbox)")
+    parser.add_argument(
+        "--only",
+        default="connshift,mm2,perf",
+        help="contenders to run, comma-separated: connshift, mm2, perf",
+    )
+    parser.add_argument("--keep", action="store_true", help="do not delete the bench topics")
+    parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
+    args = parser.parse_args(argv)
+
+    records = args.records or (100_000 if args.quick else 500_000)
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    compressions = [c.strip() for c in args.compression.split(",") if c.strip()]
+    valid = {"none", "gzip", "snappy", "lz4", "zstd"}
+    if bad := [c for c in compressions if c not in valid]:
+        parser.error(f"unknown compression {bad}; use {sorted(valid)}")
+    contenders = [c.strip() for c in args.only.split(",") if c.strip()]
+    if bad := [c for c in contenders if c not in ("connshift", "mm2", "perf")]:
+        parser.error(f"unknown contender {bad}")
+    if args.partitions < 1 or records < args.partitions or not sizes:
+        parser.error("need partitions >= 1, records >= partitions and at least one size")
+
+    source, destination = args.source, args.destination
+    if source is None or destination is None:
+        from connshift.app.sandbox import Sandbox
+
+        ports = Sandbox().ports
+        source = source or f"127.0.0.1:{ports['source-kafka']}"
+        destination = destination or f"127.0.0.1:{ports['destination-kafka']}"
+    exe = Path(sys.executable).parent / "connshift"
+    return Options(
+        partitions=args.partitions,
+        records=records,
+        sizes=sizes,
+        compressions=compressions,
+        timeout=args.timeout,
+        source=source,
+        destination=destination,
+        contenders=contenders,
+        keep=args.keep,
+        connshift=str(exe) if exe.is_file() else (shutil.which("connshift") or "connshift"),
+        results_dir=args.results_dir,
+    )
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+class Child:
+    """A subprocess whose exit we collect with ``wait4`` (for its peak RSS and CPU time)."""
+
+    def __init__(self, cmd: Sequence[str], workdir: Path, name: str) -> None:
+        self.name = name
+        self.stdout = workdir / f"{name}.out"
+        self.stderr = workdir / f"{name}.err"
+        with open(self.stdout, "wb") as out, open(self.stderr, "wb") as err:
+            self.proc = subprocess.Popen(
+                list(cmd),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                cwd=workdir,
+                start_new_session=True,
+            )
+        self.started_at = time.monotonic()
+        self.ended_at: float | None = None
+        self.returncode: int | None = None
+        self.rusage: resource.struct_rusage | None = None
+
+    def running(self) -> bool:
+        """Reap the child if it has exited (never through ``Popen.poll``: it would take the
+        exit status and its rusage)."""
+        if self.returncode is not None:
+            return False
+        pid, status, usage = os.wait4(self.proc.pid, os.WNOHANG)
+        if pid == 0:
+            return True
+        self.ended_at = time.monotonic()
+        self.returncode = os.waitstatus_to_exitcode(status)
+        self.rusage = usage
+        self.proc.returncode = self.returncode  # so Popen does not wait for it again
+        return False
+
+    def wait(self, timeout: float) -> int:
+        deadline = time.monotonic() + timeout
+        while self.running():
+            if time.monotonic() > deadline:
+                self.kill()
+                raise TimeoutError(f"{self.name} did not finish within {timeout:.0f}s")
+            time.sleep(0.02)
+        assert self.returncode is not None
+        return self.returncode
+
+    def kill(self) -> None:
+        if self.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            while self.running():
+                time.sleep(0.02)
+
+    @property
+    def peak_rss_bytes(self) -> int | None:
+        return self.rusage.ru_maxrss * 1024 if self.rusage else None
+
+    @property
+    def cpu_seconds(self) -> float | None:
+        return self.rusage.ru_utime + self.rusage.ru_stime if self.rusage else None
+
+    def text(self) -> str:
+        return self.stdout.read_text(errors="replace") + self.stderr.read_text(errors="replace")
+
+
+def alive_with_one_more_look(alive: Callable[[], bool]) -> Callable[[], bool]:
+    """``alive`` that still says True once after the process exited, so the caller takes
+    one last look at the destination before giving up."""
+    seen_dead = False
+
+    def check() -> bool:
+        nonlocal seen_dead
+        if alive():
+            return True
+        if not seen_dead:
+            seen_dead = True
+            return True
+        return False
+
+    return check
+
+
+def payloads(size: int, count: int) -> Iterator[bytes]:
+    """``count`` values of ``size`` random uppercase letters, all different (as
+    ProducerPerformance sends), cut from one 16 MiB buffer without overlap."""
+    pool_len = max(16 * MIB, size * 4)
+    raw = os.urandom(pool_len)
+    letters = bytes(65 + (b % 26) for b in range(256))
+    pool = raw.translate(letters)
+    slots = pool_len // size
+    for i in range(count):
+        start = (i % slots) * size
+        yield pool[start : start + size]
+
+
+def rate(records: int, value_bytes: int, seconds: float | None) -> dict[str, float | None]:
+    if not seconds or seconds <= 0:
+        return {"seconds": seconds, "records_per_s": None, "mib_per_s": None}
+    return {
+        "seconds": round(seconds, 3),
+        "records_per_s": round(records / seconds, 1),
+        "mib_per_s": round(value_bytes / seconds / MIB, 2),
+    }
+
+
+def exact_regex(topic: str) -> str:
+    return "^" + re.escape(topic) + "$"
+
+
+# --------------------------------------------------------------------------- steps
+
+
+def fill(
+    src: KafkaCluster, topic: str, partitions: int, records: int, size: int, compression: str
+) -> tuple[float, dict[tuple[str, int], int]]:
+    """Create ``topic`` and produce ``records`` values round-robin over its partitions."""
+    src.create_topic(topic, partitions)
+    producer = src.producer({**FILL_PRODUCER, "compression.type": compression})
+    produce, poll = producer.produce, producer.poll
+    started = time.monotonic()
+    for i, value in enumerate(payloads(size, records)):
+        while True:
+            try:
+                produce(topic, value, None, i % partitions)
+                break
+            except BufferError:
+                poll(0.05)
+        if i % 10_000 == 0:
+            poll(0)
+    left = producer.flush(600)
+    seconds = time.monotonic() - started
+    if left:
+        raise RuntimeError(f"{left} records of the fill were not delivered")
+    ends = src.end_offsets(topic, list(range(partitions)))
+    expected = {(topic, p): high for p, (_low, high) in ends.items()}
+    if sum(expected.values()) != records:
+        raise RuntimeError(f"fill wrote {sum(expected.values())} records, wanted {records}")
+    return seconds, expected
+
+
+def spec_text(opts: Options, name: str, topic: str, dst_topic: str, state_dir: Path) -> str:
+    """A connshift spec (JSON is YAML) for one bench copy."""
+    spec = {
+        "version": 1,
+        "name": name,
+        "source": {"kafka": {"bootstrap_servers": opts.source}},
+        "destination": {"kafka": {"bootstrap_servers": opts.destination}},
+        "topics": {"include": [exact_regex(topic)], "rename": {topic: dst_topic}},
+        "state_dir": str(state_dir),
+    }
+    return json.dumps(spec, indent=2) + "\n"
+
+
+def run_connshift(
+    opts: Options,
+    dst: KafkaCluster,
+    topic: str,
+    expected: dict[tuple[str, int], int],
+    value_bytes: int,
+    workdir: Path,
+    run_id: str,
+) -> dict[str, Any]:
+    """``connshift sync --once`` into ``<topic>.connshift``, timed against the destination."""
+    dst_topic = f"{topic}.connshift"
+    spec = workdir / "connshift.yaml"
+    spec.write_text(spec_text(opts, f"bench-{run_id}", topic, dst_topic, workdir / "state"))
+    cmd = [opts.connshift, "sync", "-c", str(spec), "--once", "--topics", exact_regex(topic)]
+    child = Child([*cmd, "--json"], workdir, "connshift")
+    records = sum(expected.values())
+    result: dict[str, Any] = {
+        "contender": "connshift",
+        "destination_topic": dst_topic,
+        "command": " ".join([*cmd, "--json"]),
+    }
+    target = {(dst_topic, p): end for (_t, p), end in expected.items()}
+    progress: MirrorProgress | None = None
+    try:
+        progress = wait_until_mirrored(
+            dst,
+            target,
+            opts.timeout,
+            interval=POLL_INTERVAL,
+            started_at=child.started_at,
+            alive=alive_with_one_more_look(child.running),
+        )
+        child.wait(120)
+    except (ConnshiftError, TimeoutError) as exc:
+        child.kill()
+        result["error"] = str(exc)
+    output = child.text()
+    if child.returncode == 2 and "not available" in output:
+        return {**result, "status": "not available", "detail": output.strip()[-300:]}
+    if child.returncode != 0:
+        return {
+            **result,
+            "status": "failed",
+            "exit_code": child.returncode,
+            "detail": output.strip()[-600:],
+        }
+    if progress is None:
+        return {**result, "status": "failed"}
+    with contextlib.suppress(ValueError):
+        result["reported"] = _json_summary(child.stdout.read_text())
+    return {
+        **result,
+        **_timings(progress, records, value_bytes, target),
+        "status": "ok",
+        "exit_after_s": round((child.ended_at or 0) - child.started_at, 3),
+        "peak_rss_mib": round((child.peak_rss_bytes or 0) / MIB, 1),
+        "cpu_s": round(child.cpu_seconds or 0, 2),
+    }
+
+
+def _json_summary(stdout: str) -> dict[str, Any]:
+    data = json.loads(stdout)
+    keep = ("schema", "records", "bytes", "seconds", "records_per_second")
+    return {k: data[k] for k in keep if k in data}
+
+
+def _timings(
+    progress: MirrorProgress,
+    records: int,
+    value_bytes: int,
+    target: dict[tuple[str, int], int],
+) -> dict[str, Any]:
+    assert progress.done_at is not None and progress.first_record_at is not None
+    total = progress.done_at - progress.started_at
+    steady = progress.done_at - progress.first_record_at
+    out: dict[str, Any] = {
+        "total": rate(records, value_bytes, total),
+        "steady": rate(records, value_bytes, steady),
+        "first_record_after_s": round(progress.first_record_at - progress.started_at, 3),
+    }
+    over = progress.overshoot(target)
+    if over:
+        out["overshoot"] = {f"{t}[{p}]": n for (t, p), n in over.items()}
+    return out
+
+
+def run_mm2(
+    opts: Options,
+    dst: KafkaCluster,
+    topic: str,
+    expected: dict[tuple[str, int], int],
+    value_bytes: int,
+    compression: str,
+    workdir: Path,
+    run_id: str,
+) -> dict[str, Any]:
+    """MirrorMaker 2 into ``<topic>`` (identity names), timed against the destination."""
+    extra = {f"dst.producer.{k}": v for k, v in JAVA_PRODUCER.items()}
+    extra["dst.producer.compression.type"] = compression
+    mm2 = MirrorMaker2(
+        workdir / "mm2",
+        opts.source,
+        opts.destination,
+        exact_regex(topic),
+        groups_regex=r"bench\..*",
+        tasks_max=opts.partitions,
+        extra=extra,
+        name=f"bench-{run_id}-{topic.split('.')[1]}-{topic.split('.')[2]}",
+    )
+    records = sum(expected.values())
+    result: dict[str, Any] = {
+        "contender": "mm2",
+        "destination_topic": topic,
+        "version": jars.KAFKA_SOURCE_VERSION,
+        "tasks_max": opts.partitions,
+        "heap": mm2.heap,
+        "log": str(mm2.log),
+    }
+    mm2.start()
+    try:
+        progress = wait_until_mirrored(
+            dst,
+            expected,
+            opts.timeout,
+            interval=POLL_INTERVAL,
+            started_at=mm2.started_at,
+            alive=mm2.is_running,
+        )
+        rss, cpu = mm2.peak_rss_bytes(), mm2.cpu_seconds()
+    except ConnshiftError as exc:
+        return {**result, "status": "failed", "error": str(exc), "detail": mm2.log_tail(3)}
+    finally:
+        mm2.stop()
+        with contextlib.suppress(ConnshiftError):
+            for name in mm2.internal_topics()["target"]:
+                if name in dst.topics():
+                    dst.delete_topic(name)
+    return {
+        **result,
+        **_timings(progress, records, value_bytes, expected),
+        "status": "ok",
+        "peak_rss_mib": round((rss or 0) / MIB, 1),
+        "cpu_s": round(cpu or 0, 2),
+    }
+
+
+_PERF_SUMMARY = re.compile(
+    r"(\d+) records sent, ([\d.]+) records/sec \(([\d.]+) MB/sec\), "
+    r"([\d.]+) ms avg latency, ([\d.]+) ms max latency"
+)
+
+
+def parse_perf_summary(text: str) -> dict[str, float] | None:
+    """The final summary line of ProducerPerformance (the last of its lines that match)."""
+    matches = _PERF_SUMMARY.findall(text)
+    if not matches:
+        return None
+    sent, rps, mbs, avg, mx = matches[-1]
+    return {
+        "records": int(sent),
+        "records_per_s": float(rps),
+        "mib_per_s": float(mbs),
+        "avg_latency_ms": float(avg),
+        "max_latency_ms": float(mx),
+    }
+
+
+def run_perf(
+    opts: Options,
+    dst: KafkaCluster,
+    topic: str,
+    records: int,
+    size: int,
+    compression: str,
+    workdir: Path,
+) -> dict[str, Any]:
+    """Kafka's ProducerPerformance (4.4.0) into ``<topic>.perf`` on the destination."""
+    perf_topic = f"{topic}.perf"
+    dst.create_topic(perf_topic, opts.partitions)
+    dist = jars.fetch(jars.KAFKA_DESTINATION_VERSION)
+    props = {"bootstrap.servers": opts.destination, **JAVA_PRODUCER}
+    props["compression.type"] = compression
+    args = [
+        *("--topic", perf_topic, "--num-records", str(records), "--record-size", str(size)),
+        *("--throughput", "-1", "--producer-props"),
+        *(f"{k}={v}" for k, v in props.items()),
+    ]
+    cmd = _java_cmd(dist, "org.apache.kafka.tools.ProducerPerformance", *args, heap="512m")
+    cmd = [cmd[0], *JVM_PERFORMANCE_OPTS, *cmd[1:]]
+    child = Child(cmd, workdir, "perf")
+    result: dict[str, Any] = {
+        "contender": "perf",
+        "destination_topic": perf_topic,
+        "version": jars.KAFKA_DESTINATION_VERSION,
+        "producer_props": props,
+    }
+    try:
+        code = child.wait(opts.timeout)
+    except TimeoutError as exc:
+        return {**result, "status": "failed", "error": str(exc)}
+    summary = parse_perf_summary(child.text())
+    if code != 0 or summary is None:
+        return {**result, "status": "failed", "exit_code": code, "detail": child.text()[-600:]}
+    return {
+        **result,
+        "status": "ok",
+        "steady": {
+            "records_per_s": summary["records_per_s"],
+            "mib_per_s": summary["mib_per_s"],
+        },
+        "latency_ms": {"avg": summary["avg_latency_ms"], "max": summary["max_latency_ms"]},
+        "wall_s": round((child.ended_at or 0) - child.started_at, 3),
+        "peak_rss_mib": round((child.peak_rss_bytes or 0) / MIB, 1),
+        "cpu_s": round(child.cpu_seconds or 0, 2),
+    }
+
+
+# --------------------------------------------------------------------------- verdicts
+
+
+def ratios(case: dict[str, Any]) -> dict[str, Any]:
+    """connshift/MM2 and connshift/produce-limit, on steady-state records/s (and total)."""
+    got = {c["contender"]: c for c in case["results"] if c.get("status") == "ok"}
+    out: dict[str, Any] = {}
+    cs = got.get("connshift")
+    if cs is None:
+        return out
+    mm2, perf = got.get("mm2"), got.get("perf")
+    if mm2 is not None:
+        steady = cs["steady"]["records_per_s"] / mm2["steady"]["records_per_s"]
+        total = cs["total"]["records_per_s"] / mm2["total"]["records_per_s"]
+        out["vs_mm2"] = {
+            "steady": round(steady, 2),
+            "total": round(total, 2),
+            "target": TARGET_VS_MM2,
+            "met": steady >= TARGET_VS_MM2,
+        }
+    if perf is not None:
+        steady = cs["steady"]["records_per_s"] / perf["steady"]["records_per_s"]
+        total = cs["total"]["records_per_s"] / perf["steady"]["records_per_s"]
+        out["vs_produce_limit"] = {
+            "steady": round(steady, 3),
+            "total": round(total, 3),
+            "target": TARGET_VS_PRODUCE_LIMIT,
+            "met": steady >= TARGET_VS_PRODUCE_LIMIT,
+        }
+    return out
+
+
+def _fmt(value: float | None, spec: str = ",.0f") -> str:
+    return "—" if value is None else format(value, spec)
+
+
+def render_case(case: dict[str, Any]) -> None:
+    title = (
+        f"{case['records']:,} x {case['size']} B, compression {case['compression']}, "
+        f"{case['partitions']} partitions (source fill {case['fill']['records_per_s']:,.0f} rec/s)"
+    )
+    table = Table(title=title, title_justify="left")
+    for col in (
+        "contender",
+        "records/s steady",
+        "MiB/s steady",
+        "records/s total",
+        "first rec (s)",
+        "peak RSS MiB",
+        "CPU s",
+        "status",
+    ):
+        table.add_column(col, justify="right" if col != "contender" else "left")
+    names = {
+        "connshift": "connshift sync",
+        "mm2": f"MM2 {jars.KAFKA_SOURCE_VERSION}",
+        "perf": f"produce limit {jars.KAFKA_DESTINATION_VERSION}",
+    }
+    for res in case["results"]:
+        ok = res.get("status") == "ok"
+        steady = res.get("steady", {}) if ok else {}
+        total = res.get("total", {}) if ok else {}
+        status = res.get("status", "?")
+        if res.get("overshoot"):
+            status += " (dups!)"
+        table.add_row(
+            names[res["contender"]],
+            _fmt(steady.get("records_per_s")),
+            _fmt(steady.get("mib_per_s"), ".1f"),
+            _fmt(total.get("records_per_s")),
+            _fmt(res.get("first_record_after_s"), ".1f"),
+            _fmt(res.get("peak_rss_mib"), ".0f"),
+            _fmt(res.get("cpu_s"), ".1f"),
+            status,
+        )
+    console.print(table)
+    r = case.get("ratios", {})
+    lines = []
+    if "vs_mm2" in r:
+        v = r["vs_mm2"]
+        mark = "[green]met[/]" if v["met"] else "[red]missed[/]"
+        lines.append(
+            f"connshift / MM2: {v['steady']:.2f}x steady ({v['total']:.2f}x total) — "
+            f"target ≥ {v['target']}x: {mark}"
+        )
+    if "vs_produce_limit" in r:
+        v = r["vs_produce_limit"]
+        mark = "[green]met[/]" if v["met"] else "[red]missed[/]"
+        lines.append(
+            f"connshift / produce limit: {v['steady']:.0%} steady ({v['total']:.0%} total) — "
+            f"target ≥ {v['target']:.0%}: {mark}"
+        )
+    for res in case["results"]:
+        seconds = res.get("steady", {}).get("seconds") if res.get("status") == "ok" else None
+        if seconds is not None and seconds < PRECISE_POLLS * POLL_INTERVAL:
+            lines.append(
+                f"[yellow]{res['contender']}: steady window {seconds:.2f}s is short against the "
+                f"{POLL_INTERVAL}s poll; use more --records for a precise rate[/]"
+            )
+        if res.get("reported"):
+            rep = res["reported"]
+            lines.append(
+                f"{res['contender']} reports {rep.get('records', 0):,} records in "
+                f"{rep.get('seconds', 0):.2f}s ({_fmt(rep.get('records_per_second'))} records/s)"
+            )
+        if res.get("status") != "ok":
+            why = res.get("error") or res.get("detail") or ""
+            lines.append(f"[yellow]{res['contender']}: {res.get('status')}[/] {why[:300]}")
+    for line in lines:
+        console.print(line, highlight=False, soft_wrap=True)
+    console.print()
+
+
+# --------------------------------------------------------------------------- main
+
+
+def run_case(
+    opts: Options,
+    src: KafkaCluster,
+    dst: KafkaCluster,
+    size: int,
+    compression: str,
+    run_id: str,
+    workdir: Path,
+    created: dict[str, set[str]],
+) -> dict[str, Any]:
+    topic = f"bench.{size}.{compression}.{run_id}"
+    created["source"].add(topic)
+    created["destination"].update({topic, f"{topic}.connshift", f"{topic}.perf"})
+    console.print(f"[bold]{topic}[/]: filling {opts.records:,} records", highlight=False)
+    fill_s, expected = fill(src, topic, opts.partitions, opts.records, size, compression)
+    value_bytes = opts.records * size
+    case: dict[str, Any] = {
+        "topic": topic,
+        "size": size,
+        "compression": compression,
+        "partitions": opts.partitions,
+        "records": opts.records,
+        "value_bytes": value_bytes,
+        "fill": rate(opts.records, value_bytes, fill_s),
+        "results": [],
+    }
+    casedir = workdir / f"{size}-{compression}"
+    casedir.mkdir(parents=True, exist_ok=True)
+    steps: dict[str, Callable[[], dict[str, Any]]] = {
+        "connshift": lambda: run_connshift(
+            opts, dst, topic, expected, value_bytes, casedir, run_id
+        ),
+        "mm2": lambda: run_mm2(
+            opts, dst, topic, expected, value_bytes, compression, casedir, run_id
+        ),
+        "perf": lambda: run_perf(opts, dst, topic, opts.records, size, compression, casedir),
+    }
+    for name in ("connshift", "mm2", "perf"):
+        if name not in opts.contenders:
+            continue
+        console.print(f"  running {name}", highlight=False)
+        try:
+            res = steps[name]()
+        except (ConnshiftError, OSError, RuntimeError) as exc:
+            res = {"contender": name, "status": "failed", "error": str(exc)}
+        case["results"].append(res)
+    case["ratios"] = ratios(case)
+    return case
+
+
+def cleanup(src: KafkaCluster, dst: KafkaCluster, created: dict[str, set[str]]) -> list[str]:
+    """Delete every topic this run created (that exists); return what could not be."""
+    problems = []
+    for cluster, names in ((src, created["source"]), (dst, created["destination"])):
+        try:
+            existing = set(cluster.topics())
+        except ConnshiftError as exc:
+            problems.append(str(exc))
+            continue
+        for name in sorted(names & existing):
+            try:
+                cluster.delete_topic(name)
+            except ConnshiftError as exc:
+                problems.append(str(exc))
+    return problems
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    opts = parse_args(argv)
+    src = KafkaCluster({"bootstrap.servers": opts.source}, name="source")
+    dst = KafkaCluster({"bootstrap.servers": opts.destination}, name="destination")
+    try:
+        src.check_reachable()
+        dst.check_reachable()
+    except ConnshiftError as exc:
+        console.print(f"[red]error:[/] {exc.one_line()}", highlight=False)
+        console.print("start the sandbox first: `connshift sandbox up`")
+        return 3
+    now = datetime.now(UTC)
+    run_id = now.strftime("%Y%m%d%H%M%S")
+    created: dict[str, set[str]] = {"source": set(), "destination": set()}
+    report: dict[str, Any] = {
+        "schema": SCHEMA,
+        "run_id": run_id,
+        "started": now.isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+        "source": {"bootstrap": opts.source, "version": jars.KAFKA_SOURCE_VERSION},
+        "destination": {"bootstrap": opts.destination, "version": jars.KAFKA_DESTINATION_VERSION},
+        "settings": {
+            "partitions": opts.partitions,
+            "records": opts.records,
+            "sizes": opts.sizes,
+            "compression": opts.compressions,
+            "fill_producer": {k: str(v) for k, v in FILL_PRODUCER.items()},
+            "java_producer": JAVA_PRODUCER,
+            "poll_interval_s": POLL_INTERVAL,
+            "targets": {"vs_mm2": TARGET_VS_MM2, "vs_produce_limit": TARGET_VS_PRODUCE_LIMIT},
+        },
+        "cases": [],
+    }
+    workdir = Path(tempfile.mkdtemp(prefix=f"connshift-bench-{run_id}-"))
+    console.print(
+        f"bench {run_id}: {opts.partitions} partitions x {opts.records:,} records per case; "
+        f"work files in {workdir}",
+        highlight=False,
+    )
+    code = 0
+    try:
+        for size in opts.sizes:
+            for compression in opts.compressions:
+                case = run_case(opts, src, dst, size, compression, run_id, workdir, created)
+                report["cases"].append(case)
+                render_case(case)
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted[/]")
+        code = 130
+    finally:
+        if not opts.keep:
+            problems = cleanup(src, dst, created)
+            report["cleanup_problems"] = problems
+            for p in problems:
+                console.print(f"[yellow]cleanup:[/] {p}", highlight=False)
+        report["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
+        report["workdir"] = str(workdir)
+        path = opts.results_dir / f"{run_id}.json"
+        artifacts.write_json_atomic(path, report)
+        console.print(f"results: {path}", highlight=False)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1154 @@
+"""A minimal blocking Kafka client for the raw record-batch copy path: struct and sockets only.
+
+confluent-kafka hands out records, never the batches they came in; copying batches as bytes
+(:mod:`connshift.app.rawcopy`) needs the wire protocol itself. This module speaks just enough of
+it: Metadata (to route by partition leader), ListOffsets, Fetch, InitProducerId and Produce, one
+blocking socket per broker, one version of each API, requests pipelined in order on a
+connection (:meth:`RawClient.send_fetch` / :meth:`RawClient.receive_fetch` and the produce
+pair keep requests in flight).
+
+Versions, all non-flexible (classic strings and arrays, request header v1, response header
+v0), chosen inside what Apache Kafka 3.9 and 4.x and tansu 0.6 all serve (checked against each
+broker's ApiVersions before first use):
+
+======================  ====  =========================================================
+API (key)               ver.  why this one
+======================  ====  =========================================================
+Produce (0)             8     v3+ carries v2 batches; v8 adds per-record errors and an
+                              error message to the answer; v9+ is flexible
+Fetch (1)               11    v4+ isolation level, LSO and aborted transactions, v5+ log
+                              start offset; v11 is the last non-flexible one and still
+                              names topics (v13+ uses topic ids); Kafka 4.x serves 4-18
+ListOffsets (2)         5     v2+ isolation level; v4+ leader epoch; Kafka 4.x dropped v0
+Metadata (3)            8     v7+ leader epochs; Kafka 4.x dropped v0-v3
+InitProducerId (22)     4     no transactional id: an idempotent producer id from any
+                              broker. Flexible (compact strings, tagged fields, request
+                              header v2, response header v1): tansu 0.6 answers v0-v2
+                              with UNKNOWN_SERVER_ERROR and v3+ correctly
+======================  ====  =========================================================
+
+Wire format as in Apache Kafka's ``clients/src/main/resources/common/message/*.json``.
+Partition-level errors come back in the results (``error`` codes, named by
+:func:`error_name`); connection, framing and request-level failures raise
+:class:`~connshift.errors.KafkaError` with the cluster, broker, topic and partition.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from connshift.errors import KafkaError
+from connshift.io.kafka_wire import (
+    ApiVersionsResult,
+    WireFormatError,
+    _address,
+    _describe_os_error,
+    api_versions,
+    parse_bootstrap,
+)
+
+__all__ = [
+    "EARLIEST",
+    "FETCH_VERSION",
+    "LATEST",
+    "PRODUCE_VERSION",
+    "READ_COMMITTED",
+    "READ_UNCOMMITTED",
+    "BrokerInfo",
+    "ClusterMetadata",
+    "FetchResult",
+    "PartitionInfo",
+    "PendingFetch",
+    "PendingProduce",
+    "ProduceResult",
+    "RawClient",
+    "decode_fetch_response",
+    "decode_init_producer_id_response",
+    "decode_list_offsets_response",
+    "decode_metadata_response",
+    "decode_produce_response",
+    "encode_fetch_request",
+    "encode_init_producer_id_request",
+    "encode_list_offsets_request",
+    "encode_metadata_request",
+    "encode_produce_request",
+    "encode_request_header",
+    "error_name",
+]
+
+PRODUCE_KEY, FETCH_KEY, LIST_OFFSETS_KEY, METADATA_KEY, INIT_PRODUCER_ID_KEY = 0, 1, 2, 3, 22
+PRODUCE_VERSION = 8
+FETCH_VERSION = 11
+LIST_OFFSETS_VERSION = 5
+METADATA_VERSION = 8
+INIT_PRODUCER_ID_VERSION = 4
+
+_FLEXIBLE = frozenset({INIT_PRODUCER_ID_KEY})
+
+_VERSIONS = {
+    PRODUCE_KEY: ("Produce", PRODUCE_VERSION),
+    FETCH_KEY: ("Fetch", FETCH_VERSION),
+    LIST_OFFSETS_KEY: ("ListOffsets", LIST_OFFSETS_VERSION),
+    METADATA_KEY: ("Metadata", METADATA_VERSION),
+    INIT_PRODUCER_ID_KEY: ("InitProducerId", INIT_PRODUCER_ID_VERSION),
+}
+
+READ_UNCOMMITTED = 0
+READ_COMMITTED = 1
+"""Fetch isolation levels: READ_COMMITTED stops at the LSO and lists aborted transactions."""
+
+EARLIEST = -2
+LATEST = -1
+"""ListOffsets timestamps meaning the log start and the end (the LSO under READ_COMMITTED)."""
+
+ERROR_NAMES: dict[int, str] = {
+    -1: "UNKNOWN_SERVER_ERROR",
+    0: "NONE",
+    1: "OFFSET_OUT_OF_RANGE",
+    2: "CORRUPT_MESSAGE",
+    3: "UNKNOWN_TOPIC_OR_PARTITION",
+    4: "INVALID_FETCH_SIZE",
+    5: "LEADER_NOT_AVAILABLE",
+    6: "NOT_LEADER_OR_FOLLOWER",
+    7: "REQUEST_TIMED_OUT",
+    8: "BROKER_NOT_AVAILABLE",
+    9: "REPLICA_NOT_AVAILABLE",
+    10: "MESSAGE_TOO_LARGE",
+    13: "NETWORK_EXCEPTION",
+    14: "COORDINATOR_LOAD_IN_PROGRESS",
+    15: "COORDINATOR_NOT_AVAILABLE",
+    17: "INVALID_TOPIC_EXCEPTION",
+    18: "RECORD_LIST_TOO_LARGE",
+    19: "NOT_ENOUGH_REPLICAS",
+    20: "NOT_ENOUGH_REPLICAS_AFTER_APPEND",
+    21: "INVALID_REQUIRED_ACKS",
+    29: "TOPIC_AUTHORIZATION_FAILED",
+    31: "CLUSTER_AUTHORIZATION_FAILED",
+    32: "INVALID_TIMESTAMP",
+    35: "UNSUPPORTED_VERSION",
+    42: "INVALID_REQUEST",
+    43: "UNSUPPORTED_FOR_MESSAGE_FORMAT",
+    44: "POLICY_VIOLATION",
+    45: "OUT_OF_ORDER_SEQUENCE_NUMBER",
+    46: "DUPLICATE_SEQUENCE_NUMBER",
+    47: "INVALID_PRODUCER_EPOCH",
+    53: "TRANSACTIONAL_ID_AUTHORIZATION_FAILED",
+    56: "KAFKA_STORAGE_ERROR",
+    59: "UNKNOWN_PRODUCER_ID",
+    74: "FENCED_LEADER_EPOCH",
+    75: "UNKNOWN_LEADER_EPOCH",
+    76: "UNSUPPORTED_COMPRESSION_TYPE",
+    78: "OFFSET_NOT_AVAILABLE",
+    87: "INVALID_RECORD",
+    89: "THROTTLING_QUOTA_EXCEEDED",
+    100: "UNKNOWN_TOPIC_ID",
+}
+
+NONE = 0
+OFFSET_OUT_OF_RANGE = 1
+UNKNOWN_TOPIC_OR_PARTITION = 3
+LEADER_NOT_AVAILABLE = 5
+NOT_LEADER_OR_FOLLOWER = 6
+REQUEST_TIMED_OUT = 7
+OUT_OF_ORDER_SEQUENCE_NUMBER = 45
+DUPLICATE_SEQUENCE_NUMBER = 46
+
+# errors after which the partition's leader must be looked up again
+_STALE_LEADER = frozenset({3, 5, 6, 9, 74, 75})
+# errors a caller may retry as they are (after a metadata refresh)
+RETRIABLE = frozenset({5, 6, 7, 9, 13, 14, 15, 19, 20, 56, 74, 75, 78})
+
+_MAX_FRAME = 256 * 1024 * 1024
+
+
+def error_name(code: int) -> str:
+    """Kafka's name of an error code (``"error 123"`` for codes not listed here)."""
+    return ERROR_NAMES.get(code, f"error {code}")
+
+
+# --------------------------------------------------------------------------------------------
+# values
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BrokerInfo:
+    """A broker as Metadata describes it."""
+
+    node_id: int
+    host: str
+    port: int
+    rack: str | None = None
+
+
+@dataclass(frozen=True)
+class PartitionInfo:
+    """One partition in a Metadata answer."""
+
+    partition: int
+    leader: int
+    leader_epoch: int = -1
+    error: int = 0
+
+
+@dataclass(frozen=True)
+class ClusterMetadata:
+    """A Metadata answer: brokers, and per topic an error code and its partitions."""
+
+    brokers: dict[int, BrokerInfo]
+    cluster_id: str | None
+    controller_id: int
+    topics: dict[str, tuple[int, dict[int, PartitionInfo]]]
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """One partition of a Fetch answer.
+
+    ``records`` is a memoryview into the connection's reusable receive buffer: it is valid
+    until the next fetch on the same client is received. ``aborted`` lists the aborted
+    transactions overlapping the fetched range as ``(producer_id, first_offset)`` (READ_COMMITTED
+    only). Offsets the broker did not send are -1.
+    """
+
+    partition: int
+    error: int
+    high_watermark: int
+    last_stable_offset: int
+    log_start_offset: int
+    aborted: list[tuple[int, int]]
+    records: memoryview
+
+
+@dataclass(frozen=True)
+class ProduceResult:
+    """One partition of a Produce answer: where the batch landed, or why it did not."""
+
+    partition: int
+    error: int
+    base_offset: int
+    log_start_offset: int = -1
+    error_message: str | None = None
+    record_errors: list[tuple[int, str | None]] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------------------------
+# encoding
+# --------------------------------------------------------------------------------------------
+
+
+def _string(text: str) -> bytes:
+    raw = text.encode("utf-8")
+    return struct.pack(">h", len(raw)) + raw
+
+
+def encode_request_header(
+    api_key: int, version: int, correlation_id: int, client_id: str, *, flexible: bool = False
+) -> bytes:
+    """Request header v1: api key, version, correlation id, client id (classic string); v2
+    (``flexible``) adds an empty tagged-field section."""
+    header = struct.pack(">hhi", api_key, version, correlation_id) + _string(client_id)
+    return header + b"\x00" if flexible else header
+
+
+def encode_metadata_request(topics: Sequence[str] | None) -> bytes:
+    """Metadata v8 body: these topics (None: all), no auto-creation, no authorized operations."""
+    if topics is None:
+        out = struct.pack(">i", -1)
+    else:
+        out = struct.pack(">i", len(topics)) + b"".join(_string(t) for t in topics)
+    return out + b"\x00\x00\x00"  # allow_auto_topic_creation, cluster ops, topic ops
+
+
+def encode_fetch_request(
+    topic: str,
+    partitions: Mapping[int, int],
+    *,
+    max_wait_ms: int,
+    min_bytes: int,
+    max_bytes: int,
+    partition_max_bytes: int,
+    isolation: int,
+) -> bytes:
+    """Fetch v11 body, sessionless (session 0, epoch -1), for ``partition -> offset``.
+
+    Partitions are asked in the mapping's order; the broker fills them in that order and only
+    the first non-empty one may exceed its size limit (KIP-74).
+    """
+    parts = [
+        # replica id, max wait, min bytes, max bytes, isolation, session id, session epoch
+        struct.pack(">iiiibii", -1, max_wait_ms, min_bytes, max_bytes, isolation, 0, -1),
+        struct.pack(">i", 1),
+        _string(topic),
+        struct.pack(">i", len(partitions)),
+    ]
+    for partition, offset in partitions.items():
+        # partition, current leader epoch, fetch offset, log start offset, max bytes
+        parts.append(struct.pack(">iiqqi", partition, -1, offset, -1, partition_max_bytes))
+    parts.append(struct.pack(">i", 0))  # forgotten topics
+    parts.append(_string(""))  # rack id
+    return b"".join(parts)
+
+
+def encode_produce_request(
+    topic: str,
+    batches: Mapping[int, bytes | bytearray | memoryview],
+    *,
+    acks: int = -1,
+    timeout_ms: int = 30_000,
+) -> list[bytes | bytearray | memoryview]:
+    """Produce v8 body as a list of buffers (the batches are not copied).
+
+    No transactional id; one record batch per partition (Apache Kafka rejects more).
+    """
+    parts: list[bytes | bytearray | memoryview] = [
+        struct.pack(">hhii", -1, acks, timeout_ms, 1) + _string(topic),
+        struct.pack(">i", len(batches)),
+    ]
+    for partition, batch in batches.items():
+        parts.append(struct.pack(">ii", partition, len(batch)))
+        parts.append(batch)
+    return parts
+
+
+def encode_list_offsets_request(
+    topic: str, partitions: Mapping[int, int], *, isolation: int = READ_COMMITTED
+) -> bytes:
+    """ListOffsets v5 body for ``partition -> timestamp`` (EARLIEST, LATEST or a time)."""
+    parts = [struct.pack(">ibi", -1, isolation, 1), _string(topic)]
+    parts.append(struct.pack(">i", len(partitions)))
+    for partition, timestamp in partitions.items():
+        parts.append(struct.pack(">iiq", partition, -1, timestamp))
+    return b"".join(parts)
+
+
+def encode_init_producer_id_request(transaction_timeout_ms: int = -1) -> bytes:
+    """InitProducerId v4 body: a null transactional id (an idempotent producer), no previous
+    producer id or epoch, no tagged fields."""
+    # compact nullable string null (0), timeout, producer id -1, epoch -1, tagged fields
+    return b"\x00" + struct.pack(">iqh", transaction_timeout_ms, -1, -1) + b"\x00"
+
+
+# --------------------------------------------------------------------------------------------
+# decoding
+# --------------------------------------------------------------------------------------------
+
+
+class _Cursor:
+    """Reads big-endian fields from a response; any overrun is a WireFormatError."""
+
+    __slots__ = ("buf", "end", "pos")
+
+    def __init__(self, buf: memoryview, pos: int = 0) -> None:
+        self.buf = buf
+        self.pos = pos
+        self.end = len(buf)
+
+    def unpack(self, fmt: struct.Struct) -> tuple[int, ...]:
+        try:
+            values = fmt.unpack_from(self.buf, self.pos)
+        except struct.error:
+            raise WireFormatError(
+                f"truncated: needed {fmt.size} byte(s) at offset {self.pos}, "
+                f"only {self.end - self.pos} left"
+            ) from None
+        self.pos += fmt.size
+        return values
+
+    def int8(self) -> int:
+        return self.unpack(_I8)[0]
+
+    def int16(self) -> int:
+        return self.unpack(_I16)[0]
+
+    def int32(self) -> int:
+        return self.unpack(_I32)[0]
+
+    def int64(self) -> int:
+        return self.unpack(_I64)[0]
+
+    def take(self, n: int) -> memoryview:
+        if n < 0 or self.pos + n > self.end:
+            raise WireFormatError(
+                f"truncated: needed {n} byte(s) at offset {self.pos}, "
+                f"only {self.end - self.pos} left"
+            )
+        chunk = self.buf[self.pos : self.pos + n]
+        self.pos += n
+        return chunk
+
+    def string(self) -> str:
+        text = self.nullable_string()
+        if text is None:
+            raise WireFormatError(f"null string at offset {self.pos}")
+        return text
+
+    def nullable_string(self) -> str | None:
+        n = self.int16()
+        if n < 0:
+            return None
+        try:
+            return bytes(self.take(n)).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise WireFormatError(f"string is not UTF-8: {exc}") from exc
+
+    def array_length(self) -> int:
+        n = self.int32()
+        if n > self.end - self.pos:
+            raise WireFormatError(f"array of {n} items cannot fit in {self.end - self.pos} bytes")
+        return max(n, 0)
+
+    def uvarint(self) -> int:
+        value = shift = 0
+        while True:
+            byte = self.take(1)[0]
+            value |= (byte & 0x7F) << shift
+            if not byte & 0x80:
+                return value
+            shift += 7
+            if shift > 28:
+                raise WireFormatError(f"varint longer than 5 bytes at offset {self.pos}")
+
+    def tagged_fields(self) -> None:
+        for _ in range(self.uvarint()):
+            self.uvarint()  # tag
+            self.take(self.uvarint())
+
+    def int32_array(self) -> list[int]:
+        return [self.int32() for _ in range(self.array_length())]
+
+
+_I8 = struct.Struct(">b")
+_I16 = struct.Struct(">h")
+_I32 = struct.Struct(">i")
+_I64 = struct.Struct(">q")
+_FETCH_PARTITION = struct.Struct(">ihqqq")
+_ABORTED = struct.Struct(">qq")
+_PRODUCE_PARTITION = struct.Struct(">ihqqq")
+_LIST_OFFSETS_PARTITION = struct.Struct(">ihqqi")
+_METADATA_PARTITION = struct.Struct(">hiii")
+
+
+def _view(payload: bytes | bytearray | memoryview) -> memoryview:
+    return payload if isinstance(payload, memoryview) else memoryview(payload)
+
+
+def decode_fetch_response(payload: bytes | bytearray | memoryview) -> tuple[int, list[FetchResult]]:
+    """Decode a Fetch v11 response body (after the correlation id).
+
+    Returns ``(top-level error code, partition results)``; ``records`` are views into
+    ``payload``.
+    """
+    cur = _Cursor(_view(payload))
+    _throttle, error, _session = cur.unpack(_FETCH_TOP)
+    results: list[FetchResult] = []
+    for _ in range(cur.array_length()):
+        cur.string()  # topic: we ask for one
+        for _ in range(cur.array_length()):
+            partition, perror, hw, lso, log_start = cur.unpack(_FETCH_PARTITION)
+            aborted: list[tuple[int, int]] = []
+            count = cur.int32()  # nullable array
+            for _ in range(max(count, 0)):
+                pid, first = cur.unpack(_ABORTED)
+                aborted.append((pid, first))
+            cur.int32()  # preferred read replica
+            size = cur.int32()
+            records = cur.take(size) if size > 0 else memoryview(b"")
+            results.append(FetchResult(partition, perror, hw, lso, log_start, aborted, records))
+    return error, results
+
+
+_FETCH_TOP = struct.Struct(">ihi")
+
+
+def decode_produce_response(payload: bytes | bytearray | memoryview) -> list[ProduceResult]:
+    """Decode a Produce v8 response body (after the correlation id)."""
+    cur = _Cursor(_view(payload))
+    results: list[ProduceResult] = []
+    for _ in range(cur.array_length()):
+        cur.string()
+        for _ in range(cur.array_length()):
+            partition, error, base_offset, _append_time, log_start = cur.unpack(_PRODUCE_PARTITION)
+            record_errors = []
+            for _ in range(cur.array_length()):
+                index = cur.int32()
+                record_errors.append((index, cur.nullable_string()))
+            message = cur.nullable_string()
+            results.append(
+                ProduceResult(partition, error, base_offset, log_start, message, record_errors)
+            )
+    cur.int32()  # throttle time
+    return results
+
+
+def decode_list_offsets_response(
+    payload: bytes | bytearray | memoryview,
+) -> dict[int, tuple[int, int]]:
+    """Decode a ListOffsets v5 response body: ``partition -> (error, offset)``."""
+    cur = _Cursor(_view(payload))
+    cur.int32()  # throttle
+    out: dict[int, tuple[int, int]] = {}
+    for _ in range(cur.array_length()):
+        cur.string()
+        for _ in range(cur.array_length()):
+            partition, error, _timestamp, offset, _epoch = cur.unpack(_LIST_OFFSETS_PARTITION)
+            out[partition] = (error, offset)
+    return out
+
+
+def decode_init_producer_id_response(
+    payload: bytes | bytearray | memoryview,
+) -> tuple[int, int, int]:
+    """Decode an InitProducerId v4 answer after its correlation id (response header v1: its
+    tagged fields come first): ``(error, producer_id, producer_epoch)``."""
+    cur = _Cursor(_view(payload))
+    cur.tagged_fields()  # response header
+    cur.int32()  # throttle
+    error = cur.int16()
+    return error, cur.int64(), cur.int16()
+
+
+def decode_metadata_response(payload: bytes | bytearray | memoryview) -> ClusterMetadata:
+    """Decode a Metadata v8 response body (after the correlation id)."""
+    cur = _Cursor(_view(payload))
+    cur.int32()  # throttle
+    brokers: dict[int, BrokerInfo] = {}
+    for _ in range(cur.array_length()):
+        node_id = cur.int32()
+        host = cur.string()
+        port = cur.int32()
+        brokers[node_id] = BrokerInfo(node_id, host, port, cur.nullable_string())
+    cluster_id = cur.nullable_string()
+    controller_id = cur.int32()
+    topics: dict[str, tuple[int, dict[int, PartitionInfo]]] = {}
+    for _ in range(cur.array_length()):
+        terror = cur.int16()
+        name = cur.string()
+        cur.int8()  # is internal
+        partitions: dict[int, PartitionInfo] = {}
+        for _ in range(cur.array_length()):
+            perror, index, leader, epoch = cur.unpack(_METADATA_PARTITION)
+            cur.int32_array()  # replicas
+            cur.int32_array()  # isr
+            cur.int32_array()  # offline replicas
+            partitions[index] = PartitionInfo(index, leader, epoch, perror)
+        cur.int32()  # topic authorized operations
+        topics[name] = (terror, partitions)
+    cur.int32()  # cluster authorized operations
+    return ClusterMetadata(brokers, cluster_id, controller_id, topics)
+
+
+# --------------------------------------------------------------------------------------------
+# one connection
+# --------------------------------------------------------------------------------------------
+
+
+class _Connection:
+    """One socket to one broker; requests are answered in order (Kafka's guarantee).
+
+    Two reusable receive buffers: one for Fetch answers (whose record views the caller holds
+    until its next fetch) and one for everything else (decoded at once).
+    """
+
+    def __init__(
+        self, host: str, port: int, *, client_id: str, timeout: float, cluster: str
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.where = _address(host, port)
+        self.client_id = client_id
+        self.timeout = timeout
+        self.cluster = cluster
+        self.sock: socket.socket | None = None
+        self.pending: deque[tuple[int, int]] = deque()  # (correlation id, api key)
+        self._next_id = 0
+        self._fetch_buf = bytearray(1 << 20)
+        self._small_buf = bytearray(64 << 10)
+        self._size_buf = bytearray(4)
+
+    # -- life cycle ----------------------------------------------------------------------------
+    def _connect(self) -> socket.socket:
+        if self.sock is None:
+            try:
+                sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
+            except OSError as exc:
+                raise self._error(
+                    f"could not reach Kafka at {self.where}",
+                    _describe_os_error(exc),
+                    "check that the broker runs and that its advertised listener is reachable",
+                ) from exc
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.sock = sock
+        return self.sock
+
+    def close(self) -> None:
+        self.pending.clear()
+        if self.sock is not None:
+            try:
+                self.sock.close()
+            finally:
+                self.sock = None
+
+    def _error(self, what: str, why: str, fix: str) -> KafkaError:
+        return KafkaError(what, why=why, fix=fix, cluster=self.cluster, broker=self.where)
+
+    # -- requests ------------------------------------------------------------------------------
+    def send(
+        self, api_key: int, version: int, body: Sequence[bytes | bytearray | memoryview]
+    ) -> int:
+        """Send one request; returns its correlation id (answers come back in order)."""
+        sock = self._connect()
+        self._next_id = (self._next_id + 1) & 0x7FFFFFFF
+        corr = self._next_id
+        header = encode_request_header(
+            api_key, version, corr, self.client_id, flexible=api_key in _FLEXIBLE
+        )
+        size = len(header) + sum(len(part) for part in body)
+        buffers = [struct.pack(">i", size) + header, *body]
+        try:
+            sent = sock.sendmsg(buffers)
+            total = size + 4
+            if sent < total:
+                self._send_rest(sock, buffers, sent)
+        except OSError as exc:
+            self.close()
+            raise self._error(
+                f"could not send a request to Kafka at {self.where}",
+                _describe_os_error(exc),
+                "check that the broker is healthy",
+            ) from exc
+        self.pending.append((corr, api_key))
+        return corr
+
+    @staticmethod
+    def _send_rest(
+        sock: socket.socket, buffers: Sequence[bytes | bytearray | memoryview], sent: int
+    ) -> None:
+        for buf in buffers:
+            view = memoryview(buf)
+            if sent >= len(view):
+                sent -= len(view)
+                continue
+            sock.sendall(view[sent:])
+            sent = 0
+
+    def receive(self, corr: int, *, fetch: bool = False) -> memoryview:
+        """The answer to request ``corr`` (which must be the oldest pending), without its
+        correlation id. A Fetch answer goes to the fetch buffer, anything else to the small one.
+        """
+        if not self.pending or self.pending[0][0] != corr:
+            raise RuntimeError(f"answers come in order: {corr} is not the oldest pending request")
+        sock = self.sock
+        if sock is None:
+            raise self._error(
+                f"lost the connection to Kafka at {self.where}",
+                "it was closed with requests pending",
+                "retry",
+            )
+        try:
+            self._recv_into(sock, memoryview(self._size_buf))
+            (size,) = struct.unpack(">i", self._size_buf)
+            if not 4 <= size <= _MAX_FRAME:
+                raise self._error(
+                    f"Kafka at {self.where} sent something that is not a Kafka response",
+                    f"frame size {size}",
+                    "check that host and port name a Kafka PLAINTEXT listener",
+                )
+            buf = self._fetch_buf if fetch else self._small_buf
+            if len(buf) < size:
+                buf = bytearray(max(size, 2 * len(buf)))
+                if fetch:
+                    self._fetch_buf = buf
+                else:
+                    self._small_buf = buf
+            view = memoryview(buf)[:size]
+            self._recv_into(sock, view)
+        except TimeoutError as exc:
+            self.close()
+            raise self._error(
+                f"Kafka at {self.where} did not answer within {self.timeout:g}s",
+                "connected, but no complete answer came back",
+                "check that the broker is not overloaded; raise the timeout",
+            ) from exc
+        except OSError as exc:
+            self.close()
+            raise self._error(
+                f"lost the connection to Kafka at {self.where}",
+                _describe_os_error(exc),
+                "check the broker's log",
+            ) from exc
+        self.pending.popleft()
+        (got,) = struct.unpack_from(">i", view)
+        if got != corr:
+            self.close()
+            raise self._error(
+                f"Kafka at {self.where} answered out of order",
+                f"correlation id {got}, expected {corr}",
+                "report this broker behaviour",
+            )
+        return view[4:]
+
+    def _recv_into(self, sock: socket.socket, view: memoryview) -> None:
+        got = 0
+        n = len(view)
+        while got < n:
+            k = sock.recv_into(view[got:], n - got)
+            if k == 0:
+                self.close()
+                raise self._error(
+                    f"Kafka at {self.where} closed the connection",
+                    f"short read: got {got} of {n} byte(s)",
+                    "check the broker's log (a request it could not parse closes the connection)",
+                )
+            got += k
+
+    def request(
+        self, api_key: int, version: int, body: Sequence[bytes | bytearray | memoryview]
+    ) -> memoryview:
+        """Send one request and wait for its answer (nothing else may be pending)."""
+        return self.receive(self.send(api_key, version, body))
+
+
+# --------------------------------------------------------------------------------------------
+# the client
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PendingFetch:
+    """A Fetch sent and not yet received: one request per leader broker."""
+
+    topic: str
+    requests: list[tuple[_Connection, int, list[int]]]
+
+
+@dataclass
+class PendingProduce:
+    """A Produce sent and not yet received: one request per leader broker."""
+
+    topic: str
+    requests: list[tuple[_Connection, int, list[int]]]
+
+
+class RawClient:
+    """A minimal blocking Kafka client: one socket per broker, requests routed by leader.
+
+    ``bootstrap`` is a ``bootstrap.servers`` string (PLAINTEXT listeners only); ``name``
+    ("source", "destination") labels errors; ``timeout`` bounds connects and each answer.
+    Not thread-safe. Use as a context manager or call :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        bootstrap: str,
+        *,
+        client_id: str = "connshift",
+        timeout: float = 30.0,
+        name: str = "kafka",
+    ) -> None:
+        self.bootstrap = bootstrap
+        self.client_id = client_id
+        self.timeout = timeout
+        self.name = name
+        self._seeds = parse_bootstrap(bootstrap)
+        self._conns: dict[tuple[str, int], _Connection] = {}
+        self._versions: dict[tuple[str, int], ApiVersionsResult] = {}
+        self._brokers: dict[int, BrokerInfo] = {}
+        self._leaders: dict[tuple[str, int], int] = {}
+        self._partitions: dict[str, list[int]] = {}
+        self._control: _Connection | None = None
+
+    def __enter__(self) -> RawClient:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close every connection (the client reconnects on its next request)."""
+        for conn in self._conns.values():
+            conn.close()
+        self._conns.clear()
+        if self._control is not None:
+            self._control.close()
+            self._control = None
+
+    def discard_pending(self) -> None:
+        """Close the connections that have unanswered requests (after an abandoned pipeline)."""
+        for key, conn in list(self._conns.items()):
+            if conn.pending:
+                conn.close()
+                del self._conns[key]
+
+    # -- connections ---------------------------------------------------------------------------
+    def _error(
+        self, what: str, why: str | None = None, fix: str | None = None, **ctx: object
+    ) -> KafkaError:
+        return KafkaError(
+            what,
+            why=why,
+            fix=fix or f"check that the {self.name} cluster at {self.bootstrap} is healthy",
+            cluster=self.name,
+            **ctx,
+        )
+
+    def _connection(self, host: str, port: int, api_key: int) -> _Connection:
+        self._check_version(host, port, api_key)
+        key = (host, port)
+        conn = self._conns.get(key)
+        if conn is None:
+            conn = _Connection(
+                host, port, client_id=self.client_id, timeout=self.timeout, cluster=self.name
+            )
+            self._conns[key] = conn
+        return conn
+
+    def _check_version(self, host: str, port: int, api_key: int) -> None:
+        """KafkaError unless the broker serves the version of ``api_key`` this module speaks."""
+        key = (host, port)
+        versions = self._versions.get(key)
+        if versions is None:
+            versions = api_versions(_address(host, port), timeout=min(self.timeout, 10.0))
+            self._versions[key] = versions
+        api, version = _VERSIONS[api_key]
+        served = versions.api_keys.get(api_key)
+        if served is None or not served[0] <= version <= served[1]:
+            have = "none" if served is None else f"v{served[0]}-v{served[1]}"
+            raise self._error(
+                f"Kafka at {_address(host, port)} does not serve {api} v{version}",
+                why=f"it serves {api} {have}; connshift's raw copy path needs v{version}",
+                fix="use the record copy path for this cluster",
+                broker=_address(host, port),
+            )
+
+    def _control_connection(self, api_key: int) -> _Connection:
+        """The connection for Metadata and InitProducerId: its own socket to the first bootstrap
+        broker that answers, so it never waits behind pipelined fetches or produces."""
+        conn = self._control
+        if conn is not None and conn.sock is not None:
+            self._check_version(conn.host, conn.port, api_key)
+            return conn
+        failures: list[KafkaError] = []
+        for host, port in self._seeds:
+            try:
+                self._check_version(host, port, api_key)
+                conn = _Connection(
+                    host, port, client_id=self.client_id, timeout=self.timeout, cluster=self.name
+                )
+                conn._connect()
+            except KafkaError as exc:
+                failures.append(exc)
+                continue
+            self._control = conn
+            return conn
+        if len(failures) == 1:
+            raise failures[0]
+        raise self._error(
+            f"could not reach the {self.name} Kafka cluster at {self.bootstrap}",
+            why="; ".join(f"{exc.context.get('broker')}: {exc.why}" for exc in failures),
+            fix="check that the brokers run and that bootstrap lists PLAINTEXT listeners",
+        )
+
+    def _node_connection(self, node_id: int, api_key: int) -> _Connection:
+        broker = self._brokers.get(node_id)
+        if broker is None:
+            self.metadata([])
+            broker = self._brokers.get(node_id)
+        if broker is None:
+            raise self._error(f"broker {node_id} of the {self.name} cluster is not known")
+        return self._connection(broker.host, broker.port, api_key)
+
+    @staticmethod
+    def _call(conn: _Connection, api_key: int, body: Sequence[bytes]) -> memoryview:
+        if conn.pending:
+            raise RuntimeError(
+                f"{_VERSIONS[api_key][0]} to {conn.where} while pipelined requests are pending: "
+                "receive them first"
+            )
+        return conn.request(api_key, _VERSIONS[api_key][1], body)
+
+    # -- metadata ------------------------------------------------------------------------------
+    def metadata(self, topics: Sequence[str] | None = None) -> ClusterMetadata:
+        """Ask Metadata for ``topics`` (None: all) and refresh the leader cache."""
+        conn = self._control_connection(METADATA_KEY)
+        payload = self._call(conn, METADATA_KEY, [encode_metadata_request(topics)])
+        try:
+            md = decode_metadata_response(payload)
+        except WireFormatError as exc:
+            raise self._error(f"malformed Metadata answer from {conn.where}", why=str(exc)) from exc
+        self._brokers.update(md.brokers)
+        for topic, (error, partitions) in md.topics.items():
+            if error == 0:
+                self._partitions[topic] = sorted(partitions)
+                for index, info in partitions.items():
+                    if info.leader >= 0:
+                        self._leaders[(topic, index)] = info.leader
+        return md
+
+    def partitions(self, topic: str) -> list[int]:
+        """The partition ids of ``topic``; KafkaError when it does not exist."""
+        if topic not in self._partitions:
+            md = self.metadata([topic])
+            error, _parts = md.topics.get(topic, (UNKNOWN_TOPIC_OR_PARTITION, {}))
+            if error != 0:
+                raise self._error(
+                    f"topic {topic} is not available on the {self.name} cluster",
+                    why=error_name(error),
+                    fix="check the topic name, and that it exists on that cluster",
+                    topic=topic,
+                )
+        return list(self._partitions[topic])
+
+    def leader(self, topic: str, partition: int) -> int:
+        """The node id of the partition's leader (cached; refreshed after leader errors)."""
+        node = self._leaders.get((topic, partition))
+        if node is None:
+            self.metadata([topic])
+            node = self._leaders.get((topic, partition))
+        if node is None:
+            raise self._error(
+                f"{topic}[{partition}] has no leader on the {self.name} cluster",
+                why="the partition does not exist or is being elected",
+                fix="check the topic's partition count; retry later",
+                topic=topic,
+                partition=partition,
+            )
+        return node
+
+    def _forget_leader(self, topic: str, partition: int) -> None:
+        self._leaders.pop((topic, partition), None)
+
+    def _by_leader(
+        self, topic: str, partitions: Iterable[int], api_key: int
+    ) -> list[tuple[_Connection, list[int]]]:
+        groups: dict[int, list[int]] = {}
+        for partition in partitions:
+            groups.setdefault(self.leader(topic, partition), []).append(partition)
+        return [(self._node_connection(node, api_key), parts) for node, parts in groups.items()]
+
+    # -- fetch ---------------------------------------------------------------------------------
+    def send_fetch(
+        self,
+        topic: str,
+        partitions: Mapping[int, int],
+        *,
+        max_bytes: int = 4 << 20,
+        partition_max_bytes: int = 1 << 20,
+        isolation: int = READ_COMMITTED,
+        max_wait_ms: int = 500,
+        min_bytes: int = 1,
+    ) -> PendingFetch:
+        """Send a Fetch for ``partition -> offset`` to each leader; see :meth:`fetch`."""
+        requests = []
+        for conn, parts in self._by_leader(topic, partitions, FETCH_KEY):
+            body = encode_fetch_request(
+                topic,
+                {p: partitions[p] for p in parts},
+                max_wait_ms=max_wait_ms,
+                min_bytes=min_bytes,
+                max_bytes=max_bytes,
+                partition_max_bytes=partition_max_bytes,
+                isolation=isolation,
+            )
+            requests.append((conn, conn.send(FETCH_KEY, FETCH_VERSION, [body]), parts))
+        return PendingFetch(topic, requests)
+
+    def receive_fetch(self, pending: PendingFetch) -> dict[int, FetchResult]:
+        """The answers to a :meth:`send_fetch`; record views stay valid until the next one."""
+        out: dict[int, FetchResult] = {}
+        for conn, corr, _parts in pending.requests:
+            payload = conn.receive(corr, fetch=True)
+            try:
+                error, results = decode_fetch_response(payload)
+            except WireFormatError as exc:
+                conn.close()
+                raise self._error(
+                    f"malformed Fetch answer from {conn.where}", why=str(exc), topic=pending.topic
+                ) from exc
+            if error != 0:
+                raise self._error(
+                    f"Kafka at {conn.where} refused a Fetch of {pending.topic}",
+                    why=error_name(error),
+                    topic=pending.topic,
+                )
+            for result in results:
+                if result.error in _STALE_LEADER:
+                    self._forget_leader(pending.topic, result.partition)
+                out[result.partition] = result
+        return out
+
+    def fetch(
+        self,
+        topic: str,
+        partitions: Mapping[int, int],
+        *,
+        max_bytes: int = 4 << 20,
+        partition_max_bytes: int = 1 << 20,
+        isolation: int = READ_COMMITTED,
+        max_wait_ms: int = 500,
+        min_bytes: int = 1,
+    ) -> dict[int, FetchResult]:
+        """Fetch record batches of ``partition -> offset`` from their leaders.
+
+        The broker returns whole batches from the one containing the offset (so the first may
+        start before it), up to the size limits, possibly ending with a partial batch; under
+        READ_COMMITTED only below the LSO, with the aborted transactions listed.
+        Partition errors are in each result's ``error``.
+        """
+        return self.receive_fetch(
+            self.send_fetch(
+                topic,
+                partitions,
+                max_bytes=max_bytes,
+                partition_max_bytes=partition_max_bytes,
+                isolation=isolation,
+                max_wait_ms=max_wait_ms,
+                min_bytes=min_bytes,
+            )
+        )
+
+    # -- produce -------------------------------------------------------------------------------
+    def send_produce(
+        self,
+        topic: str,
+        batches: Mapping[int, bytes | bytearray | memoryview],
+        *,
+        acks: int = -1,
+        timeout_ms: int = 30_000,
+    ) -> PendingProduce:
+        """Send one batch per partition to each leader; see :meth:`produce`."""
+        if acks not in (-1, 1):
+            raise ValueError("acks must be -1 (all) or 1 (leader): acks=0 has no answer")
+        requests = []
+        for conn, parts in self._by_leader(topic, batches, PRODUCE_KEY):
+            body = encode_produce_request(
+                topic, {p: batches[p] for p in parts}, acks=acks, timeout_ms=timeout_ms
+            )
+            requests.append((conn, conn.send(PRODUCE_KEY, PRODUCE_VERSION, body), parts))
+        return PendingProduce(topic, requests)
+
+    def receive_produce(self, pending: PendingProduce) -> dict[int, ProduceResult]:
+        """The answers to a :meth:`send_produce`."""
+        out: dict[int, ProduceResult] = {}
+        for conn, corr, _parts in pending.requests:
+            payload = conn.receive(corr)
+            try:
+                results = decode_produce_response(payload)
+            except WireFormatError as exc:
+                conn.close()
+                raise self._error(
+                    f"malformed Produce answer from {conn.where}", why=str(exc), topic=pending.topic
+                ) from exc
+            for result in results:
+                if result.error in _STALE_LEADER:
+                    self._forget_leader(pending.topic, result.partition)
+                out[result.partition] = result
+        return out
+
+    def produce(
+        self,
+        topic: str,
+        batches: Mapping[int, bytes | bytearray | memoryview],
+        *,
+        acks: int = -1,
+        timeout_ms: int = 30_000,
+    ) -> dict[int, ProduceResult]:
+        """Produce one record batch per partition (several partitions per request are fine).
+
+        Each batch must be a complete magic-2 batch; for an idempotent producer its producer
+        id, epoch and base sequence continue that partition's sequence. Errors such as
+        OUT_OF_ORDER_SEQUENCE_NUMBER and DUPLICATE_SEQUENCE_NUMBER come back in the results;
+        :meth:`check_produce` turns them into KafkaError.
+        """
+        return self.receive_produce(
+            self.send_produce(topic, batches, acks=acks, timeout_ms=timeout_ms)
+        )
+
+    def check_produce(self, topic: str, result: ProduceResult) -> None:
+        """Raise KafkaError when ``result`` carries an error."""
+        if result.error == NONE:
+            return
+        why = error_name(result.error)
+        if result.error_message:
+            why += f": {result.error_message}"
+        for index, message in result.record_errors[:3]:
+            why += f"; record {index}: {message}"
+        raise self._error(
+            f"the {self.name} cluster refused a batch for {topic}[{result.partition}]",
+            why=why,
+            fix=_PRODUCE_FIX.get(result.error),
+            topic=topic,
+            partition=result.partition,
+        )
+
+    # -- offsets and producer ids ----------------------------------------------------------------
+    def list_offsets(
+        self,
+        topic: str,
+        partitions: Mapping[int, int],
+        *,
+        isolation: int = READ_COMMITTED,
+    ) -> dict[int, int]:
+        """ListOffsets for ``partition -> timestamp`` (:data:`EARLIEST`, :data:`LATEST` or ms).
+
+        Raises KafkaError on any partition error. Note: tansu 0.6 answers LATEST wrongly; use
+        a fetch's high watermark there.
+        """
+        out: dict[int, int] = {}
+        for conn, parts in self._by_leader(topic, partitions, LIST_OFFSETS_KEY):
+            body = encode_list_offsets_request(
+                topic, {p: partitions[p] for p in parts}, isolation=isolation
+            )
+            payload = self._call(conn, LIST_OFFSETS_KEY, [body])
+            try:
+                answers = decode_list_offsets_response(payload)
+            except WireFormatError as exc:
+                raise self._error(
+                    f"malformed ListOffsets answer from {conn.where}", why=str(exc), topic=topic
+                ) from exc
+            for partition, (error, offset) in answers.items():
+                if error != 0:
+                    if error in _STALE_LEADER:
+                        self._forget_leader(topic, partition)
+                    raise self._error(
+                        f"could not list offsets of {topic}[{partition}] on the {self.name} "
+                        "cluster",
+                        why=error_name(error),
+                        topic=topic,
+                        partition=partition,
+                    )
+                out[partition] = offset
+        return out
+
+    def init_producer_id(self) -> tuple[int, int]:
+        """A new idempotent producer id and epoch from the cluster."""
+        conn = self._control_connection(INIT_PRODUCER_ID_KEY)
+        payload = self._call(conn, INIT_PRODUCER_ID_KEY, [encode_init_producer_id_request()])
+        try:
+            error, pid, epoch = decode_init_producer_id_response(payload)
+        except WireFormatError as exc:
+            raise self._error(
+                f"malformed InitProducerId answer from {conn.where}", why=str(exc)
+            ) from exc
+        if error != 0:
+            raise self._error(
+                f"the {self.name} cluster refused a producer id",
+                why=error_name(error),
+                fix="check that the principal may write idempotently (IDEMPOTENT_WRITE on the "
+                "cluster for old brokers)",
+            )
+        return pid, epoch
+
+
+_PRODUCE_FIX = {
+    OUT_OF_ORDER_SEQUENCE_NUMBER: "another writer or a lost batch broke the sequence; resume "
+    "from the destination's end with a new producer id",
+    DUPLICATE_SEQUENCE_NUMBER: "the batch was already written; resume from the destination's end",
+    10: "raise max.message.bytes on the destination topic to at least the source's",
+    87: "check the destination topic's configuration (compacted topics need keys)",
+    32: "check message.timestamp.*.max.ms on the destination topic",
+}
