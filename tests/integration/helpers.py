@@ -23,8 +23,9 @@ def run_cli(
     return proc
 
 
-def run_json(*args: str, timeout: float = 300) -> Any:
-    proc = run_cli(*args, "--json", timeout=timeout, check=True)
+def run_json(*args: str, timeout: float = 300, check: bool = True) -> Any:
+    """Run the CLI with --json and parse stdout (``check``: exit code 0 required)."""
+    proc = run_cli(*args, "--json", timeout=timeout, check=check)
     return json.loads(proc.stdout)
 
 

@@ -65,9 +65,7 @@ class FakeCluster:
         assert topic == self.topic
         assert partition == PART
         self.reads.append((start, end, isolation))
-        recs = [
-            r for r in self.records if r.offset >= start and (end is None or r.offset < end)
-        ]
+        recs = [r for r in self.records if r.offset >= start and (end is None or r.offset < end)]
         reader = Reader(recs)
         self.readers.append(reader)
         return reader
@@ -250,7 +248,8 @@ def test_mismatching_tail_is_refused_and_nothing_changes(bad_index: int) -> None
     src, dst = clusters(tail)
     with pytest.raises(SyncRefused) as info:
         run(src, dst, stored)
-    assert_refused(info.value, f"{DST_TOPIC}[{PART}]", "after offset 3", "do not match")
+    # the message names where the mismatch is (the records before it matched)
+    assert_refused(info.value, f"{DST_TOPIC}[{PART}]", f"after offset {bad_index}", "do not match")
     assert info.value.context == {"topic": DST_TOPIC, "partition": PART}
     assert snapshot(stored) == before
     assert src.readers[0].closed

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from connshift.app.sandbox import Sandbox
+from connshift.core.acls import Acl
 from connshift.errors import SandboxError
 from connshift.io.connect import ConnectClient
 from connshift.io.kafka import KafkaCluster
@@ -45,6 +46,15 @@ TRIMMED = "app.audit-trimmed"
 FILE_TOPIC = "files.access-log"
 CDC_TOPICS = ("shop.public.customers", "shop.public.orders")
 
+#: ACLs on the source: three cover migrated topics/groups, the last one does not
+SEED_ACLS = [
+    Acl("TOPIC", EVENTS, "LITERAL", "User:billing", "*", "READ", "ALLOW"),
+    Acl("GROUP", "billing-service", "LITERAL", "User:billing", "*", "READ", "ALLOW"),
+    Acl("TOPIC", "app.payments", "PREFIXED", "User:payments", "*", "READ", "ALLOW"),
+    Acl("TOPIC", "shop.", "PREFIXED", "User:cdc", "*", "WRITE", "ALLOW"),
+    Acl("TOPIC", "hr.", "PREFIXED", "User:hr", "*", "READ", "ALLOW"),
+]
+
 TRIMMED_RECORDS = 200
 TRIMMED_DELETE_BEFORE = 60
 TX_COUNT = 12
@@ -58,6 +68,7 @@ class SeedResult:
     topics_created: list[str] = field(default_factory=list)
     connectors_created: list[str] = field(default_factory=list)
     groups_committed: list[str] = field(default_factory=list)
+    acls_created: int = 0
     connectors: dict[str, str] = field(default_factory=dict)  # name -> state
     topic_records: dict[str, int] = field(default_factory=dict)  # topic -> high watermark sum
 
@@ -250,6 +261,10 @@ def seed(
         if not kafka.group_offsets(group):
             kafka.commit_group_offsets(group, offsets)
             result.groups_committed.append(group)
+
+    if set(SEED_ACLS) - set(kafka.acls()):
+        kafka.create_acls(SEED_ACLS)
+        result.acls_created = len(SEED_ACLS)
 
     files = sandbox.files_dir()
     files.mkdir(parents=True, exist_ok=True)

@@ -25,7 +25,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -281,7 +281,7 @@ def reconcile(
                 partition=partition,
             )
         return PartitionMap.starting_at(src_low, dst_start=dst_high), 0
-    pmap = stored
+    pmap = replace(stored, runs=list(stored.runs))  # a refusal leaves ``stored`` as it was
     if dst_high < pmap.dst_next:
         raise SyncRefused(
             f"destination partition {where} ends at {dst_high}, but the copy had written up "

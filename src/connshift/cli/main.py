@@ -552,6 +552,44 @@ def validate(
         raise typer.Exit(int(ExitCode.CHECK_FAILED))
 
 
+@app.command()
+def acls(
+    action: str = typer.Argument(..., help="diff | apply"),
+    config: Path = ConfigOpt,
+    principal_map: Path | None = typer.Option(
+        None, "--principal-map", help="YAML: source principal -> destination principal."
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="apply: show, change nothing."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Compare (diff) or copy (apply) the ACLs of the migrated topics and groups."""
+    STATE.json = as_json
+    from connshift.app import acls as acls_app
+
+    spec = _load(config)
+    if action == "diff":
+        result = acls_app.compare(spec, principal_map)
+    elif action == "apply":
+        result = acls_app.apply(spec, principal_map, dry_run=dry_run)
+    else:
+        raise UsageError_(f"unknown acls action {action!r}", fix="use diff or apply")
+    if as_json:
+        emit_json(result.to_json())
+    else:
+        for a in result.diff.present:
+            console.print(f"[green]present[/]  {a.describe()}", highlight=False)
+        for a in result.diff.missing:
+            verb = "created" if action == "apply" and not dry_run else "missing"
+            console.print(f"[yellow]{verb}[/]  {a.describe()}", highlight=False)
+        console.print(
+            f"{len(result.source_relevant)} source ACL(s) cover the migrated topics and groups; "
+            f"{len(result.diff.missing)} missing on the destination"
+            + (" (now created)" if action == "apply" and not dry_run else "")
+        )
+    if action == "diff" and result.diff.missing:
+        raise typer.Exit(int(ExitCode.CHECK_FAILED))
+
+
 # ---------------------------------------------------------------------------- not yet
 
 #: Commands of the design that are not built yet, and the issue that builds each.
@@ -560,7 +598,6 @@ PLANNED: dict[str, tuple[str, int]] = {
     "probe": ("Run Kafka-API contract checks against a cluster.", 6),
     "review": ("Turn inventory and probe results into findings.", 6),
     "plan": ("Plan each connector's move: offset strategy, steps, rollback.", 5),
-    "acls": ("Copy the ACLs of migrated topics and groups.", 4),
     "cutover": ("Move connectors: stop, capture offsets, create, write offsets, resume.", 5),
     "rollback": ("Reverse a cutover from the journal.", 5),
     "status": ("Show the cutover journal.", 5),

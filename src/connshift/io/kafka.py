@@ -24,13 +24,19 @@ from confluent_kafka import (
 )
 from confluent_kafka import KafkaError as _RdError
 from confluent_kafka.admin import (  # type: ignore[attr-defined]
+    AclBinding,
+    AclBindingFilter,
+    AclOperation,
+    AclPermissionType,
     AdminClient,
     ConfigResource,
     ConfigSource,
     NewTopic,
+    ResourcePatternType,
     ResourceType,
 )
 
+from connshift.core.acls import Acl
 from connshift.errors import KafkaError
 
 LOG = logging.getLogger("connshift.librdkafka")
@@ -375,6 +381,66 @@ class KafkaCluster:
             raise self._error(f"could not describe group {group}", exc, group=group) from exc
         state = getattr(desc.state, "name", str(desc.state))
         return str(state), len(desc.members or [])
+
+    # ------------------------------------------------------------------ ACLs
+    def acls(self, timeout: float = 10.0) -> list[Acl]:
+        """Every ACL binding of the cluster (empty when no authorizer is configured)."""
+        anything: Any = None  # None matches any name, principal and host
+        flt = AclBindingFilter(
+            ResourceType.ANY,
+            anything,
+            ResourcePatternType.ANY,
+            anything,
+            anything,
+            AclOperation.ANY,
+            AclPermissionType.ANY,
+        )
+        try:
+            bindings = self.admin.describe_acls(flt, request_timeout=timeout).result(timeout + 5)
+        except KafkaException as exc:
+            err = exc.args[0] if exc.args else None
+            if isinstance(err, _RdError) and err.code() == _RdError.SECURITY_DISABLED:
+                raise KafkaError(
+                    f"the {self.name} cluster has no authorizer: it keeps no ACLs",
+                    why="SECURITY_DISABLED",
+                    fix="nothing to copy; or enable an authorizer on the cluster",
+                    cluster=self.name,
+                ) from exc
+            raise self._error(f"could not read the ACLs of the {self.name} cluster", exc) from exc
+        return [
+            Acl(
+                resource_type=b.restype.name,
+                name=b.name,
+                pattern_type=b.resource_pattern_type.name,
+                principal=b.principal,
+                host=b.host,
+                operation=b.operation.name,
+                permission=b.permission_type.name,
+            )
+            for b in bindings
+        ]
+
+    def create_acls(self, acls: Sequence[Acl], timeout: float = 10.0) -> None:
+        """Create ACL bindings (idempotent on the broker side)."""
+        if not acls:
+            return
+        bindings = [
+            AclBinding(
+                ResourceType[a.resource_type],
+                a.name,
+                ResourcePatternType[a.pattern_type],
+                a.principal,
+                a.host,
+                AclOperation[a.operation],
+                AclPermissionType[a.permission],
+            )
+            for a in acls
+        ]
+        try:
+            for fut in self.admin.create_acls(bindings, request_timeout=timeout).values():
+                fut.result(timeout + 5)
+        except KafkaException as exc:
+            raise self._error(f"could not create ACLs on the {self.name} cluster", exc) from exc
 
     def groups(self, timeout: float = 10.0) -> list[str]:
         """Ids of the consumer groups the cluster knows."""

@@ -200,6 +200,11 @@ class KafkaBroker(Service):
             # the cleaner looks for work every second, so compaction shows within seconds
             "log.cleaner.backoff.ms": 1000,
             "auto.create.topics.enable": "true",
+            # an authorizer, so the estate can hold ACLs; PLAINTEXT clients are ANONYMOUS,
+            # a super user here, so nothing is denied
+            "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+            "allow.everyone.if.no.acl.found": "true",
+            "super.users": "User:ANONYMOUS",
         }
         if self.dist.major >= 4:
             cfg["share.coordinator.state.topic.replication.factor"] = 1
