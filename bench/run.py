@@ -100,6 +100,7 @@ PRECISE_POLLS = 20
 class Options:
     partitions: int
     records: int
+    perf_records: int
     sizes: list[int]
     compressions: list[str]
     timeout: float
@@ -135,6 +136,12 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         default="connshift,mm2,perf",
         help="contenders to run, comma-separated: connshift, mm2, perf",
     )
+    parser.add_argument(
+        "--perf-records",
+        type=int,
+        default=None,
+        help="records ProducerPerformance sends (default: --records); more gives a warmer JVM",
+    )
     parser.add_argument("--keep", action="store_true", help="do not delete the bench topics")
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
     args = parser.parse_args(argv)
@@ -162,6 +169,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     return Options(
         partitions=args.partitions,
         records=records,
+        perf_records=args.perf_records or records,
         sizes=sizes,
         compressions=compressions,
         timeout=args.timeout,
@@ -697,7 +705,7 @@ def run_case(
         "mm2": lambda: run_mm2(
             opts, dst, topic, expected, value_bytes, compression, casedir, run_id
         ),
-        "perf": lambda: run_perf(opts, dst, topic, opts.records, size, compression, casedir),
+        "perf": lambda: run_perf(opts, dst, topic, opts.perf_records, size, compression, casedir),
     }
     for name in ("connshift", "mm2", "perf"):
         if name not in opts.contenders:
@@ -753,6 +761,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "settings": {
             "partitions": opts.partitions,
             "records": opts.records,
+            "perf_records": opts.perf_records,
             "sizes": opts.sizes,
             "compression": opts.compressions,
             "fill_producer": {k: str(v) for k, v in FILL_PRODUCER.items()},
