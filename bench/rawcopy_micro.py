@@ -98,8 +98,9 @@ def main() -> None:
         records = nbytes = chunks = 0
         ends: dict[int, int] = {}
         wall0, cpu0 = time.perf_counter(), _thread_cpu()
-        for partition, chunk in copy_many(src, dst, topic, ranges, dst_topic=dst_topic,
-                                          options=options):
+        for partition, chunk in copy_many(
+            src, dst, topic, ranges, dst_topic=dst_topic, options=options
+        ):
             records += chunk.records
             nbytes += chunk.bytes
             chunks += 1
@@ -107,8 +108,9 @@ def main() -> None:
         wall, cpu = time.perf_counter() - wall0, _thread_cpu() - cpu0
         dst_ends = {
             p: r.high_watermark
-            for p, r in dst.fetch(dst_topic, dict.fromkeys(range(partitions), 0),
-                                  partition_max_bytes=1).items()
+            for p, r in dst.fetch(
+                dst_topic, dict.fromkeys(range(partitions), 0), partition_max_bytes=1
+            ).items()
         }
 
     per_million = cpu / records * 1e6 if records else float("nan")

@@ -231,6 +231,8 @@ def test_wait_until_mirrored_records_first_record_and_done() -> None:
     assert progress.first_record_at is not None and progress.done_at is not None
     assert progress.started_at <= progress.first_record_at <= progress.done_at
     assert progress.offsets == {("t", 0): 10, ("t", 1): 10}
+    # the first round with a record saw t[0] at 5 (t[1] still empty)
+    assert progress.copied_at_first == 5
     assert progress.overshoot({("t", 0): 10, ("t", 1): 10}) == {}
     assert progress.to_json()["offsets"] == {"t[0]": 10, "t[1]": 10}
 

@@ -327,6 +327,9 @@ class MirrorProgress:
 
     started_at: float
     first_record_at: float | None = None
+    #: records already on the target (all partitions) when the first one was seen: a rate
+    #: over ``first_record_at..done_at`` should count only the records copied after it
+    copied_at_first: int = 0
     done_at: float | None = None
     offsets: dict[tuple[str, int], int] = field(default_factory=dict)
     polls: int = 0
@@ -348,6 +351,7 @@ class MirrorProgress:
             "first_record_after_s": (
                 None if self.first_record_at is None else self.first_record_at - self.started_at
             ),
+            "copied_at_first": self.copied_at_first,
             "done_after_s": None if self.done_at is None else self.done_at - self.started_at,
             "polls": self.polls,
             "offsets": {f"{t}[{p}]": o for (t, p), o in sorted(self.offsets.items())},
@@ -387,12 +391,12 @@ def wait_until_mirrored(
                 _, high = target.watermarks(topic, partition)
             except KafkaError:
                 continue  # created but not yet led: ask again next round
-            now = time.monotonic()
             progress.offsets[(topic, partition)] = high
-            if high > 0 and progress.first_record_at is None:
-                progress.first_record_at = now
             if high >= end:
                 del pending[(topic, partition)]
+        if progress.first_record_at is None and any(progress.offsets.values()):
+            progress.first_record_at = time.monotonic()
+            progress.copied_at_first = sum(progress.offsets.values())
         if not pending:
             progress.done_at = time.monotonic()
             if progress.first_record_at is None:  # nothing to copy
