@@ -41,18 +41,24 @@ def source(sandbox: Sandbox) -> str:
     return f"127.0.0.1:{sandbox.ports['source-kafka']}"
 
 
+class _SourceRecords(dict[tuple[str, int], list[Record]]):
+    """``(topic, partition) -> records``, each read once from the source (librdkafka,
+    READ_COMMITTED) on first use."""
+
+    def __init__(self, kafka: KafkaCluster) -> None:
+        super().__init__()
+        self.kafka = kafka
+
+    def __missing__(self, key: tuple[str, int]) -> list[Record]:
+        records = self[key] = list(self.kafka.read(*key))
+        return records
+
+
 @pytest.fixture(scope="module")
-def source_records(sandbox: Sandbox) -> dict[tuple[str, int], list[Record]]:
-    """Source partitions read once (librdkafka, READ_COMMITTED), shared by both destinations."""
-    kafka = KafkaCluster({"bootstrap.servers": f"127.0.0.1:{sandbox.ports['source-kafka']}"})
-    cache: dict[tuple[str, int], list[Record]] = {}
-
-    class Reader(dict[tuple[str, int], list[Record]]):
-        def __missing__(self, key: tuple[str, int]) -> list[Record]:
-            self[key] = list(kafka.read(*key))
-            return self[key]
-
-    return Reader(cache)
+def source_records(sandbox: Sandbox) -> _SourceRecords:
+    """Source partitions read once, shared by both destinations' tests."""
+    port = sandbox.ports["source-kafka"]
+    return _SourceRecords(KafkaCluster({"bootstrap.servers": f"127.0.0.1:{port}"}))
 
 
 @pytest.fixture
@@ -99,7 +105,7 @@ def test_raw_copy_of_the_seeded_estate(
     seeded: SeedResult,
     destination: str,
     clients: tuple[RawClient, RawClient],
-    source_records: dict[tuple[str, int], list[Record]],
+    source_records: _SourceRecords,
 ) -> None:
     src, dst = clients
     dst_kafka = KafkaCluster({"bootstrap.servers": destination}, name="destination")
@@ -141,7 +147,7 @@ def test_resume_inside_a_batch_continues_the_map(
     seeded: SeedResult,
     destination: str,
     clients: tuple[RawClient, RawClient],
-    source_records: dict[tuple[str, int], list[Record]],
+    source_records: _SourceRecords,
 ) -> None:
     """Two copies, the second starting at an offset inside a source batch: one exact map."""
     src, dst = clients

@@ -76,10 +76,10 @@ def run_demo(
         )
     for g in groups:
         offsets = source.group_offsets(g)
-        in_scope = [tp for tp in offsets if topic_rows.get(tp[0], {}).get("in_scope")]
-        if g.startswith("connshift-") or not in_scope:
+        scoped = [tp for tp in offsets if topic_rows.get(tp[0], {}).get("in_scope")]
+        if g.startswith("connshift-") or not scoped:
             continue  # connshift's own groups, and groups of topics outside the spec
-        summary.append(f"   consumer group {g:<23} {len(in_scope)} committed partition(s)")
+        summary.append(f"   consumer group {g:<23} {len(scoped)} committed partition(s)")
     from connshift.app import acls as acls_app
     from connshift.app import groups as groups_app
     from connshift.app.sync import SyncOptions, sync

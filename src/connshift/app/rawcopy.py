@@ -459,6 +459,7 @@ class RawTopicCopier:
                     pieces = self._absorb(st, result)
                     if pieces:
                         queues.append((st, deque(pieces)))
+                moved = bool(queues)
                 pending = self._send_fetch()  # in flight while we produce
                 for st, queue in queues:
                     if queue[0].batch is None:  # only skipped offsets
@@ -493,8 +494,8 @@ class RawTopicCopier:
                         yield from self._ack(*inflight.popleft(), unacked)
                     now = time.monotonic()
                     self._check_idle(now)
-                    if pending is not None and now - began < 0.05:
-                        time.sleep(0.05)
+                    if not moved and pending is not None and now - began < 0.05:
+                        time.sleep(0.05)  # the broker answered at once with nothing new
             while inflight:
                 yield from self._ack(*inflight.popleft(), unacked)
         finally:

@@ -362,6 +362,7 @@ class Syncer:
         self._mirrored: dict[tuple[str, int], tuple[str, PartitionMap]] | None = None
         self._error: BaseException | None = None
         self._metrics: Any = None
+        self.created: set[str] = set()  # destination topics this run created
         self.released: list[PartitionState] = []  # partitions this process gave up (or closed)
 
     # ------------------------------------------------------------------ setup
@@ -378,16 +379,32 @@ class Syncer:
         for topic in topics:
             dst_topic = self.spec.topics.destination_name(topic)
             self.topic_names[topic] = dst_topic
-            self.result.topics.append(prepare_topic(self.src, self.dst, topic, dst_topic))
+            report = prepare_topic(self.src, self.dst, topic, dst_topic)
+            if report.created:
+                self.created.add(dst_topic)
+            self.result.topics.append(report)
         return topics
 
-    def _stored(self, topic: str, partition: int) -> tuple[str, PartitionMap] | None:
-        """(source topic, map) of the partition copied into our destination partition."""
+    def _stored(
+        self, topic: str, partition: int, *, mirrored: bool = True
+    ) -> tuple[str, PartitionMap] | None:
+        """(source topic, map) of the partition copied into our destination partition.
+
+        The local state first; then, if ``mirrored``, the map mirrored on the destination.
+        """
         local = self.store.load(topic, partition)
         if local is not None:
-            return topic if local.dst_topic == self.topic_names[
-                topic
-            ] else local.dst_topic, local.map
+            if local.dst_topic != self.topic_names[topic]:
+                raise SyncRefused(
+                    f"the state dir tracks {topic}[{partition}] copied to {local.dst_topic}, "
+                    f"the spec now says {self.topic_names[topic]}",
+                    why="the spec's topics.rename/prefix changed since the last sync",
+                    fix="restore the old rename/prefix, or use a new state_dir for the new copy",
+                    topic=topic,
+                )
+            return topic, local.map
+        if not mirrored:
+            return None
         if self._mirrored is None:
             self._mirrored = self.mirror.load_all()
         return self._mirrored.get((self.topic_names[topic], partition))
@@ -401,10 +418,15 @@ class Syncer:
         self._mirrored = None  # another owner may have moved on since we last looked
         for topic, parts in by_topic.items():
             dst_topic = self.topic_names[topic]
-            dst_bounds = self.dst.end_offsets(dst_topic, parts)
+            if dst_topic in self.created:  # created by this run: empty, nothing to ask
+                dst_bounds = {p: (0, 0) for p in parts}
+            else:
+                dst_bounds = self.dst.end_offsets(dst_topic, parts)
             for p in parts:
                 src_bounds = self.src.watermarks(topic, p)
-                stored = self._stored(topic, p)
+                low, high = dst_bounds[p]
+                # an empty destination partition needs no map: a stale one would not apply
+                stored = self._stored(topic, p, mirrored=high > low)
                 if stored is not None and stored[0] != topic:
                     raise SyncRefused(
                         f"{topic}[{p}] maps to {dst_topic}[{p}], but that destination partition "

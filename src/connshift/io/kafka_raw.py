@@ -653,6 +653,7 @@ class _Connection:
             self._recv_into(sock, memoryview(self._size_buf))
             (size,) = struct.unpack(">i", self._size_buf)
             if not 4 <= size <= _MAX_FRAME:
+                self.close()
                 raise self._error(
                     f"Kafka at {self.where} sent something that is not a Kafka response",
                     f"frame size {size}",
