@@ -34,10 +34,12 @@ def _cluster(bootstrap: str) -> KafkaCluster:
     return KafkaCluster({"bootstrap.servers": bootstrap}, name=bootstrap)
 
 
-@pytest.fixture(params=["kafka", "tansu"])
-def destination(request: pytest.FixtureRequest, sandbox: Sandbox) -> str:
-    port = sandbox.ports["destination-kafka" if request.param == "kafka" else "tansu"]
-    return f"127.0.0.1:{port}"
+@pytest.fixture(params=["kafka-raw", "kafka-record", "tansu-raw", "tansu-record"])
+def destination(request: pytest.FixtureRequest, sandbox: Sandbox) -> tuple[str, str]:
+    """(destination bootstrap, copy engine)."""
+    kind, engine = request.param.split("-")
+    port = sandbox.ports["destination-kafka" if kind == "kafka" else "tansu"]
+    return f"127.0.0.1:{port}", engine
 
 
 def _escape(names: list[str]) -> list[str]:
@@ -45,8 +47,9 @@ def _escape(names: list[str]) -> list[str]:
 
 
 def test_sync_keeps_offsets_or_maps_them_exactly(
-    sandbox: Sandbox, seeded: SeedResult, destination: str, tmp_path: Path
+    sandbox: Sandbox, seeded: SeedResult, destination: tuple[str, str], tmp_path: Path
 ) -> None:
+    destination, engine = destination
     source = f"127.0.0.1:{sandbox.ports['source-kafka']}"
     prefix = unique_prefix("sync")
     spec = write_spec(
@@ -57,7 +60,8 @@ def test_sync_keeps_offsets_or_maps_them_exactly(
         prefix=prefix,
         state_dir=tmp_path / "state",
     )
-    summary = run_json("sync", "-c", str(spec), "--once")
+    summary = run_json("sync", "-c", str(spec), "--once", "--engine", engine)
+    assert summary["engine"] == engine
     rows = {(r["topic"], r["partition"]): r for r in summary["partitions"]}
     assert {t for t, _ in rows} == set(SEEDED)
     src = _cluster(source)

@@ -39,6 +39,8 @@ from connshift.io.statestore import StateStore
 
 MAP_TOPIC = "connshift.offset-maps"
 CHECKPOINT_SECONDS = 1.0
+#: raw engine: source offsets per partition in one round (the group is polled between rounds)
+ROUND_OFFSETS = 500_000
 
 
 class SyncRefused(CheckFailed):
@@ -61,6 +63,7 @@ class PartitionState:
     run_len: int = 0
     bytes: int = 0
     dirty: bool = False
+    sequence: int = 0  # raw engine: next producer sequence of this partition
 
     def fold(self) -> None:
         """Move the open run into the map."""
@@ -102,10 +105,12 @@ class SyncResult:
     topics: list[TopicReport] = field(default_factory=list)
     partitions: list[dict[str, Any]] = field(default_factory=list)
     recovered: dict[str, int] = field(default_factory=dict)  # "topic[p]" -> records matched
+    engine: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "schema": "connshift.sync/1",
+            "engine": self.engine,
             "records": self.records,
             "bytes": self.bytes,
             "seconds": round(self.seconds, 3),
@@ -171,7 +176,9 @@ def prepare_topic(src: KafkaCluster, dst: KafkaCluster, topic: str, dst_topic: s
     mapping: ConfigMapping = map_topic_configs(src.explicit_topic_configs(topic))
     rejected = dst.rejected_topic_configs(dst_topic, partitions, mapping.kept)
     mapping = without_rejected(mapping, rejected)
-    dst.create_topic(dst_topic, partitions, replication_factor=-1, config=mapping.kept)
+    if not dst.create_topic(dst_topic, partitions, replication_factor=-1, config=mapping.kept):
+        # another sync process created it meanwhile: it is not ours to assume empty
+        return TopicReport(topic, dst_topic, partitions, created=False)
     return TopicReport(
         topic,
         dst_topic,
@@ -345,6 +352,7 @@ class SyncOptions:
     metrics_port: int | None = None
     group_id: str | None = None
     linger_ms: int = 20
+    engine: str = "auto"  # auto | raw | record
 
 
 class Syncer:
@@ -363,6 +371,7 @@ class Syncer:
         self._error: BaseException | None = None
         self._metrics: Any = None
         self.created: set[str] = set()  # destination topics this run created
+        self._assignment_changed = False
         self.released: list[PartitionState] = []  # partitions this process gave up (or closed)
 
     # ------------------------------------------------------------------ setup
@@ -531,9 +540,10 @@ class Syncer:
                 c.incremental_assign(
                     [TopicPartition(s.topic, s.partition, s.map.src_next) for s in states]
                 )
-                done = [TopicPartition(s.topic, s.partition) for s in states if s.done]
+                done = [TopicPartition(s.topic, s.partition) for s in states if s.done or raw]
                 if done:
                     c.pause(done)
+                self._assignment_changed = True
             except BaseException as exc:  # surfaced from the main loop
                 self._error = exc
 
@@ -545,12 +555,18 @@ class Syncer:
                 for st in gone:
                     del self.states[(st.topic, st.partition)]
                     self.released.append(st)
+                self._assignment_changed = True
             except BaseException as exc:
                 self._error = exc
 
+        raw = self.engine() == "raw"
+        self.result.engine = "raw" if raw else "record"
         consumer.subscribe(topics, on_assign=on_assign, on_revoke=on_revoke, on_lost=on_revoke)
         try:
-            self._loop(consumer, producer)
+            if raw:
+                self._loop_raw(consumer, producer)
+            else:
+                self._loop(consumer, producer)
             self.checkpoint(producer)
         finally:
             try:
@@ -574,6 +590,125 @@ class Syncer:
                 }
             )
         return self.result
+
+    def engine(self) -> str:
+        """The copy engine: ``raw`` (record batches as bytes) where both sides speak
+        PLAINTEXT, else ``record`` (librdkafka consume + produce, any security)."""
+        wanted = self.opts.engine
+        plaintext = all(
+            side.kafka.security_protocol == "PLAINTEXT" and not side.kafka.extra_config
+            for side in (self.spec.source, self.spec.destination)
+        )
+        if wanted == "raw" and not plaintext:
+            raise UsageError(
+                "--engine raw needs PLAINTEXT on both clusters",
+                why="the raw batch path speaks the Kafka protocol itself, without TLS or SASL",
+                fix="use --engine record (or auto)",
+            )
+        if wanted == "auto":
+            return "raw" if plaintext else "record"
+        return wanted
+
+    def _loop_raw(self, consumer: Any, producer: Any) -> None:
+        """Copy with the raw batch engine; the consumer only keeps group membership.
+
+        The copy runs in bounded rounds (at most ``ROUND_OFFSETS`` per partition), each
+        drained to its last acknowledgement; the group is polled only between rounds, so
+        a partition is never revoked while a batch for it is in flight.
+        """
+        from connshift.app.rawcopy import CopyOptions, PartitionRange, RawTopicCopier
+        from connshift.io.kafka_raw import LATEST, READ_COMMITTED, RawClient
+
+        src_raw = RawClient(self.src.bootstrap, name="source")
+        dst_raw = RawClient(self.dst.bootstrap, name="destination")
+        pid: tuple[int, int] | None = None
+        last_checkpoint = last_progress = 0.0
+        assigned_once = False
+        options = CopyOptions(idle_timeout=120.0)
+        try:
+            while True:
+                consumer.poll(0.05 if not self.states else 0)
+                if self._error is not None:
+                    raise self._error
+                if self._assignment_changed:
+                    # partitions may come back to us later: a fresh producer id each time the
+                    # assignment changes keeps sequence numbers valid
+                    self._assignment_changed = False
+                    pid = None
+                    for st in self.states.values():
+                        st.sequence = 0
+                if self.states:
+                    assigned_once = True
+                if self.opts.stop.is_set():
+                    break
+                active = [s for s in self.states.values() if not s.done]
+                if not active:
+                    if not self.opts.follow and assigned_once:
+                        break
+                    time.sleep(0.1 if self.opts.follow else 0)
+                    continue
+                if pid is None:
+                    pid = dst_raw.init_producer_id()
+                moved = False
+                by_topic: dict[str, list[PartitionState]] = {}
+                for st in active:
+                    by_topic.setdefault(st.topic, []).append(st)
+                for topic, sts in by_topic.items():
+                    lso: dict[int, int] = {}
+                    if self.opts.follow:
+                        lso = src_raw.list_offsets(
+                            topic, {s.partition: LATEST for s in sts}, isolation=READ_COMMITTED
+                        )
+                    ranges = {}
+                    for s in sts:
+                        end = s.target if s.target is not None else lso[s.partition]
+                        until = min(end, s.map.src_next + ROUND_OFFSETS)
+                        if until > s.map.src_next:
+                            ranges[s.partition] = PartitionRange(
+                                dst_next=s.map.dst_next,
+                                start=s.map.src_next,
+                                until=until,
+                                base_sequence=s.sequence,
+                            )
+                    if not ranges:
+                        continue
+                    copier = RawTopicCopier(
+                        src_raw,
+                        dst_raw,
+                        topic,
+                        ranges,
+                        dst_topic=sts[0].dst_topic,
+                        producer=pid,
+                        options=options,
+                    )
+                    for part, chunk in copier:
+                        owned = self.states[(topic, part)]
+                        owned.map.extend(chunk.runs, chunk.src_next)
+                        owned.bytes += chunk.bytes
+                        owned.dirty = True
+                        self.result.records += chunk.records
+                        moved = True
+                        now = time.monotonic()
+                        if now - last_checkpoint >= CHECKPOINT_SECONDS:
+                            self.checkpoint(producer)
+                            last_checkpoint = now
+                        if self.opts.progress is not None and now - last_progress >= 0.25:
+                            self._report_progress()
+                            last_progress = now
+                        if self._metrics is not None:
+                            self._update_metrics()
+                    for part in ranges:
+                        planner = copier.planner(part)
+                        if planner is not None:
+                            self.states[(topic, part)].sequence = planner.sequence
+                if not moved and self.opts.follow:
+                    time.sleep(0.1)
+        finally:
+            src_raw.close()
+            dst_raw.close()
+        if self.opts.progress is not None:
+            self._report_progress()
+        self.result.bytes = sum(s.bytes for s in [*self.released, *self.states.values()])
 
     def _loop(self, consumer: Any, producer: Any) -> None:
         eof_code = PARTITION_EOF

@@ -376,9 +376,17 @@ def sync(
     metrics_port: int | None = typer.Option(
         None, "--metrics-port", help="Serve Prometheus metrics on 127.0.0.1:PORT."
     ),
+    engine: str = typer.Option(
+        "auto",
+        "--engine",
+        help="raw: copy record batches as bytes (PLAINTEXT only, fastest); record: "
+        "librdkafka consume+produce (any security); auto: raw where possible.",
+    ),
     as_json: bool = JsonOpt,
 ) -> None:
     """Copy topics so every offset is kept, or mapped exactly (default: --once)."""
+    if engine not in ("auto", "raw", "record"):
+        raise UsageError_(f"unknown --engine {engine!r}", fix="use auto, raw or record")
     STATE.json = as_json
     if once and follow:
         raise UsageError_("--once and --follow exclude each other", fix="pick one")
@@ -402,6 +410,7 @@ def sync(
                     stop=stop,
                     progress=progress,
                     metrics_port=metrics_port,
+                    engine=engine,
                 ),
             )
     finally:
