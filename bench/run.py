@@ -119,7 +119,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     )
     parser.add_argument("--partitions", type=int, default=4, help="partitions per topic (4)")
     parser.add_argument(
-        "--records", type=int, default=None, help="records per case (500000; --quick 100000)"
+        "--records", type=int, default=None, help="records per case (2000000; --quick 100000)"
     )
     parser.add_argument("--sizes", default="100,1000", help="record value sizes in bytes")
     parser.add_argument(
@@ -146,7 +146,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
     args = parser.parse_args(argv)
 
-    records = args.records or (100_000 if args.quick else 500_000)
+    records = args.records or (100_000 if args.quick else 2_000_000)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     compressions = [c.strip() for c in args.compression.split(",") if c.strip()]
     valid = {"none", "gzip", "snappy", "lz4", "zstd"}

@@ -492,6 +492,19 @@ class Syncer:
         topics = self.prepare()
         self._start_metrics()
         group = self.opts.group_id or f"connshift-sync-{self.spec.name}"
+        raw = self.engine() == "raw"
+        # with the raw engine the consumer only holds group membership (its partitions stay
+        # paused): give it small buffers
+        buffers = (
+            {
+                "queued.min.messages": 1,
+                "queued.max.messages.kbytes": 1024,
+                "fetch.max.bytes": 1048576,
+                "max.partition.fetch.bytes": 65536,
+            }
+            if raw
+            else {}
+        )
         consumer = self.src.consumer(
             {
                 "group.id": group,
@@ -507,6 +520,7 @@ class Syncer:
                 "max.partition.fetch.bytes": 4194304,
                 "session.timeout.ms": 10000,
                 "heartbeat.interval.ms": 1000,
+                **buffers,
             }
         )
 
@@ -559,7 +573,6 @@ class Syncer:
             except BaseException as exc:
                 self._error = exc
 
-        raw = self.engine() == "raw"
         self.result.engine = "raw" if raw else "record"
         consumer.subscribe(topics, on_assign=on_assign, on_revoke=on_revoke, on_lost=on_revoke)
         try:
