@@ -372,6 +372,8 @@ class Syncer:
         self._metrics: Any = None
         self.created: set[str] = set()  # destination topics this run created
         self._assignment_changed = False
+        self._last_checkpoint = time.monotonic()
+        self._last_progress = 0.0
         self.released: list[PartitionState] = []  # partitions this process gave up (or closed)
 
     # ------------------------------------------------------------------ setup
@@ -604,6 +606,18 @@ class Syncer:
             )
         return self.result
 
+    def _tick(self, producer: Any) -> None:
+        """Periodic work of both engines: checkpoint, progress, metrics."""
+        now = time.monotonic()
+        if now - self._last_checkpoint >= CHECKPOINT_SECONDS:
+            self.checkpoint(producer)
+            self._last_checkpoint = now
+        if self.opts.progress is not None and now - self._last_progress >= 0.25:
+            self._report_progress()
+            self._last_progress = now
+        if self._metrics is not None:
+            self._update_metrics()
+
     def engine(self) -> str:
         """The copy engine: ``raw`` (record batches as bytes) where both sides speak
         PLAINTEXT, else ``record`` (librdkafka consume + produce, any security)."""
@@ -635,7 +649,6 @@ class Syncer:
         src_raw = RawClient(self.src.bootstrap, name="source")
         dst_raw = RawClient(self.dst.bootstrap, name="destination")
         pid: tuple[int, int] | None = None
-        last_checkpoint = last_progress = 0.0
         assigned_once = False
         options = CopyOptions(idle_timeout=120.0)
         try:
@@ -701,15 +714,7 @@ class Syncer:
                         owned.dirty = True
                         self.result.records += chunk.records
                         moved = True
-                        now = time.monotonic()
-                        if now - last_checkpoint >= CHECKPOINT_SECONDS:
-                            self.checkpoint(producer)
-                            last_checkpoint = now
-                        if self.opts.progress is not None and now - last_progress >= 0.25:
-                            self._report_progress()
-                            last_progress = now
-                        if self._metrics is not None:
-                            self._update_metrics()
+                        self._tick(producer)
                     for part in ranges:
                         planner = copier.planner(part)
                         if planner is not None:
@@ -727,8 +732,6 @@ class Syncer:
         eof_code = PARTITION_EOF
         states = self.states
         produce = producer.produce
-        last_checkpoint = time.monotonic()
-        last_progress = 0.0
         assigned_once = False
         while True:
             if self._error is not None:
@@ -788,17 +791,9 @@ class Syncer:
                 self.result.records += 1
                 st.dirty = True
             producer.poll(0)
-            now = time.monotonic()
             if states:
                 assigned_once = True
-            if now - last_checkpoint >= CHECKPOINT_SECONDS:
-                self.checkpoint(producer)
-                last_checkpoint = now
-            if self.opts.progress is not None and now - last_progress >= 0.25:
-                self._report_progress()
-                last_progress = now
-            if self._metrics is not None:
-                self._update_metrics()
+            self._tick(producer)
             if self.opts.stop.is_set():
                 break
             if (
