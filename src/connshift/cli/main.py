@@ -599,6 +599,165 @@ def acls(
         raise typer.Exit(int(ExitCode.CHECK_FAILED))
 
 
+# ---------------------------------------------------------------------------- connectors
+
+
+def _strategy(value: str) -> Any:
+    from connshift.core.plan import Strategy
+
+    try:
+        return Strategy(value)
+    except ValueError as exc:
+        raise UsageError_(
+            f"unknown --strategy {value!r}", fix="use resume, fresh or snapshot"
+        ) from exc
+
+
+@app.command()
+def plan(
+    connectors: list[str] = typer.Argument(None, help="Connector names (default: the spec's)."),
+    config: Path = ConfigOpt,
+    output: Path | None = typer.Option(None, "-o", "--output", help="Write plan.json here."),
+    strategy: str = typer.Option("resume", "--strategy", help="resume | fresh | snapshot"),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Plan each connector's move: shape, offset strategy, topics, groups, steps and undo."""
+    STATE.json = as_json
+    from connshift.app import cutover as mover
+    from connshift.io.artifacts import write_json_atomic
+
+    plans = mover.plan(_load(config), connectors or None, _strategy(strategy))
+    data = mover.plan_json(plans)
+    if output is not None:
+        write_json_atomic(output, data)
+    if as_json:
+        emit_json(data)
+        return
+    for p in plans:
+        table = Table(title=f"{p.name} — {p.shape}, strategy {p.strategy}")
+        table.add_column("step")
+        table.add_column("does")
+        table.add_column("undo")
+        for s in p.steps:
+            table.add_row(str(s.step), s.does, s.undo)
+        console.print(table)
+        console.print(
+            f"topics: {', '.join(p.topics) or '-'} -> {', '.join(p.destination_topics) or '-'}"
+            + (f"; groups: {', '.join(p.groups)}" if p.groups else ""),
+            highlight=False,
+        )
+        for w in p.warnings:
+            console.print(f"[yellow]warning:[/] {w}")
+    if output is not None:
+        console.print(f"wrote {output}")
+
+
+def _plans_from(spec: Any, connectors: list[str], plan_file: Path | None) -> Any:
+    from connshift.app import cutover as mover
+    from connshift.core.plan import Strategy
+
+    strategy = Strategy.RESUME
+    if plan_file is not None:
+        try:
+            data = json.loads(plan_file.read_text())
+            by_name = {c["name"]: Strategy(c["strategy"]) for c in data["connectors"]}
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise UsageError_(f"cannot read the plan {plan_file}", why=str(exc)) from exc
+        plans = mover.plan(spec, connectors or list(by_name))
+        for p in plans:
+            if by_name.get(p.name, strategy) is not p.strategy:
+                p2 = mover.plan(spec, [p.name], by_name[p.name])[0]
+                p.strategy, p.destination_config = p2.strategy, p2.destination_config
+        return plans
+    return mover.plan(spec, connectors or None, strategy)
+
+
+def _print_steps(result: Any, title: str) -> None:
+    table = Table(title=title)
+    for col in ("connector", "step", "status", "detail"):
+        table.add_column(col)
+    styles = {"done": "green", "failed": "red", "would": "cyan", "skipped": "yellow"}
+    for s in result.steps:
+        style = styles.get(s.status, "white")
+        table.add_row(s.connector, s.step, f"[{style}]{s.status}[/]", s.detail)
+    console.print(table)
+    for name, secs in result.pause_seconds.items():
+        console.print(f"{name}: paused {secs:.1f}s (source stopped -> destination RUNNING)")
+
+
+@app.command()
+def cutover(
+    connectors: list[str] = typer.Argument(None, help="Connector names (default: the spec's)."),
+    config: Path = ConfigOpt,
+    plan_file: Path | None = typer.Option(None, "--plan", help="A plan.json from `plan -o`."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Walk the steps, change nothing."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Move connectors: stop on the source, catch up, create STOPPED, write offsets, resume."""
+    STATE.json = as_json
+    from connshift.app import cutover as mover
+
+    spec = _load(config)
+    plans = _plans_from(spec, connectors or [], plan_file)
+    with progress("cutover") as report:
+        m = mover.Mover(spec, dry_run=dry_run, report=report)
+        try:
+            result = m.cutover(plans)
+        finally:
+            m.close()
+    if as_json:
+        emit_json(result.to_json())
+    else:
+        _print_steps(result, "connshift cutover" + (" (dry run)" if dry_run else ""))
+
+
+@app.command()
+def rollback(
+    connectors: list[str] = typer.Argument(..., help="Connector names."),
+    config: Path = ConfigOpt,
+    force: bool = typer.Option(False, "--force", help="Even outside the rollback window."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Walk the steps, change nothing."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Undo a cutover: stop on the destination, copy back its records, resume on the source."""
+    STATE.json = as_json
+    from connshift.app import cutover as mover
+
+    spec = _load(config)
+    plans = mover.plan(spec, connectors)
+    with progress("rollback") as report:
+        m = mover.Mover(spec, dry_run=dry_run, report=report)
+        try:
+            result = m.rollback(plans, force=force)
+        finally:
+            m.close()
+    if as_json:
+        emit_json(result.to_json())
+    else:
+        _print_steps(result, "connshift rollback" + (" (dry run)" if dry_run else ""))
+
+
+@app.command()
+def status(config: Path = ConfigOpt, as_json: bool = JsonOpt) -> None:
+    """Show the cutover journal: each connector's latest attempt and its steps."""
+    STATE.json = as_json
+    from connshift.app import cutover as mover
+
+    data = mover.status(_load(config))
+    if as_json:
+        emit_json(data)
+        return
+    table = Table(title="connshift status")
+    for col in ("connector", "attempt", "kind", "step", "status", "error"):
+        table.add_column(col)
+    for name, info in data["connectors"].items():
+        for e in info["entries"]:
+            table.add_row(
+                name, str(info["attempt"]), e["kind"], e["step"], e["status"], e["error"] or ""
+            )
+    console.print(table)
+
+
 # ---------------------------------------------------------------------------- not yet
 
 #: Commands of the design that are not built yet, and the issue that builds each.
@@ -606,10 +765,6 @@ PLANNED: dict[str, tuple[str, int]] = {
     "inventory": ("Record the source estate: connectors, topics, formats, groups, ACLs.", 6),
     "probe": ("Run Kafka-API contract checks against a cluster.", 6),
     "review": ("Turn inventory and probe results into findings.", 6),
-    "plan": ("Plan each connector's move: offset strategy, steps, rollback.", 5),
-    "cutover": ("Move connectors: stop, capture offsets, create, write offsets, resume.", 5),
-    "rollback": ("Reverse a cutover from the journal.", 5),
-    "status": ("Show the cutover journal.", 5),
     "score": ("Readiness scorecard computed from evidence.", 7),
     "rehearse": ("Rehearse one connector's migration end to end.", 7),
     "baseline": ("Sample an observability baseline; compare two.", 7),

@@ -92,10 +92,12 @@ def map_config(
     """
     out = {k: v for k, v in config.items() if k != "name"}
     for key in TOPIC_KEYS:
-        if key in out and out[key]:
+        if out.get(key):
             out[key] = ",".join(destination_topic(t.strip()) for t in out[key].split(","))
-    if topic_prefix and "topic.prefix" in out and out.get("connector.class", "").startswith(
-        CDC_PREFIXES
+    if (
+        topic_prefix
+        and "topic.prefix" in out
+        and out.get("connector.class", "").startswith(CDC_PREFIXES)
     ):
         out["topic.prefix"] = topic_prefix + out["topic.prefix"]
     if destination_bootstrap:
@@ -127,7 +129,7 @@ def _describe(step: Step, name: str, shape: Shape, strategy: Strategy) -> str:
         Step.PREFLIGHT: f"check {name}: plugin on the destination worker, config validates "
         "there, its topics exist and are synced, Connect versions support offsets",
         Step.STOP_SOURCE: f"PUT /connectors/{name}/stop on the source; wait for STOPPED",
-        Step.READ_OFFSETS: f"GET /connectors/{name}/offsets on the source; keep them in the journal",
+        Step.READ_OFFSETS: f"GET /connectors/{name}/offsets on the source; journal them",
         Step.CATCH_UP: "sync its topics to the end (bounded wait; on timeout resume the source)",
         Step.CREATE_STOPPED: f"create {name} on the destination with initial_state STOPPED",
         Step.WRITE_OFFSETS: (
@@ -204,7 +206,5 @@ def plan_connector(
     )
     if strategy is Strategy.SNAPSHOT and shape is Shape.CDC_SOURCE:
         plan.destination_config["snapshot.mode"] = "always"
-    plan.steps = [
-        PlannedStep(s, _describe(s, name, shape, strategy), REVERSE[s]) for s in STEPS
-    ]
+    plan.steps = [PlannedStep(s, _describe(s, name, shape, strategy), REVERSE[s]) for s in STEPS]
     return plan

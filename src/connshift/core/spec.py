@@ -542,6 +542,15 @@ class TopicScope(_Model):
 # --------------------------------------------------------------------------- the spec
 
 
+class CutoverSpec(_Model):
+    """How ``cutover`` and ``rollback`` behave: bounds and the rollback window."""
+
+    catch_up_timeout_seconds: float = Field(default=120.0, gt=0)
+    verify_timeout_seconds: float = Field(default=30.0, gt=0)
+    state_timeout_seconds: float = Field(default=90.0, gt=0)
+    rollback_window_hours: float = Field(default=24.0, gt=0)
+
+
 class Spec(_Model):
     """A whole migration spec (``connshift.yaml``, ``version: 1``).
 
@@ -555,6 +564,7 @@ class Spec(_Model):
     destination: Side
     connectors: ConnectorScope = Field(default_factory=ConnectorScope)
     topics: TopicScope = Field(default_factory=TopicScope)
+    cutover: CutoverSpec = Field(default_factory=CutoverSpec)
     state_dir: PathText = Field(default=".connshift", validate_default=True)
 
     _display: dict[KeyPath, Any] = PrivateAttr(default_factory=dict)

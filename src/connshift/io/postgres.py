@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import psycopg
 
@@ -102,6 +102,8 @@ class WriterStats:
 
     inserts: int = 0
     updates: int = 0
+    #: the PostgreSQL transaction id of every committed change (Debezium's source.txId)
+    txids: list[int] = field(default_factory=list)
 
     @property
     def changes(self) -> int:
@@ -159,7 +161,10 @@ def live_writer(
                         (rng.choice(["standard", "gold", "platinum"]),),
                     )
                     stats.updates += 1
+                row = conn.execute("SELECT txid_current()").fetchone()
                 conn.commit()
+                if row is not None:
+                    stats.txids.append(int(row[0]))
             except psycopg.Error as exc:
                 raise PostgresError(
                     "the live writer could not change the shop database",
