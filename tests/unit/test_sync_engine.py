@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from connshift.app.config import parse_spec_text
-from connshift.app.sync import SyncOptions, Syncer
+from connshift.app.sync import Syncer, SyncOptions
 from connshift.errors import UsageError
 
 PLAIN = """version: 1

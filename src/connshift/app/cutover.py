@@ -11,7 +11,9 @@ connector before it resumes the source one.
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -266,7 +268,7 @@ class Mover:
         topics = plan.topics
         deadline = time.monotonic() + self.timeouts.catch_up_timeout_seconds
         ends: dict[str, Any] = {}
-        if topics:
+        if topics and self.timeouts.run_sync:
             patterns = [re.escape(t) for t in topics]
             sync(self.spec, SyncOptions(topics=patterns))
         while True:
@@ -415,6 +417,7 @@ class Mover:
                 raise
             self.journal.record(name, attempt, "cutover", step.value, status, data)
             result.steps.append(StepOutcome(name, step.value, status, detail, data))
+            _fault_injection(step.value)
             return data
 
         def preflight() -> tuple[str, str, dict[str, Any]]:
@@ -446,9 +449,13 @@ class Mover:
         def catch_up() -> tuple[str, str, dict[str, Any]]:
             try:
                 ends = self.catch_up(plan)
-            except ConnshiftError:
-                # undo the stop: never leave the connector stopped on both sides
+            except ConnshiftError as exc:
+                # undo the stop, and end this attempt: never leave the connector stopped on
+                # both sides, and a rerun starts from the beginning
                 self.src_connect.resume(name)
+                self.journal.record(
+                    name, attempt, "rollback", "rolled-back", "done", {"reason": exc.one_line()}
+                )
                 raise
             return "done", f"{len(ends)} partition(s) copied to the end", {"ends": ends}
 
@@ -678,8 +685,14 @@ class Mover:
             dst_topic, p = part.get("kafka_topic"), int(part.get("kafka_partition", 0))
             pos = int(entry.get("offset", {}).get("kafka_offset", 0))
             topic = back.get(dst_topic, dst_topic)
-            found = load_map(self.spec, topic, p)
-            source_pos = found[1].reverse_position(pos) if found else None
+            # a sync --follow may not have checkpointed the latest copies yet: wait for it
+            deadline = time.monotonic() + self.timeouts.catch_up_timeout_seconds
+            while True:
+                found = load_map(self.spec, topic, p)
+                source_pos = found[1].reverse_position(pos) if found else None
+                if source_pos is not None or time.monotonic() > deadline:
+                    break
+                time.sleep(0.5)
             if source_pos is None:
                 raise CutoverRefused(
                     f"sink {plan.name}'s destination position {dst_topic}[{p}]@{pos} has no "
@@ -695,6 +708,12 @@ class Mover:
                 }
             )
         return out
+
+
+def _fault_injection(step: str) -> None:
+    """Tests set CONNSHIFT_CRASH_AFTER_STEP to kill -9 this process right after a step."""
+    if os.environ.get("CONNSHIFT_CRASH_AFTER_STEP") == step:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _rolled_back(journal: Journal, name: str, attempt: int) -> bool:

@@ -549,6 +549,9 @@ class CutoverSpec(_Model):
     verify_timeout_seconds: float = Field(default=30.0, gt=0)
     state_timeout_seconds: float = Field(default=90.0, gt=0)
     rollback_window_hours: float = Field(default=24.0, gt=0)
+    #: catch-up runs `sync --once` for the connector's topics itself (else it only waits
+    #: for a `sync --follow` running elsewhere)
+    run_sync: bool = True
 
 
 class Spec(_Model):
