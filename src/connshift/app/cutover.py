@@ -305,6 +305,8 @@ class Mover:
         for entry in offsets:
             part = entry.get("partition", {})
             topic, p = part.get("kafka_topic"), int(part.get("kafka_partition", 0))
+            if topic not in plan.topics:
+                continue  # the group also remembers topics this connector no longer reads
             pos = int(entry.get("offset", {}).get("kafka_offset", 0))
             found = load_map(self.spec, topic, p)
             translated = found[1].position(pos) if found else None
@@ -683,8 +685,10 @@ class Mover:
         for entry in dst_offsets:
             part = entry.get("partition", {})
             dst_topic, p = part.get("kafka_topic"), int(part.get("kafka_partition", 0))
+            if dst_topic not in back:
+                continue  # offsets of other topics this group once read on the destination
             pos = int(entry.get("offset", {}).get("kafka_offset", 0))
-            topic = back.get(dst_topic, dst_topic)
+            topic = back[dst_topic]
             # a sync --follow may not have checkpointed the latest copies yet: wait for it
             deadline = time.monotonic() + self.timeouts.catch_up_timeout_seconds
             while True:

@@ -429,7 +429,8 @@ class Syncer:
         self._mirrored = None  # another owner may have moved on since we last looked
         for topic, parts in by_topic.items():
             dst_topic = self.topic_names[topic]
-            if dst_topic in self.created:  # created by this run: empty, nothing to ask
+            if dst_topic in self.created:  # just created by this run: empty, nothing to ask
+                self.created.discard(dst_topic)  # (only until the first assignment)
                 dst_bounds = {p: (0, 0) for p in parts}
             else:
                 dst_bounds = self.dst.end_offsets(dst_topic, parts)
@@ -671,6 +672,7 @@ class Syncer:
                 if not active:
                     if not self.opts.follow and assigned_once:
                         break
+                    self._tick(producer)
                     time.sleep(0.1 if self.opts.follow else 0)
                     continue
                 if pid is None:
@@ -719,6 +721,7 @@ class Syncer:
                         planner = copier.planner(part)
                         if planner is not None:
                             self.states[(topic, part)].sequence = planner.sequence
+                self._tick(producer)  # idle or not: the last chunks get checkpointed too
                 if not moved and self.opts.follow:
                     time.sleep(0.1)
         finally:
