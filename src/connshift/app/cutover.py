@@ -116,6 +116,8 @@ def plan(
                     destination_topic=spec.topics.destination_name,
                     topic_prefix=spec.topics.prefix,
                     strategy=strategy,
+                    # client overrides naming a bootstrap follow the data to the destination
+                    destination_bootstrap=spec.destination.kafka.bootstrap_servers,
                 )
             )
     return out
@@ -745,7 +747,7 @@ def _lsn(value: bytes | None) -> int | None:
         doc = doc["payload"]
     source = doc.get("source") if isinstance(doc, dict) else None
     lsn = source.get("lsn") if isinstance(source, dict) else None
-    return int(lsn) if isinstance(lsn, int | str) and str(lsn).isdigit() else None
+    return int(lsn) if isinstance(lsn, int | str) and str(lsn).isdecimal() else None
 
 
 # ---------------------------------------------------------------------------- status

@@ -217,6 +217,26 @@ def _seed_file(path: Path) -> None:
     path.chmod(0o666)
 
 
+def _reclaim(sandbox: Sandbox, report: Reporter) -> None:
+    """Bring seeded connectors that were cut over back to the source (a sandbox reset):
+    delete them on the destination first (one reader per replication slot), then resume
+    them on the source, where they continue from their own last offsets."""
+    ports = sandbox.ports
+    names = list(connector_configs(sandbox))
+    with (
+        ConnectClient(f"http://{HOST}:{ports['destination-connect']}", name="destination") as dst,
+        ConnectClient(f"http://{HOST}:{ports['source-connect']}", name="source") as src,
+    ):
+        for name in names:
+            if dst.exists(name):
+                report(f"deleting {name} on the destination (seed restores the source estate)")
+                dst.delete(name)
+        for name in names:
+            if src.exists(name) and src.status(name).state in ("STOPPED", "PAUSED"):
+                report(f"resuming {name} on the source")
+                src.resume(name)
+
+
 def seed(
     sandbox: Sandbox,
     *,
@@ -269,6 +289,7 @@ def seed(
     files = sandbox.files_dir()
     files.mkdir(parents=True, exist_ok=True)
     _seed_file(files / "access.log")
+    _reclaim(sandbox, report)
     with ConnectClient(f"http://{HOST}:{ports['source-connect']}", name="source") as connect:
         existing = set(connect.connectors())
         for name, config in connector_configs(sandbox).items():

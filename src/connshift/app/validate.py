@@ -73,6 +73,7 @@ def validate(
     """Compare source and destination over what sync copied; check applied groups."""
     src, dst = clusters(spec)
     result = ValidateResult()
+    moved = cutover_boundaries(spec)
     indexes: dict[tuple[str, int], tuple[SideIndex, SideIndex, str]] = {}
     src_topics = src.topics()
     for topic in select_topics(list(src_topics), spec, topics):
@@ -93,7 +94,11 @@ def validate(
             dst_topic, pmap = found
             report(f"comparing {subject} with {dst_topic}[{part}]")
             s_idx = SideIndex.build(_entries(src, topic, part, pmap.src_start, pmap.src_next))
-            d_idx = SideIndex.build(_entries(dst, dst_topic, part, pmap.dst_start, None))
+            # a connector cut over writes this topic on the destination now: what it wrote
+            # after the copied range is not part of the copy
+            boundary = moved.get((topic, part))
+            d_idx = SideIndex.build(_entries(dst, dst_topic, part, pmap.dst_start, boundary))
+            after = (dst.end_offsets(dst_topic, [part])[part][1] - boundary) if boundary else 0
             indexes[(topic, part)] = (s_idx, d_idx, dst_topic)
             diff = diff_partition(s_idx, d_idx, pmap, compacted=compacted)
             evidence = {
@@ -103,6 +108,7 @@ def validate(
                 "offsets_identical": pmap.contiguous,
                 "map_runs": len(pmap.runs),
                 "compacted": compacted,
+                "produced_on_destination_after_cutover": after,
                 **diff.evidence(),
             }
             if diff.ok:
@@ -129,6 +135,32 @@ def validate(
     if groups:
         result.checks.extend(_group_checks(spec, dst, indexes, topics))
     return result
+
+
+def cutover_boundaries(spec: Spec) -> dict[tuple[str, int], int]:
+    """(source topic, partition) -> destination offset where a cut-over connector's own
+    records begin, for connectors whose latest cutover is not rolled back."""
+    from pathlib import Path
+
+    from connshift.io.journal import Journal
+
+    path = Path(spec.state_dir) / "journal.db"
+    if not path.is_file():
+        return {}
+    out: dict[tuple[str, int], int] = {}
+    with Journal(path) as journal:
+        for name in journal.connectors():
+            attempt = journal.attempt(name)
+            entries = journal.attempt_entries(name, attempt)
+            if any(e.kind == "rollback" and e.step == "rolled-back" for e in entries):
+                continue
+            done = journal.done_steps(name, attempt)
+            if "resume" not in done or "catch-up" not in done:
+                continue
+            for key, end in done["catch-up"].data.get("ends", {}).items():
+                topic, _, part = key.rpartition("/")
+                out[(topic, int(part))] = int(end["dst_next"])
+    return out
 
 
 def _group_checks(

@@ -691,10 +691,68 @@ def cutover(
     config: Path = ConfigOpt,
     plan_file: Path | None = typer.Option(None, "--plan", help="A plan.json from `plan -o`."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Walk the steps, change nothing."),
+    repoint_workers: bool = typer.Option(
+        False,
+        "--repoint-workers",
+        help="Instead: copy the (stopped) source Connect cluster's internal topics and sink "
+        "groups so its workers restart against the destination and resume every connector.",
+    ),
+    config_topic: str | None = typer.Option(
+        None, "--config-topic", help="--repoint-workers: config.storage.topic [connect-configs]"
+    ),
+    offset_topic: str | None = typer.Option(
+        None, "--offset-topic", help="--repoint-workers: offset.storage.topic [connect-offsets]"
+    ),
+    status_topic: str | None = typer.Option(
+        None, "--status-topic", help="--repoint-workers: status.storage.topic [connect-status]"
+    ),
     as_json: bool = JsonOpt,
 ) -> None:
     """Move connectors: stop on the source, catch up, create STOPPED, write offsets, resume."""
     STATE.json = as_json
+    topic_opts = (config_topic, offset_topic, status_topic)
+    if repoint_workers:
+        from connshift.app import repoint
+
+        if connectors or plan_file is not None:
+            raise UsageError_(
+                "--repoint-workers moves the whole Connect cluster: it takes no connector "
+                "names and no --plan",
+                fix="drop them, or move connectors one by one without --repoint-workers",
+            )
+        with progress("repoint") as report:
+            res = repoint.repoint_workers(
+                _load(config),
+                config_topic=config_topic or repoint.DEFAULT_CONFIG_TOPIC,
+                offset_topic=offset_topic or repoint.DEFAULT_OFFSET_TOPIC,
+                status_topic=status_topic or repoint.DEFAULT_STATUS_TOPIC,
+                dry_run=dry_run,
+                report=report,
+            )
+        if as_json:
+            emit_json(res.to_json())
+            return
+        table = Table(title="connshift cutover --repoint-workers" + (" (dry run)" * dry_run))
+        for col in ("topic", "partitions", "source end", "created", "offsets"):
+            table.add_column(col)
+        for t in res.topics:
+            same = {None: "-", True: "identical", False: "mapped"}[t.identical_offsets]
+            table.add_row(t.topic, str(t.partitions), str(t.source_end), str(t.created), same)
+        console.print(table)
+        console.print(f"{res.source_connect}", highlight=False)
+        verb = "would apply" if dry_run else "applied"
+        console.print(f"sink groups {verb}: {', '.join(res.groups_applied) or 'none'}")
+        for w in res.warnings:
+            console.print(f"[yellow]warning:[/] {w}", highlight=False)
+        console.print("[bold]next, restart the workers against the destination:[/]")
+        for i, step in enumerate(res.checklist, 1):
+            console.print(f"  {i}. {step}", highlight=False, soft_wrap=True)
+        return
+    if any(topic_opts):
+        raise UsageError_(
+            "--config-topic/--offset-topic/--status-topic go with --repoint-workers",
+            fix="add --repoint-workers, or drop them",
+        )
     from connshift.app import cutover as mover
 
     spec = _load(config)

@@ -93,7 +93,8 @@ def map_config(
     out = {k: v for k, v in config.items() if k != "name"}
     for key in TOPIC_KEYS:
         if out.get(key):
-            out[key] = ",".join(destination_topic(t.strip()) for t in out[key].split(","))
+            names = [t.strip() for t in out[key].split(",") if t.strip()]
+            out[key] = ",".join(destination_topic(t) for t in names)
     if (
         topic_prefix
         and "topic.prefix" in out
@@ -182,6 +183,7 @@ def plan_connector(
     destination_topic: Callable[[str], str],
     topic_prefix: str = "",
     strategy: Strategy = Strategy.RESUME,
+    destination_bootstrap: str | None = None,
 ) -> ConnectorPlan:
     """Plan one connector's cutover."""
     shape = shape_of(class_name, connector_type)
@@ -201,7 +203,9 @@ def plan_connector(
         topics=sorted(topics),
         destination_topics=sorted(destination_topic(t) for t in topics),
         groups=groups,
-        destination_config=map_config(config, destination_topic, topic_prefix),
+        destination_config=map_config(
+            config, destination_topic, topic_prefix, destination_bootstrap
+        ),
         warnings=warnings,
     )
     if strategy is Strategy.SNAPSHOT and shape is Shape.CDC_SOURCE:

@@ -1,0 +1,488 @@
+"""Unit tests of the cutover executor's pure parts (:mod:`connshift.app.cutover`).
+
+Connect is an ``httpx.MockTransport``; Kafka is never touched: the :class:`Mover` is built
+with ``Mover.__new__`` and only the attributes the tested methods use.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from connshift.app.config import parse_spec_text
+from connshift.app.cutover import (
+    CutoverRefused,
+    Mover,
+    _lsn,
+    _rolled_back,
+    _version,
+    plan_json,
+    redact_config,
+    status,
+)
+from connshift.core.plan import PLAN_SCHEMA, ConnectorPlan, Shape, Strategy, plan_connector
+from connshift.core.spec import Spec
+from connshift.errors import CheckFailed, ExitCode
+from connshift.io.connect import ConnectClient
+from connshift.io.journal import Journal
+
+SRC_URL = "http://source-connect.test:8083"
+DST_URL = "http://destination-connect.test:8083"
+PG = "io.debezium.connector.postgresql.PostgresConnector"
+FILE_SOURCE = "org.apache.kafka.connect.file.FileStreamSourceConnector"
+FILE_SINK = "org.apache.kafka.connect.file.FileStreamSinkConnector"
+
+SPEC = """version: 1
+source:
+  kafka: {bootstrap_servers: '127.0.0.1:1'}
+  connect: {url: 'SRC_URL'}
+destination:
+  kafka: {bootstrap_servers: '127.0.0.1:2'}
+  connect: {url: 'DST_URL'}
+topics: {prefix: 'PREFIX'}
+state_dir: STATE
+"""
+
+
+def make_spec(tmp_path: Path, prefix: str = "") -> Spec:
+    text = (
+        SPEC.replace("SRC_URL", SRC_URL)
+        .replace("DST_URL", DST_URL)
+        .replace("PREFIX", prefix)
+        .replace("STATE", str(tmp_path / "state"))
+    )
+    return parse_spec_text(text, env={}, base_dir=tmp_path)
+
+
+class Worker:
+    """A Connect worker that answers ``GET /`` with a version and records every request."""
+
+    def __init__(self, version: str) -> None:
+        self.version = version
+        self.requests: list[tuple[str, str]] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append((request.method, request.url.path))
+        if request.method == "GET" and request.url.path == "/":
+            return httpx.Response(
+                200, json={"version": self.version, "commit": "abc", "kafka_cluster_id": "k"}
+            )
+        return httpx.Response(404, json={"error_code": 404, "message": "HTTP 404 Not Found"})
+
+
+def make_mover(
+    tmp_path: Path, src: Worker | None = None, dst: Worker | None = None, prefix: str = ""
+) -> Mover:
+    spec = make_spec(tmp_path, prefix)
+    mover = Mover.__new__(Mover)
+    mover.spec = spec
+    mover.dry_run = False
+    mover.report = lambda _m: None
+    mover.src_connect = ConnectClient(
+        SRC_URL,
+        transport=httpx.MockTransport(src or Worker("3.9.1")),
+        name="source",
+        conflict_backoff=0.0,
+    )
+    mover.dst_connect = ConnectClient(
+        DST_URL,
+        transport=httpx.MockTransport(dst or Worker("3.9.1")),
+        name="destination",
+        conflict_backoff=0.0,
+    )
+    mover.journal = Journal(Path(spec.state_dir) / "journal.db")
+    mover.timeouts = spec.cutover
+    return mover
+
+
+@pytest.fixture
+def movers(tmp_path: Path) -> Iterator[list[Mover]]:
+    """Movers made in a test are closed after it."""
+    made: list[Mover] = []
+    yield made
+    for m in made:
+        m.close()
+
+
+def mover_for(
+    movers: list[Mover],
+    tmp_path: Path,
+    src: Worker | None = None,
+    dst: Worker | None = None,
+    prefix: str = "",
+) -> Mover:
+    m = make_mover(tmp_path, src, dst, prefix)
+    movers.append(m)
+    return m
+
+
+def dr(topic: str) -> str:
+    return "dr." + topic
+
+
+def cdc_plan() -> ConnectorPlan:
+    return plan_connector(
+        "pg",
+        PG,
+        "source",
+        {"connector.class": PG, "topic.prefix": "shop"},
+        ["shop.public.orders"],
+        destination_topic=dr,
+        topic_prefix="dr.",
+    )
+
+
+def file_plan() -> ConnectorPlan:
+    return plan_connector(
+        "file", FILE_SOURCE, "source", {"topic": "lines"}, ["lines"], destination_topic=dr
+    )
+
+
+# --------------------------------------------------------------------------- _versions
+
+
+def test_versions_refuses_a_3_4_source(tmp_path: Path, movers: list[Mover]) -> None:
+    src, dst = Worker("3.4.1"), Worker("3.9.1")
+    mover = mover_for(movers, tmp_path, src, dst)
+    with pytest.raises(CutoverRefused) as info:
+        mover._versions()
+    err = info.value
+    line = err.one_line()
+    assert "\n" not in line
+    assert "3.4.1" in line
+    assert "3.6" in line
+    assert "source" in err.what
+    assert err.exit_code is ExitCode.CHECK_FAILED
+    assert int(err.exit_code) == 1
+    assert isinstance(err, CheckFailed)
+    assert src.requests == [("GET", "/")]
+
+
+def test_versions_refuses_a_3_6_destination(tmp_path: Path, movers: list[Mover]) -> None:
+    mover = mover_for(movers, tmp_path, Worker("3.9.1"), Worker("3.6.2"))
+    with pytest.raises(CutoverRefused) as info:
+        mover._versions()
+    line = info.value.one_line()
+    assert "\n" not in line
+    assert "destination" in info.value.what
+    assert "3.6.2" in line
+    assert "3.7" in line
+    assert int(info.value.exit_code) == 1
+
+
+@pytest.mark.parametrize(
+    ("src", "dst"),
+    [("3.9.1", "4.4.0"), ("4.4.0", "3.9.1"), ("3.6.0", "3.7.0"), ("3.9.0-SNAPSHOT", "4.0")],
+)
+def test_versions_accepts(tmp_path: Path, movers: list[Mover], src: str, dst: str) -> None:
+    s, d = Worker(src), Worker(dst)
+    mover_for(movers, tmp_path, s, d)._versions()
+    assert s.requests == [("GET", "/")]
+    assert d.requests == [("GET", "/")]
+
+
+@pytest.mark.parametrize("src", ["3.5.2", "2.8.0", "", "unknown"])
+def test_versions_refuses_sources_before_3_6(tmp_path: Path, movers: list[Mover], src: str) -> None:
+    with pytest.raises(CutoverRefused):
+        mover_for(movers, tmp_path, Worker(src), Worker("3.9.1"))._versions()
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [("3.9.1", (3, 9)), ("4.0", (4, 0)), ("3.10.0", (3, 10)), ("4", (0, 0)), ("", (0, 0))],
+)
+def test_version_parse(text: str, want: tuple[int, int]) -> None:
+    assert _version(text) == want
+
+
+# --------------------------------------------------------------------------- _server_keys
+
+DEBEZIUM_OFFSETS: list[dict[str, Any]] = [
+    {"partition": {"server": "shop"}, "offset": {"lsn": 123, "txId": 7}},
+    {"partition": {"server": "shop", "database": "db2"}, "offset": {"lsn": 456}},
+]
+
+
+def test_server_keys_maps_to_the_destination_and_back(tmp_path: Path, movers: list[Mover]) -> None:
+    mover = mover_for(movers, tmp_path, prefix="dr.")
+    original = json.loads(json.dumps(DEBEZIUM_OFFSETS))
+    there = mover._server_keys(cdc_plan(), DEBEZIUM_OFFSETS, to_destination=True)
+    assert there == [
+        {"partition": {"server": "dr.shop"}, "offset": {"lsn": 123, "txId": 7}},
+        {"partition": {"server": "dr.shop", "database": "db2"}, "offset": {"lsn": 456}},
+    ]
+    assert original == DEBEZIUM_OFFSETS  # the input is not changed
+    back = mover._server_keys(cdc_plan(), there, to_destination=False)
+    assert back == DEBEZIUM_OFFSETS
+
+
+def test_server_keys_back_leaves_unprefixed_and_odd_partitions(
+    tmp_path: Path, movers: list[Mover]
+) -> None:
+    mover = mover_for(movers, tmp_path, prefix="dr.")
+    offsets: list[dict[str, Any]] = [
+        {"partition": {"server": "other"}, "offset": {"lsn": 1}},
+        {"partition": {"server": 5}, "offset": {"lsn": 2}},
+        {"partition": {"file": "/x"}, "offset": {"position": 3}},
+        {"offset": {"lsn": 4}},
+    ]
+    back = mover._server_keys(cdc_plan(), offsets, to_destination=False)
+    assert back == [
+        {"partition": {"server": "other"}, "offset": {"lsn": 1}},
+        {"partition": {"server": 5}, "offset": {"lsn": 2}},
+        {"partition": {"file": "/x"}, "offset": {"position": 3}},
+        {"partition": {}, "offset": {"lsn": 4}},
+    ]
+    there = mover._server_keys(cdc_plan(), offsets, to_destination=True)
+    assert there[0]["partition"] == {"server": "dr.other"}
+    assert there[1]["partition"] == {"server": 5}  # not a string: left alone
+
+
+@pytest.mark.parametrize("to_destination", [True, False])
+def test_server_keys_only_for_cdc_sources(
+    tmp_path: Path, movers: list[Mover], to_destination: bool
+) -> None:
+    mover = mover_for(movers, tmp_path, prefix="dr.")
+    offsets = [{"partition": {"server": "dr.shop"}, "offset": {"lsn": 1}}]
+    assert mover._server_keys(file_plan(), offsets, to_destination=to_destination) == offsets
+
+
+@pytest.mark.parametrize("to_destination", [True, False])
+def test_server_keys_only_with_a_spec_prefix(
+    tmp_path: Path, movers: list[Mover], to_destination: bool
+) -> None:
+    mover = mover_for(movers, tmp_path, prefix="")
+    offsets = [{"partition": {"server": "shop"}, "offset": {"lsn": 1}}]
+    assert mover._server_keys(cdc_plan(), offsets, to_destination=to_destination) == offsets
+
+
+# --------------------------------------------------------------------------- redact_config
+
+
+def test_redact_config_hides_secret_looking_keys() -> None:
+    config = {
+        "database.password": "hunter2",
+        "DATABASE.PASSWORD": "HUNTER2",
+        "client.secret": "s",
+        "oauth.token": "t",
+        "producer.override.sasl.jaas.config": "PlainLoginModule required password='x';",
+        "api.key": "k1",
+        "apikey": "k2",
+        "aws.credentials": "c",
+        "database.user": "postgres",
+        "topic.prefix": "shop",
+        "tasks.max": "1",
+    }
+    out = redact_config(config)
+    for key in [
+        "database.password",
+        "DATABASE.PASSWORD",
+        "client.secret",
+        "oauth.token",
+        "producer.override.sasl.jaas.config",
+        "api.key",
+        "apikey",
+        "aws.credentials",
+    ]:
+        assert out[key] == "***", key
+    assert out["database.user"] == "postgres"
+    assert out["topic.prefix"] == "shop"
+    assert out["tasks.max"] == "1"
+    assert config["database.password"] == "hunter2"  # the input is not changed
+    assert "hunter2" not in json.dumps(out)
+
+
+def test_redact_config_keeps_references() -> None:
+    config = {
+        "database.password": "${file:/secrets/db.properties:password}",
+        "client.secret": "${env:CLIENT_SECRET}",
+        "other.password": "plain${not-a-ref}",
+    }
+    out = redact_config(config)
+    assert out["database.password"] == "${file:/secrets/db.properties:password}"
+    assert out["client.secret"] == "${env:CLIENT_SECRET}"
+    assert out["other.password"] == "***"
+
+
+def test_plan_json_redacts() -> None:
+    plan = plan_connector(
+        "pg",
+        PG,
+        "source",
+        {"connector.class": PG, "database.password": "hunter2"},
+        [],
+        destination_topic=dr,
+    )
+    doc = plan_json([plan])
+    assert doc["schema"] == PLAN_SCHEMA
+    assert doc["connectors"][0]["destination_config"]["database.password"] == "***"
+    assert "hunter2" not in json.dumps(doc)
+
+
+# --------------------------------------------------------------------------- _lsn
+
+
+def change(lsn: Any) -> dict[str, Any]:
+    return {"before": None, "after": {"id": 1}, "source": {"lsn": lsn, "db": "shop"}, "op": "c"}
+
+
+@pytest.mark.parametrize("lsn", [123456, "123456"])
+def test_lsn_without_schemas(lsn: Any) -> None:
+    assert _lsn(json.dumps(change(lsn)).encode()) == 123456
+
+
+def test_lsn_with_the_schema_envelope() -> None:
+    doc = {"schema": {"type": "struct", "fields": []}, "payload": change(987654321)}
+    assert _lsn(json.dumps(doc).encode()) == 987654321
+
+
+def test_lsn_of_a_payload_field_that_is_not_an_envelope() -> None:
+    # a record whose own data has a "payload" string is read as it is
+    doc = {**change(42), "payload": "text"}
+    assert _lsn(json.dumps(doc).encode()) == 42
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        b"",
+        b"not json",
+        b"\xff\xfe\x00",
+        b"[1, 2]",
+        b"42",
+        b'"text"',
+        b"null",
+        b"{}",
+        b'{"source": null}',
+        b'{"source": "pg"}',
+        b'{"source": {"db": "shop"}}',
+        b'{"source": {"lsn": null}}',
+        b'{"source": {"lsn": "abc"}}',
+        b'{"source": {"lsn": -5}}',
+        b'{"source": {"lsn": 1.5}}',
+        b'{"source": {"lsn": true}}',
+        b'{"source": {"lsn": "\\u00b2"}}',
+        b'{"schema": {}, "payload": null}',
+        b'{"schema": {}, "payload": {"source": {}}}',
+    ],
+)
+def test_lsn_of_junk_is_none(value: bytes | None) -> None:
+    assert _lsn(value) is None
+
+
+# --------------------------------------------------------------------------- journal views
+
+
+def fill_cutover(journal: Journal, name: str, attempt: int, last: str = "verify") -> None:
+    for step in ["preflight", "stop-source", "read-offsets", "catch-up", "create-stopped"]:
+        journal.record(name, attempt, "cutover", step, "started")
+        journal.record(name, attempt, "cutover", step, "done")
+        if step == last:
+            return
+    for step in ["write-offsets", "resume", "verify"]:
+        journal.record(name, attempt, "cutover", step, "started")
+        journal.record(name, attempt, "cutover", step, "done")
+        if step == last:
+            return
+
+
+def test_rolled_back(tmp_path: Path) -> None:
+    with Journal(tmp_path / "journal.db") as j:
+        assert not _rolled_back(j, "a", 1)
+        fill_cutover(j, "a", 1)
+        assert not _rolled_back(j, "a", 1)
+        j.record("a", 1, "rollback", "stop-destination", "done")
+        j.record("a", 1, "rollback", "rolled-back", "started")
+        assert not _rolled_back(j, "a", 1)
+        j.record("a", 1, "rollback", "rolled-back", "failed", error="x")
+        assert not _rolled_back(j, "a", 1)
+        j.record("a", 1, "rollback", "rolled-back", "done")
+        assert _rolled_back(j, "a", 1)
+        # only that attempt, that connector, and the rollback kind
+        assert not _rolled_back(j, "a", 2)
+        assert not _rolled_back(j, "b", 1)
+        j.record("c", 1, "cutover", "rolled-back", "done")
+        assert not _rolled_back(j, "c", 1)
+
+
+def test_rolled_back_by_a_failed_catch_up(tmp_path: Path) -> None:
+    """A failed catch-up closes its attempt with a rollback 'rolled-back' line."""
+    with Journal(tmp_path / "journal.db") as j:
+        fill_cutover(j, "a", 1, last="read-offsets")
+        j.record("a", 1, "cutover", "catch-up", "started")
+        j.record("a", 1, "rollback", "rolled-back", "done", {"reason": "timeout"})
+        j.record("a", 1, "cutover", "catch-up", "failed", error="timeout")
+        assert _rolled_back(j, "a", 1)
+
+
+def test_status_of_an_empty_journal(tmp_path: Path) -> None:
+    assert status(make_spec(tmp_path)) == {"schema": "connshift.status/1", "connectors": {}}
+
+
+def test_status_reports_the_latest_attempt(tmp_path: Path) -> None:
+    spec = make_spec(tmp_path)
+    with Journal(Path(spec.state_dir) / "journal.db") as j:
+        fill_cutover(j, "pg", 1)
+        j.record("pg", 1, "rollback", "rolled-back", "done")
+        j.record("pg", 2, "cutover", "preflight", "started")
+        j.record("pg", 2, "cutover", "preflight", "failed", error="plugin missing")
+        fill_cutover(j, "file", 1, last="stop-source")
+        j.record("sink", 1, "cutover", "preflight", "started")
+        j.record("sink", 1, "cutover", "preflight", "done")
+        j.record("sink", 1, "rollback", "rolled-back", "done")
+
+    doc = status(spec)
+    assert doc["schema"] == "connshift.status/1"
+    connectors = doc["connectors"]
+    assert list(connectors) == ["file", "pg", "sink"]
+
+    pg = connectors["pg"]
+    assert pg["attempt"] == 2
+    assert pg["rolled_back"] is False
+    assert [(e["kind"], e["step"], e["status"], e["error"]) for e in pg["entries"]] == [
+        ("cutover", "preflight", "started", None),
+        ("cutover", "preflight", "failed", "plugin missing"),
+    ]
+    assert all(isinstance(e["at"], float) for e in pg["entries"])
+    assert set(pg["entries"][0]) == {"kind", "step", "status", "at", "error"}
+
+    file = connectors["file"]
+    assert file["attempt"] == 1
+    assert file["rolled_back"] is False
+    assert [(e["step"], e["status"]) for e in file["entries"]] == [
+        ("preflight", "started"),
+        ("preflight", "done"),
+        ("stop-source", "started"),
+        ("stop-source", "done"),
+    ]
+
+    assert connectors["sink"]["rolled_back"] is True
+    json.dumps(doc)  # JSON-ready
+
+
+def test_status_does_not_leak_entry_data(tmp_path: Path) -> None:
+    spec = make_spec(tmp_path)
+    with Journal(Path(spec.state_dir) / "journal.db") as j:
+        j.record("pg", 1, "cutover", "read-offsets", "done", {"offsets": [{"secret": "x"}]})
+    entry = status(spec)["connectors"]["pg"]["entries"][0]
+    assert "data" not in entry
+
+
+# --------------------------------------------------------------------------- the bare Mover
+
+
+def test_bare_mover_talks_only_to_its_mocks(tmp_path: Path, movers: list[Mover]) -> None:
+    src, dst = Worker("3.9.1"), Worker("4.0.0")
+    mover = mover_for(movers, tmp_path, src, dst)
+    assert mover.src_connect.info().version == "3.9.1"
+    assert mover.dst_connect.info().version == "4.0.0"
+    assert mover.journal.path == tmp_path / "state" / "journal.db"
+    assert mover.timeouts.rollback_window_hours == 24.0
+    assert cdc_plan().shape is Shape.CDC_SOURCE
+    assert file_plan().strategy is Strategy.RESUME
