@@ -698,13 +698,19 @@ def cutover(
         "groups so its workers restart against the destination and resume every connector.",
     ),
     config_topic: str | None = typer.Option(
-        None, "--config-topic", help="--repoint-workers: config.storage.topic [connect-configs]"
+        None,
+        "--config-topic",
+        help="--repoint-workers: config.storage.topic (default connect-configs)",
     ),
     offset_topic: str | None = typer.Option(
-        None, "--offset-topic", help="--repoint-workers: offset.storage.topic [connect-offsets]"
+        None,
+        "--offset-topic",
+        help="--repoint-workers: offset.storage.topic (default connect-offsets)",
     ),
     status_topic: str | None = typer.Option(
-        None, "--status-topic", help="--repoint-workers: status.storage.topic [connect-status]"
+        None,
+        "--status-topic",
+        help="--repoint-workers: status.storage.topic (default connect-status)",
     ),
     as_json: bool = JsonOpt,
 ) -> None:
