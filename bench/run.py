@@ -110,6 +110,7 @@ class Options:
     keep: bool
     connshift: str
     results_dir: Path
+    no_cutover: bool = False
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Options:
@@ -143,6 +144,9 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         help="records ProducerPerformance sends (default: --records); more gives a warmer JVM",
     )
     parser.add_argument("--keep", action="store_true", help="do not delete the bench topics")
+    parser.add_argument(
+        "--no-cutover", action="store_true", help="skip the cutover pause measurement"
+    )
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
     args = parser.parse_args(argv)
 
@@ -179,6 +183,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         keep=args.keep,
         connshift=str(exe) if exe.is_file() else (shutil.which("connshift") or "connshift"),
         results_dir=args.results_dir,
+        no_cutover=args.no_cutover,
     )
 
 
@@ -791,6 +796,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 case = run_case(opts, src, dst, size, compression, run_id, workdir, created)
                 report["cases"].append(case)
                 render_case(case)
+        if not opts.no_cutover:
+            from cutover_pause import measure, render
+
+            from connshift.app.sandbox import Sandbox
+
+            rows = measure(Sandbox(), workdir)
+            report["cutover_pause"] = rows
+            render(rows, console)
     except KeyboardInterrupt:
         console.print("[yellow]interrupted[/]")
         code = 130
