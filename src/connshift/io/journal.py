@@ -10,13 +10,12 @@ its first step to verification or to its rollback.
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from connshift.errors import ConfigError
+from connshift.io.sqlite import open_db
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS journal (
@@ -57,17 +56,7 @@ class Journal:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None)
-        except (OSError, sqlite3.Error) as exc:
-            raise ConfigError(
-                f"cannot open the cutover journal at {self.path}",
-                why=str(exc),
-                fix="check state_dir in the spec: it must be a writable directory",
-            ) from exc
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.executescript(SCHEMA)
+        self.db = open_db(self.path, "the cutover journal", SCHEMA)
 
     def close(self) -> None:
         self.db.close()

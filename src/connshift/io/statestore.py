@@ -8,14 +8,13 @@ The state may lag the destination (records produced after the last checkpoint):
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from connshift.core.offsetmap import PartitionMap, Run
-from connshift.errors import ConfigError
+from connshift.io.sqlite import open_db
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS partitions (
@@ -57,18 +56,8 @@ class StateStore:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None)
-        except (OSError, sqlite3.Error) as exc:
-            raise ConfigError(
-                f"cannot open the sync state at {self.path}",
-                why=str(exc),
-                fix="check state_dir in the spec: it must be a writable directory",
-            ) from exc
-        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db = open_db(self.path, "the sync state", SCHEMA)
         self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(SCHEMA)
         # how many runs of each partition are already stored (to append only new ones)
         self._stored_runs: dict[tuple[str, int], int] = {}
 
