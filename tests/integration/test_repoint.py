@@ -84,7 +84,9 @@ class Workers:
         try:
             client.wait_until_ready(timeout=180)
         except Exception as exc:
-            raise AssertionError(f"{worker.describe()} did not start: {procs.log_tail(rec.log, 20)}") from exc
+            raise AssertionError(
+                f"{worker.describe()} did not start: {procs.log_tail(rec.log, 20)}"
+            ) from exc
         return rec, client
 
     def stop(self, rec: procs.ProcRecord) -> None:
@@ -173,9 +175,10 @@ def test_repointed_workers_resume_every_connector_exactly(
     size = infile.stat().st_size
     _wait_for(lambda: _values(src, lines_topic) == first, "the file in the source topic")
     _wait_for(
-        lambda: old.get_offsets(source_name) == [
-            {"partition": {"filename": str(infile)}, "offset": {"position": size}}
-        ],
+        lambda: (
+            old.get_offsets(source_name)
+            == [{"partition": {"filename": str(infile)}, "offset": {"position": size}}]
+        ),
         "the source connector's offset at the end of the file",
     )
     _wait_for(lambda: _lines(outfile) == old_events, "the sink's file")
@@ -231,9 +234,7 @@ def test_repointed_workers_resume_every_connector_exactly(
     more = [f"{tag} line after {i}" for i in range(M_LINES)]
     with infile.open("a") as fh:
         fh.write("".join(f"{line}\n" for line in more))
-    _wait_for(
-        lambda: len(_values(dst, lines_topic)) >= N_LINES + M_LINES, "the new lines on dst"
-    )
+    _wait_for(lambda: len(_values(dst, lines_topic)) >= N_LINES + M_LINES, "the new lines on dst")
     assert _values(dst, lines_topic) == first + more  # the file position resumed exactly
 
     new_events = [f"{tag} new event {i}" for i in range(K_NEW)]
@@ -247,3 +248,14 @@ def test_repointed_workers_resume_every_connector_exactly(
     time.sleep(2)  # late duplicates would show now
     assert _values(dst, lines_topic) == first + more
     assert _lines(outfile) == old_events + new_events
+
+    # a rerun once the new worker has written to the destination is refused, one line
+    again = run_cli("cutover", "--repoint-workers", "-c", str(spec), *topic_args)
+    assert again.returncode == 1, again.stderr
+    errors = [ln for ln in again.stderr.splitlines() if ln.startswith("error:")]
+    assert len(errors) == 1 and "do not match the source" in errors[0], again.stderr
+    _wait_for(
+        lambda: dst.group_offsets(f"connect-{sink_name}") == {(events_topic, 0): K_OLD + K_NEW},
+        "the sink's group committing on the destination",
+        timeout=30,
+    )

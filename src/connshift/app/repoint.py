@@ -522,7 +522,8 @@ def repoint_workers(
     # 3. the sink connectors' groups
     groups = sorted({c["group"] for c in result.connectors if c["group"]})
     if groups:
-        say(f"applying {len(groups)} sink group(s) on the destination")
+        verb = "checking" if dry_run else "applying"
+        say(f"{verb} {len(groups)} sink group(s) on the destination")
         pattern = "|".join(re.escape(g) for g in groups)
         applied = groups_app.apply(spec, pattern, dry_run=dry_run)
         result.groups_applied = list(applied.applied)

@@ -743,11 +743,14 @@ def cutover(
             table.add_column(col)
         for t in res.topics:
             same = {None: "-", True: "identical", False: "mapped"}[t.identical_offsets]
-            table.add_row(t.topic, str(t.partitions), str(t.source_end), str(t.created), same)
+            made = ("would" if dry_run else "yes") if t.created else "no (exists)"
+            table.add_row(t.topic, str(t.partitions), str(t.source_end), made, same)
         console.print(table)
         console.print(f"{res.source_connect}", highlight=False)
         verb = "would apply" if dry_run else "applied"
         console.print(f"sink groups {verb}: {', '.join(res.groups_applied) or 'none'}")
+        for group, why in res.groups_refused.items():
+            console.print(f"[yellow]group {group} would be refused:[/] {why}", highlight=False)
         for w in res.warnings:
             console.print(f"[yellow]warning:[/] {w}", highlight=False)
         console.print("[bold]next, restart the workers against the destination:[/]")
