@@ -150,3 +150,36 @@ def test_acls_of_migrated_topics_are_copied(
     assert after["missing_on_destination"] == []
     dst_acls = {(a.resource_type, a.name, a.principal) for a in _cluster(destination).acls()}
     assert missing <= dst_acls
+
+
+def test_groups_go_back_to_the_source_exactly(
+    sandbox: Sandbox, seeded: SeedResult, tmp_path: Path
+) -> None:
+    source = f"127.0.0.1:{sandbox.ports['source-kafka']}"
+    destination = f"127.0.0.1:{sandbox.ports['destination-kafka']}"
+    prefix = unique_prefix("back")
+    spec = write_spec(
+        tmp_path / "spec.yaml",
+        source=source,
+        destination=destination,
+        include=[r"app\.payments-tx", r"app\.audit-trimmed"],
+        prefix=prefix,
+        state_dir=tmp_path / "state",
+    )
+    run_json("sync", "-c", str(spec), "--once")
+    group = f"it-back-{uuid.uuid4().hex[:6]}"
+    dst = _cluster(destination)
+    # a consumer that moved to the destination read this far there
+    dst.commit_group_offsets(
+        group, {(prefix + seedmod.TRANSACTIONAL, 0): 33, (prefix + seedmod.TRIMMED, 0): 10}
+    )
+    back = run_json("groups", "-c", str(spec), "apply", "--reverse", "--groups", group)
+    assert back["applied"] == [group] and back["reverse"] is True
+    committed = _cluster(source).group_offsets(group)
+    # destination 33 is the 34th committed payment: source offset 52 (markers and aborted
+    # records in between); destination 10 of the trimmed topic is source 70 (log start 60)
+    src = _cluster(source)
+    dst_next = next(iter(dst.read(prefix + seedmod.TRANSACTIONAL, 0, 33, 34)))
+    src_next = next(iter(src.read(seedmod.TRANSACTIONAL, 0, committed[(seedmod.TRANSACTIONAL, 0)])))
+    assert (dst_next.key, dst_next.value) == (src_next.key, src_next.value)
+    assert committed[(seedmod.TRIMMED, 0)] == 70

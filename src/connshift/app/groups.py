@@ -56,6 +56,7 @@ class GroupsResult:
     applied: list[str] = field(default_factory=list)
     refused: dict[str, str] = field(default_factory=dict)
     dry_run: bool = False
+    reverse: bool = False
 
     @property
     def untranslated(self) -> list[GroupOffset]:
@@ -65,6 +66,7 @@ class GroupsResult:
         return {
             "schema": "connshift.groups/1",
             "dry_run": self.dry_run,
+            "reverse": self.reverse,
             "offsets": [o.to_json() for o in self.offsets],
             "applied": self.applied,
             "refused": self.refused,
@@ -119,11 +121,41 @@ def translate(spec: Spec, groups_regex: str | None = None) -> GroupsResult:
     return result
 
 
-def apply(spec: Spec, groups_regex: str | None = None, *, dry_run: bool = False) -> GroupsResult:
-    """Commit the translated offsets on the destination (memberless groups only)."""
-    result = translate(spec, groups_regex)
+def translate_back(spec: Spec, groups_regex: str | None = None) -> GroupsResult:
+    """The reverse, for a rollback: destination groups' offsets on migrated topics,
+    translated back to source positions through the same exact maps. A position on
+    records that exist only on the destination is reported, never guessed."""
+    src, dst = clusters(spec)
+    try:
+        pattern = re.compile(groups_regex) if groups_regex else None
+    except re.error as exc:
+        raise UsageError(f"bad --groups regex {groups_regex!r}", why=str(exc)) from exc
+    back = {spec.topics.destination_name(t): t for t in src.topics() if spec.topics.selects(t)}
+    result = GroupsResult(reverse=True)
+    for group in dst.groups():
+        if group.startswith("connshift-") or (pattern and not pattern.fullmatch(group)):
+            continue
+        for (dst_topic, part), offset in sorted(dst.group_offsets(group).items()):
+            topic = back.get(dst_topic)
+            found = load_map(spec, topic, part) if topic else None
+            if topic is None or found is None:
+                continue  # not a migrated topic: nothing to move back
+            position = found[1].reverse_position(offset)
+            how = Translation.EXACT if position is not None else Translation.NOT_COPIED
+            result.offsets.append(GroupOffset(group, dst_topic, part, offset, topic, position, how))
+    return result
+
+
+def apply(
+    spec: Spec, groups_regex: str | None = None, *, dry_run: bool = False, reverse: bool = False
+) -> GroupsResult:
+    """Commit the translated offsets on the destination (memberless groups only); with
+    ``reverse``, commit destination groups' positions back on the source."""
+    result = translate_back(spec, groups_regex) if reverse else translate(spec, groups_regex)
     result.dry_run = dry_run
-    _src, dst = clusters(spec)
+    src, dst = clusters(spec)
+    if reverse:
+        dst = src  # commit where the group goes back to
     by_group: dict[str, list[GroupOffset]] = {}
     for o in result.offsets:
         if o.destination_offset is not None and o.destination_topic is not None:
@@ -142,7 +174,8 @@ def apply(spec: Spec, groups_regex: str | None = None, *, dry_run: bool = False)
         state, members = dst.group_state(group)
         if members:
             result.refused[group] = (
-                f"it has {members} active member(s) on the destination ({state})"
+                f"it has {members} active member(s) on the "
+                f"{'source' if reverse else 'destination'} ({state})"
             )
             continue
         if not dry_run:

@@ -497,6 +497,9 @@ def groups(
         None, "--groups", help="Only groups matching this regex (whole id)."
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="apply: show, change nothing."),
+    reverse: bool = typer.Option(
+        False, "--reverse", help="Destination groups back to the source (after a rollback)."
+    ),
     as_json: bool = JsonOpt,
 ) -> None:
     """Translate every committed group offset exactly through sync's map; apply commits them."""
@@ -505,9 +508,13 @@ def groups(
 
     spec = _load(config)
     if action == "translate":
-        result = groups_app.translate(spec, groups_regex)
+        result = (
+            groups_app.translate_back(spec, groups_regex)
+            if reverse
+            else groups_app.translate(spec, groups_regex)
+        )
     elif action == "apply":
-        result = groups_app.apply(spec, groups_regex, dry_run=dry_run)
+        result = groups_app.apply(spec, groups_regex, dry_run=dry_run, reverse=reverse)
     else:
         raise UsageError_(f"unknown groups action {action!r}", fix="use translate or apply")
     if as_json:
