@@ -603,3 +603,39 @@ def test_unreachable_bootstrap() -> None:
     with pytest.raises(KafkaError) as info:
         RawClient(f"127.0.0.1:{port}", timeout=2).metadata(["t"])
     assert info.value.exit_code == ExitCode.UNREACHABLE
+
+
+def test_init_producer_id_waits_out_a_loading_coordinator(brokers: Callable[..., Broker]) -> None:
+    box: list[Broker] = []
+    base = single_node(lambda: box[0].port)
+    answers = iter([14, 14, 0])  # COORDINATOR_LOAD_IN_PROGRESS twice, then a producer id
+
+    def handle(key: int, version: int, body: bytes) -> bytes | None:
+        if key == 22:
+            return struct.pack(">ihqh", 0, next(answers), 4321, 2) + b"\x00"
+        return base(key, version, body)
+
+    broker = brokers(handle)
+    box.append(broker)
+    with RawClient(f"127.0.0.1:{broker.port}", name="destination") as client:
+        assert client.init_producer_id() == (4321, 2)
+    assert len(broker.asked(22)) == 3
+
+
+def test_init_producer_id_gives_up_after_its_bound(brokers: Callable[..., Broker]) -> None:
+    box: list[Broker] = []
+    base = single_node(lambda: box[0].port)
+
+    def handle(key: int, version: int, body: bytes) -> bytes | None:
+        if key == 22:
+            return struct.pack(">ihqh", 0, 14, -1, -1) + b"\x00"
+        return base(key, version, body)
+
+    broker = brokers(handle)
+    box.append(broker)
+    with (
+        RawClient(f"127.0.0.1:{broker.port}", name="destination") as client,
+        pytest.raises(KafkaError) as info,
+    ):
+        client.init_producer_id(retry_for=0.3)
+    assert "COORDINATOR_LOAD_IN_PROGRESS" in info.value.one_line()

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import socket
 import struct
+import time
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -1125,16 +1126,28 @@ class RawClient:
                 out[partition] = offset
         return out
 
-    def init_producer_id(self) -> tuple[int, int]:
-        """A new idempotent producer id and epoch from the cluster."""
-        conn = self._control_connection(INIT_PRODUCER_ID_KEY)
-        payload = self._call(conn, INIT_PRODUCER_ID_KEY, [encode_init_producer_id_request()])
-        try:
-            error, pid, epoch = decode_init_producer_id_response(payload)
-        except WireFormatError as exc:
-            raise self._error(
-                f"malformed InitProducerId answer from {conn.where}", why=str(exc)
-            ) from exc
+    def init_producer_id(self, *, retry_for: float = 30.0) -> tuple[int, int]:
+        """A new idempotent producer id and epoch from the cluster.
+
+        A broker that just started answers COORDINATOR_LOAD_IN_PROGRESS (or
+        COORDINATOR_NOT_AVAILABLE / NOT_COORDINATOR) for a while: retried for up to
+        ``retry_for`` seconds.
+        """
+        deadline = time.monotonic() + retry_for
+        delay = 0.1
+        while True:
+            conn = self._control_connection(INIT_PRODUCER_ID_KEY)
+            payload = self._call(conn, INIT_PRODUCER_ID_KEY, [encode_init_producer_id_request()])
+            try:
+                error, pid, epoch = decode_init_producer_id_response(payload)
+            except WireFormatError as exc:
+                raise self._error(
+                    f"malformed InitProducerId answer from {conn.where}", why=str(exc)
+                ) from exc
+            if error not in RETRIABLE_COORDINATOR_ERRORS or time.monotonic() > deadline:
+                break
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
         if error != 0:
             raise self._error(
                 f"the {self.name} cluster refused a producer id",
@@ -1144,6 +1157,9 @@ class RawClient:
             )
         return pid, epoch
 
+
+#: COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR
+RETRIABLE_COORDINATOR_ERRORS = frozenset({14, 15, 16})
 
 _PRODUCE_FIX = {
     OUT_OF_ORDER_SEQUENCE_NUMBER: "another writer or a lost batch broke the sequence; resume "
