@@ -32,13 +32,13 @@ from connshift.core.plan import (
     Strategy,
     plan_connector,
 )
+from connshift.core.redact import redact
 from connshift.core.spec import Spec
 from connshift.errors import CheckFailed, ConnectError, ConnshiftError, UsageError
 from connshift.io.connect import ConnectClient, ConnectorNotFoundError
 from connshift.io.journal import Journal
 
 Reporter = Callable[[str], None]
-SECRET_KEY = re.compile(r"(password|secret|token|jaas|api\.?key|credential)", re.I)
 
 #: Kafka Connect versions: offsets read/stop (KIP-875), offsets write, initial_state (KIP-980)
 MIN_STOP_AND_READ = (3, 5)
@@ -51,11 +51,8 @@ class CutoverRefused(CheckFailed):
 
 
 def redact_config(config: Mapping[str, str]) -> dict[str, str]:
-    """A config with secret-looking values shown as ``***`` (references kept)."""
-    return {
-        k: ("***" if SECRET_KEY.search(k) and not str(v).startswith("${") else v)
-        for k, v in config.items()
-    }
+    """A config with inline secret values shown as ``***`` (references kept)."""
+    return redact(config)
 
 
 def _version(text: str) -> tuple[int, int]:

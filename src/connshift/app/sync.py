@@ -429,11 +429,9 @@ class Syncer:
         self._mirrored = None  # another owner may have moved on since we last looked
         for topic, parts in by_topic.items():
             dst_topic = self.topic_names[topic]
-            if dst_topic in self.created:  # just created by this run: empty, nothing to ask
-                self.created.discard(dst_topic)  # (only until the first assignment)
-                dst_bounds = {p: (0, 0) for p in parts}
-            else:
-                dst_bounds = self.dst.end_offsets(dst_topic, parts)
+            # always ask, even for a topic this process created: another sync process in
+            # the group may have written to it before this one's first assignment
+            dst_bounds = self.dst.end_offsets(dst_topic, parts)
             for p in parts:
                 src_bounds = self.src.watermarks(topic, p)
                 low, high = dst_bounds[p]

@@ -832,12 +832,144 @@ def status(config: Path = ConfigOpt, as_json: bool = JsonOpt) -> None:
     console.print(table)
 
 
+# ---------------------------------------------------------------------------- estate
+
+
+@app.command()
+def inventory(
+    config: Path = ConfigOpt,
+    output: Path = typer.Option(
+        Path("inventory.json"), "-o", "--output", help="Where to write the inventory."
+    ),
+    sample: int = typer.Option(20, "--sample", help="Records sampled per partition."),
+    rate_window: float = typer.Option(
+        2.0, "--rate-window", help="Seconds over which message rates are sampled."
+    ),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Record the source estate: connectors, topics, formats, groups, ACLs, versions."""
+    STATE.json = as_json
+    from connshift.app.inventory import inventory as run_inventory
+    from connshift.io.artifacts import write_json_atomic
+
+    with progress("taking the inventory") as report:
+        inv = run_inventory(_load(config), sample=sample, rate_window=rate_window, report=report)
+    data = inv.to_json()
+    write_json_atomic(output, data)
+    if as_json:
+        emit_json(data)
+        return
+    table = Table(title="connectors")
+    for col in ("name", "shape", "class", "state", "topics", "notes"):
+        table.add_column(col)
+    for c in data["connectors"]:
+        notes = []
+        if c["inline_secrets"]:
+            notes.append("inline secrets: " + ", ".join(c["inline_secrets"]))
+        if c["transforms"]:
+            notes.append(f"{len(c['transforms'])} SMT(s)")
+        if c["errors"]["dead_letter_topic"]:
+            notes.append("DLQ " + c["errors"]["dead_letter_topic"])
+        table.add_row(
+            c["name"],
+            c["shape"],
+            c["class"].rsplit(".", 1)[-1],
+            c["state"],
+            ", ".join(c["topics"]),
+            "; ".join(notes),
+        )
+    console.print(table)
+    table = Table(title="topics")
+    for col in ("topic", "partitions", "RF", "cleanup", "records", "rate/s", "key", "value"):
+        table.add_column(col)
+    for t in data["topics"]:
+        table.add_row(
+            t["name"],
+            str(t["partitions"]),
+            str(t["replication_factor"]),
+            str(t["configs"].get("cleanup.policy")),
+            str(t["records_retained_approx"]),
+            str(t["rate_per_second"]),
+            str(t["key_format"].get("dominant")),
+            str(t["value_format"].get("dominant")),
+        )
+    console.print(table)
+    console.print(
+        f"{len(data['groups'])} consumer group(s), {len(data['acls'])} ACL(s), "
+        f"{len(data['connect_internal_topics'])} Connect internal topic(s); wrote {output}"
+    )
+
+
+# ---------------------------------------------------------------------------- probe
+
+
+@app.command()
+def probe(
+    config: Path = ConfigOpt,
+    side: str = typer.Option(
+        "destination", "--side", help="Which cluster of the spec: destination | source."
+    ),
+    inventory_file: Path | None = typer.Option(
+        None,
+        "--inventory",
+        help="An inventory.json: marks the checks the estate's connectors and topics rely on.",
+    ),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Kafka-API contract checks on a cluster (scratch topics, removed after); exit 1 on FAIL."""
+    STATE.json = as_json
+    if side not in ("destination", "source"):
+        raise UsageError_(f"unknown --side {side!r}", fix="use destination or source")
+    from connshift.app.probe import probe as run_probe
+
+    spec = _load(config)
+    inventory_data = None
+    if inventory_file is not None:
+        try:
+            inventory_data = json.loads(inventory_file.read_text())
+        except (OSError, ValueError) as exc:
+            raise UsageError_(
+                f"cannot read the inventory {inventory_file}",
+                why=str(exc),
+                fix="run `connshift inventory -o inventory.json` first",
+            ) from exc
+    with progress(f"probing the {side} cluster") as report:
+        result = run_probe(spec, side, inventory=inventory_data, report=report)
+    if as_json:
+        emit_json(result.to_json())
+    else:
+        version = f"Kafka {result.kafka_version}, " if result.kafka_version else ""
+        table = Table(
+            title=f"connshift probe — {side} {result.bootstrap} ({version}"
+            f"{result.brokers} broker(s))"
+        )
+        for col in ("check", "status", "summary"):
+            table.add_column(col, no_wrap=col != "summary")
+        for c in result.checks:
+            style = {"PASS": "green", "FAIL": "red"}.get(str(c.status), "yellow")
+            summary = c.summary
+            error = c.evidence.get("error")
+            if c.status.value != "PASS" and error and str(error) not in summary:
+                summary += f" [dim](client: {error})[/]"
+            if c.evidence.get("needed_by") and c.status.value != "PASS":
+                summary += f" [bold]needed by: {', '.join(c.evidence['needed_by'])}[/]"
+            table.add_row(c.id, f"[{style}]{c.status}[/]", summary)
+        console.print(table)
+        counts = ", ".join(f"{n} {s}" for s, n in result.to_json()["tally"].items() if n)
+        left = result.cleanup.get("leftover_topics") or []
+        console.print(
+            f"{counts} in {result.seconds:.0f}s; scratch prefix {result.prefix} "
+            + (f"[red]left behind: {', '.join(left)}[/]" if left else "cleaned up"),
+            highlight=False,
+        )
+    if not result.ok:
+        raise typer.Exit(int(ExitCode.CHECK_FAILED))
+
+
 # ---------------------------------------------------------------------------- not yet
 
 #: Commands of the design that are not built yet, and the issue that builds each.
 PLANNED: dict[str, tuple[str, int]] = {
-    "inventory": ("Record the source estate: connectors, topics, formats, groups, ACLs.", 6),
-    "probe": ("Run Kafka-API contract checks against a cluster.", 6),
     "review": ("Turn inventory and probe results into findings.", 6),
     "score": ("Readiness scorecard computed from evidence.", 7),
     "rehearse": ("Rehearse one connector's migration end to end.", 7),

@@ -18,6 +18,7 @@ from confluent_kafka import (
     OFFSET_BEGINNING,
     Consumer,
     ConsumerGroupTopicPartitions,
+    IsolationLevel,
     KafkaException,
     Producer,
     TopicPartition,
@@ -29,9 +30,13 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]
     AclOperation,
     AclPermissionType,
     AdminClient,
+    AlterConfigOpType,
+    ConfigEntry,
     ConfigResource,
     ConfigSource,
+    NewPartitions,
     NewTopic,
+    OffsetSpec,
     ResourcePatternType,
     ResourceType,
 )
@@ -48,7 +53,14 @@ Headers = list[tuple[str, bytes | None]]
 #: librdkafka's "reached the end of the partition" event code (a consumed message's error)
 PARTITION_EOF = _RdError._PARTITION_EOF
 
-__all__ = ["PARTITION_EOF", "KafkaCluster", "Record", "TopicPartition"]
+__all__ = [
+    "PARTITION_EOF",
+    "Delivery",
+    "KafkaCluster",
+    "OutRecord",
+    "Record",
+    "TopicPartition",
+]
 
 
 @dataclass(frozen=True)
@@ -63,6 +75,27 @@ class Record:
     headers: Headers
     timestamp: int
     timestamp_type: int
+
+
+@dataclass(frozen=True)
+class OutRecord:
+    """A record to produce: ``timestamp`` (ms) and ``partition`` are optional."""
+
+    key: bytes | None
+    value: bytes | None
+    headers: Headers | None = None
+    timestamp: int | None = None
+    partition: int | None = None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Where a produced record landed, or the error the client saw (``error``)."""
+
+    partition: int | None
+    offset: int | None
+    timestamp: tuple[int, int] | None
+    error: str | None
 
 
 @dataclass(frozen=True)
@@ -166,6 +199,18 @@ class KafkaCluster:
             if t.error is None
         }
 
+    def describe_topic(self, name: str, timeout: float = 10.0) -> dict[str, int]:
+        """Partition count and replication factor (the smallest over partitions)."""
+        try:
+            md = self.admin.list_topics(topic=name, timeout=timeout)
+        except KafkaException as exc:
+            raise self._error(f"could not describe topic {name}", exc, topic=name) from exc
+        t = md.topics.get(name)
+        if t is None or t.error is not None:
+            raise KafkaError(f"topic {name} does not exist on the {self.name} cluster", topic=name)
+        replicas = [len(p.replicas) for p in t.partitions.values()]
+        return {"partitions": len(t.partitions), "replication_factor": min(replicas or [0])}
+
     def create_topic(
         self,
         name: str,
@@ -199,9 +244,17 @@ class KafkaCluster:
         return True
 
     def _wait_for_topic(self, name: str, timeout: float) -> None:
+        """Wait until the new topic is known and every partition has a leader (a produce
+        right after creation otherwise meets NOT_LEADER_OR_FOLLOWER)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if name in self.topics():
+            try:
+                md = self.admin.list_topics(topic=name, timeout=5)
+            except KafkaException:
+                md = None
+            t = md.topics.get(name) if md is not None else None
+            ready = t is not None and t.error is None and bool(t.partitions)
+            if ready and all(p.leader >= 0 for p in t.partitions.values()):
                 return
             time.sleep(0.1)
 
@@ -291,7 +344,7 @@ class KafkaCluster:
             waiting = set(partitions)
             deadline = time.monotonic() + timeout
             while waiting and time.monotonic() < deadline:
-                for msg in consumer.consume(1000, timeout=0.2):
+                for msg in consumer.consume(1000, timeout=0.05):
                     p = msg.partition()
                     if p is None:
                         continue
@@ -442,6 +495,25 @@ class KafkaCluster:
         except KafkaException as exc:
             raise self._error(f"could not create ACLs on the {self.name} cluster", exc) from exc
 
+    def group_members(self, group: str, timeout: float = 10.0) -> list[dict[str, Any]]:
+        """A group's members: client id, host and assigned partitions."""
+        try:
+            fut = self.admin.describe_consumer_groups([group], request_timeout=timeout)[group]
+            desc = fut.result(timeout=timeout + 5)
+        except KafkaException as exc:
+            raise self._error(f"could not describe group {group}", exc, group=group) from exc
+        out = []
+        for m in desc.members or []:
+            tps = m.assignment.topic_partitions if m.assignment else []
+            out.append(
+                {
+                    "client_id": m.client_id,
+                    "host": m.host,
+                    "assigned": sorted(f"{tp.topic}[{tp.partition}]" for tp in tps),
+                }
+            )
+        return out
+
     def groups(self, timeout: float = 10.0) -> list[str]:
         """Ids of the consumer groups the cluster knows."""
         try:
@@ -518,12 +590,13 @@ class KafkaCluster:
         *,
         isolation: str = "read_committed",
         timeout: float = 30.0,
+        extra: Mapping[str, Any] | None = None,
     ) -> Iterator[Record]:
         """Records of one partition from ``start`` up to ``end`` (exclusive).
 
         Without ``end`` it reads to the end the *fetch* responses report (partition
         EOF), not to the end ListOffsets reports: some Kafka-API brokers (tansu 0.6)
-        answer ListOffsets(LATEST) wrongly.
+        answer ListOffsets(LATEST) wrongly. ``extra`` adds consumer settings.
         """
         consumer = self.consumer(
             {
@@ -532,13 +605,14 @@ class KafkaCluster:
                 "enable.partition.eof": True,
                 "fetch.wait.max.ms": 10,
                 "fetch.queue.backoff.ms": 10,
+                **(extra or {}),
             }
         )
         try:
             consumer.assign([TopicPartition(topic, partition, start)])
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:
-                for msg in consumer.consume(500, timeout=0.5):
+                for msg in consumer.consume(500, timeout=0.05):
                     err = msg.error()
                     if err is not None:
                         if err.code() == _RdError._PARTITION_EOF:
@@ -585,6 +659,277 @@ class KafkaCluster:
         for p in range(info.partitions):
             out.extend(self.read(topic, p, timeout=timeout))
         return out
+
+    # ------------------------------------------------------------------ probe helpers
+    # Small, bounded operations `connshift probe` runs against a scratch topic prefix. They
+    # report what the client saw rather than retrying: a refusal is the evidence.
+
+    def deliver(
+        self,
+        topic: str,
+        records: Sequence[OutRecord],
+        *,
+        extra: Mapping[str, Any] | None = None,
+        timeout: float = 15.0,
+    ) -> list[Delivery]:
+        """Produce ``records`` with one producer and report each one's delivery, in order.
+
+        Never raises for a refused record: its :class:`Delivery` carries the client's error
+        text (librdkafka's name and message). ``extra`` adds producer settings; without
+        ``message.timeout.ms`` there, records time out after ``timeout`` seconds.
+        """
+        cfg = {"message.timeout.ms": int(timeout * 1000), **(extra or {})}
+        producer = self.producer(cfg)
+        out: list[Delivery] = [Delivery(None, None, None, "not delivered") for _ in records]
+
+        def on_delivery(index: int) -> Any:
+            def done(err: _RdError | None, msg: Any) -> None:
+                if err is not None:
+                    out[index] = Delivery(None, None, None, f"{err.name()}: {err.str()}")
+                else:
+                    ts_type, ts = msg.timestamp()
+                    out[index] = Delivery(msg.partition(), msg.offset(), (ts_type, ts), None)
+
+            return done
+
+        for i, r in enumerate(records):
+            kwargs: dict[str, Any] = {"key": r.key, "value": r.value, "on_delivery": on_delivery(i)}
+            if r.partition is not None:
+                kwargs["partition"] = r.partition
+            if r.headers:
+                kwargs["headers"] = r.headers
+            if r.timestamp is not None:
+                kwargs["timestamp"] = r.timestamp
+            try:
+                producer.produce(topic, **kwargs)
+            except (KafkaException, BufferError, ValueError, TypeError) as exc:
+                out[i] = Delivery(None, None, None, _why(exc))
+            producer.poll(0)
+        remaining = producer.flush(timeout + 5)
+        if remaining:
+            for i, d in enumerate(out):
+                if d.error == "not delivered":
+                    out[i] = Delivery(None, None, None, f"undelivered after {timeout:g}s")
+        return out
+
+    def run_transactions(
+        self,
+        topic: str,
+        transactions: Sequence[tuple[Sequence[OutRecord], bool]],
+        *,
+        transactional_id: str,
+        timeout: float = 15.0,
+    ) -> None:
+        """Run one transaction per ``(records, commit)``: commit it or abort it."""
+        producer = self.producer(
+            {"transactional.id": transactional_id, "transaction.timeout.ms": 30_000}
+        )
+        step = "init_transactions"
+        try:
+            producer.init_transactions(timeout)
+            for records, commit in transactions:
+                step = "begin_transaction"
+                producer.begin_transaction()
+                step = "produce"
+                for r in records:
+                    kwargs: dict[str, Any] = {"key": r.key, "value": r.value}
+                    if r.partition is not None:
+                        kwargs["partition"] = r.partition
+                    producer.produce(topic, **kwargs)
+                step = "flush"
+                if producer.flush(timeout):
+                    raise KafkaError(
+                        f"transactional records to {topic} were not delivered",
+                        why=f"still queued after {timeout:g}s",
+                        cluster=self.name,
+                        topic=topic,
+                    )
+                step = "commit_transaction" if commit else "abort_transaction"
+                if commit:
+                    producer.commit_transaction(timeout)
+                else:
+                    producer.abort_transaction(timeout)
+        except KafkaException as exc:
+            raise self._error(
+                f"a transaction on {topic} failed at {step}", exc, topic=topic
+            ) from exc
+
+    def create_partitions(self, topic: str, total: int, timeout: float = 15.0) -> None:
+        """Grow ``topic`` to ``total`` partitions."""
+        try:
+            futs = self.admin.create_partitions(
+                [NewPartitions(topic, total)], operation_timeout=timeout, request_timeout=timeout
+            )
+            futs[topic].result(timeout=timeout + 5)
+        except KafkaException as exc:
+            raise self._error(f"could not add partitions to {topic}", exc, topic=topic) from exc
+
+    def list_offsets(
+        self,
+        topic: str,
+        specs: Mapping[int, int | str],
+        *,
+        isolation: str = "read_uncommitted",
+        timeout: float = 10.0,
+    ) -> dict[int, tuple[int, int]]:
+        """ListOffsets per partition: ``(offset, timestamp)`` for each spec.
+
+        A spec is ``"earliest"``, ``"latest"``, ``"max_timestamp"`` or a timestamp in ms
+        (the first offset whose timestamp is at or after it; -1 when there is none).
+        """
+
+        def offset_spec(spec: int | str) -> Any:
+            if isinstance(spec, int):
+                return OffsetSpec.for_timestamp(spec)
+            return getattr(OffsetSpec, spec)()
+
+        req = {TopicPartition(topic, p): offset_spec(s) for p, s in specs.items()}
+        level = (
+            IsolationLevel.READ_COMMITTED
+            if isolation == "read_committed"
+            else IsolationLevel.READ_UNCOMMITTED
+        )
+        try:
+            futs = self.admin.list_offsets(req, isolation_level=level, request_timeout=timeout)
+            return {
+                tp.partition: (int(info.offset), int(info.timestamp))
+                for tp, fut in futs.items()
+                for info in [fut.result(timeout=timeout + 5)]
+            }
+        except KafkaException as exc:
+            raise self._error(f"could not list offsets of {topic}", exc, topic=topic) from exc
+
+    def alter_topic_configs(
+        self,
+        topic: str,
+        *,
+        set_values: Mapping[str, str] | None = None,
+        delete: Sequence[str] = (),
+        timeout: float = 10.0,
+    ) -> None:
+        """IncrementalAlterConfigs on one topic: set some keys, delete (reset) others."""
+        entries = [
+            ConfigEntry(k, v, incremental_operation=AlterConfigOpType.SET)
+            for k, v in (set_values or {}).items()
+        ] + [ConfigEntry(k, None, incremental_operation=AlterConfigOpType.DELETE) for k in delete]
+        res = ConfigResource(ResourceType.TOPIC, topic, incremental_configs=entries)
+        try:
+            fut = self.admin.incremental_alter_configs([res], request_timeout=timeout)[res]
+            fut.result(timeout=timeout + 5)
+        except KafkaException as exc:
+            raise self._error(f"could not alter the configs of {topic}", exc, topic=topic) from exc
+
+    def broker_configs(self, broker_id: int, timeout: float = 10.0) -> dict[str, str]:
+        """One broker's configuration values (DescribeConfigs on the BROKER resource)."""
+        res = ConfigResource(ResourceType.BROKER, str(broker_id))
+        try:
+            entries = self.admin.describe_configs([res], request_timeout=timeout)[res].result()
+        except KafkaException as exc:
+            raise self._error(f"could not describe broker {broker_id}", exc) from exc
+        return {k: v.value for k, v in entries.items() if v.value is not None}
+
+    def consume_in_group(
+        self,
+        group: str,
+        topic: str,
+        count: int,
+        *,
+        timeout: float = 20.0,
+        extra: Mapping[str, Any] | None = None,
+    ) -> tuple[list[Record], dict[tuple[str, int], int]]:
+        """Join ``group`` subscribed to ``topic``, read up to ``count`` records, commit.
+
+        Returns the records read (fewer when ``timeout`` passes first) and the offsets the
+        synchronous commit stored (empty when nothing was read).
+        """
+        consumer = self.consumer({"group.id": group, "session.timeout.ms": 6000, **(extra or {})})
+        records: list[Record] = []
+        try:
+            consumer.subscribe([topic])
+            deadline = time.monotonic() + timeout
+            while len(records) < count and time.monotonic() < deadline:
+                for msg in consumer.consume(count - len(records), timeout=0.5):
+                    err = msg.error()
+                    if err is not None:
+                        if err.code() == _RdError._PARTITION_EOF:
+                            continue
+                        raise KafkaError(
+                            f"group {group} could not read {topic}",
+                            why=f"{err.name()}: {err.str()}",
+                            cluster=self.name,
+                            group=group,
+                            topic=topic,
+                        )
+                    ts_type, ts = msg.timestamp()
+                    records.append(
+                        Record(
+                            topic=topic,
+                            partition=msg.partition() or 0,
+                            offset=msg.offset() or 0,
+                            key=msg.key(),
+                            value=msg.value(),
+                            headers=_headers(msg.headers()),
+                            timestamp=ts,
+                            timestamp_type=ts_type,
+                        )
+                    )
+            committed: dict[tuple[str, int], int] = {}
+            if records:
+                for tp in consumer.commit(asynchronous=False) or []:
+                    committed[(tp.topic, tp.partition)] = tp.offset
+            return records, committed
+        except KafkaException as exc:
+            raise self._error(f"group {group} failed on {topic}", exc, group=group) from exc
+        finally:
+            consumer.close()
+
+    def delete_groups(self, groups: Sequence[str], timeout: float = 10.0) -> None:
+        """Delete consumer groups (they must have no members)."""
+        if not groups:
+            return
+        try:
+            futs = self.admin.delete_consumer_groups(list(groups), request_timeout=timeout)
+            for fut in futs.values():
+                fut.result(timeout=timeout + 5)
+        except KafkaException as exc:
+            raise self._error(
+                f"could not delete groups {', '.join(groups)}", exc, group=groups[0]
+            ) from exc
+
+    def delete_acls(self, acls: Sequence[Acl], timeout: float = 10.0) -> list[Acl]:
+        """Delete exactly these ACL bindings; returns the ones the cluster deleted."""
+        if not acls:
+            return []
+        filters = [
+            AclBindingFilter(
+                ResourceType[a.resource_type],
+                a.name,
+                ResourcePatternType[a.pattern_type],
+                a.principal,
+                a.host,
+                AclOperation[a.operation],
+                AclPermissionType[a.permission],
+            )
+            for a in acls
+        ]
+        deleted: list[Acl] = []
+        try:
+            for fut in self.admin.delete_acls(filters, request_timeout=timeout).values():
+                for b in fut.result(timeout + 5):
+                    deleted.append(
+                        Acl(
+                            resource_type=b.restype.name,
+                            name=b.name,
+                            pattern_type=b.resource_pattern_type.name,
+                            principal=b.principal,
+                            host=b.host,
+                            operation=b.operation.name,
+                            permission=b.permission_type.name,
+                        )
+                    )
+        except KafkaException as exc:
+            raise self._error(f"could not delete ACLs on the {self.name} cluster", exc) from exc
+        return deleted
 
 
 def describe_partitions(

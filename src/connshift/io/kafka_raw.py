@@ -25,6 +25,11 @@ InitProducerId (22)     4     no transactional id: an idempotent producer id fro
                               broker. Flexible (compact strings, tagged fields, request
                               header v2, response header v1): tansu 0.6 answers v0-v2
                               with UNKNOWN_SERVER_ERROR and v3+ correctly
+DescribeLogDirs (35)    4     flexible; v4 adds each log dir's total and usable bytes;
+                              Kafka 3.9 serves 0-4, 4.x 1-5 (used by ``connshift probe``:
+                              librdkafka does not expose it)
+DescribeProducers (61)  0     flexible, the only version; to each partition's leader
+                              (``connshift probe``: librdkafka does not expose it)
 ======================  ====  =========================================================
 
 Wire format as in Apache Kafka's ``clients/src/main/resources/common/message/*.json``.
@@ -59,19 +64,26 @@ __all__ = [
     "PRODUCE_VERSION",
     "READ_COMMITTED",
     "READ_UNCOMMITTED",
+    "ActiveProducer",
     "BrokerInfo",
     "ClusterMetadata",
     "FetchResult",
+    "LogDir",
     "PartitionInfo",
     "PendingFetch",
     "PendingProduce",
     "ProduceResult",
+    "ProducerState",
     "RawClient",
+    "decode_describe_log_dirs_response",
+    "decode_describe_producers_response",
     "decode_fetch_response",
     "decode_init_producer_id_response",
     "decode_list_offsets_response",
     "decode_metadata_response",
     "decode_produce_response",
+    "encode_describe_log_dirs_request",
+    "encode_describe_producers_request",
     "encode_fetch_request",
     "encode_init_producer_id_request",
     "encode_list_offsets_request",
@@ -82,13 +94,16 @@ __all__ = [
 ]
 
 PRODUCE_KEY, FETCH_KEY, LIST_OFFSETS_KEY, METADATA_KEY, INIT_PRODUCER_ID_KEY = 0, 1, 2, 3, 22
+DESCRIBE_LOG_DIRS_KEY, DESCRIBE_PRODUCERS_KEY = 35, 61
 PRODUCE_VERSION = 8
 FETCH_VERSION = 11
 LIST_OFFSETS_VERSION = 5
 METADATA_VERSION = 8
 INIT_PRODUCER_ID_VERSION = 4
+DESCRIBE_LOG_DIRS_VERSION = 4
+DESCRIBE_PRODUCERS_VERSION = 0
 
-_FLEXIBLE = frozenset({INIT_PRODUCER_ID_KEY})
+_FLEXIBLE = frozenset({INIT_PRODUCER_ID_KEY, DESCRIBE_LOG_DIRS_KEY, DESCRIBE_PRODUCERS_KEY})
 
 _VERSIONS = {
     PRODUCE_KEY: ("Produce", PRODUCE_VERSION),
@@ -96,6 +111,8 @@ _VERSIONS = {
     LIST_OFFSETS_KEY: ("ListOffsets", LIST_OFFSETS_VERSION),
     METADATA_KEY: ("Metadata", METADATA_VERSION),
     INIT_PRODUCER_ID_KEY: ("InitProducerId", INIT_PRODUCER_ID_VERSION),
+    DESCRIBE_LOG_DIRS_KEY: ("DescribeLogDirs", DESCRIBE_LOG_DIRS_VERSION),
+    DESCRIBE_PRODUCERS_KEY: ("DescribeProducers", DESCRIBE_PRODUCERS_VERSION),
 }
 
 READ_UNCOMMITTED = 0
@@ -237,6 +254,45 @@ class ProduceResult:
     record_errors: list[tuple[int, str | None]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class LogDir:
+    """One log directory of one broker, as DescribeLogDirs describes it.
+
+    ``partitions`` maps ``(topic, partition)`` to ``(size in bytes, offset lag, is future)``
+    for the partitions asked about that live in this directory; ``total_bytes`` and
+    ``usable_bytes`` are -1 when the broker does not say.
+    """
+
+    broker: int
+    path: str
+    error: int
+    partitions: dict[tuple[str, int], tuple[int, int, bool]]
+    total_bytes: int = -1
+    usable_bytes: int = -1
+
+
+@dataclass(frozen=True)
+class ActiveProducer:
+    """A producer with state on a partition (DescribeProducers)."""
+
+    producer_id: int
+    producer_epoch: int
+    last_sequence: int
+    last_timestamp: int
+    coordinator_epoch: int
+    current_txn_start_offset: int
+
+
+@dataclass(frozen=True)
+class ProducerState:
+    """One partition of a DescribeProducers answer."""
+
+    partition: int
+    error: int
+    error_message: str | None
+    producers: list[ActiveProducer]
+
+
 # --------------------------------------------------------------------------------------------
 # encoding
 # --------------------------------------------------------------------------------------------
@@ -334,6 +390,43 @@ def encode_init_producer_id_request(transaction_timeout_ms: int = -1) -> bytes:
     return b"\x00" + struct.pack(">iqh", transaction_timeout_ms, -1, -1) + b"\x00"
 
 
+def _uvarint(n: int) -> bytes:
+    out = bytearray()
+    while n > 0x7F:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def _compact_string(text: str) -> bytes:
+    raw = text.encode("utf-8")
+    return _uvarint(len(raw) + 1) + raw
+
+
+def _compact_topic_partitions(topics: Mapping[str, Sequence[int]]) -> bytes:
+    """A compact array of ``(topic, compact int32 array, tagged fields)``."""
+    out = [_uvarint(len(topics) + 1)]
+    for topic, partitions in topics.items():
+        out.append(_compact_string(topic))
+        out.append(_uvarint(len(partitions) + 1))
+        out.append(b"".join(struct.pack(">i", p) for p in partitions))
+        out.append(b"\x00")
+    return b"".join(out)
+
+
+def encode_describe_log_dirs_request(topics: Mapping[str, Sequence[int]] | None) -> bytes:
+    """DescribeLogDirs v4 body: these topic partitions (None: every partition of the broker)."""
+    if topics is None:
+        return b"\x00\x00"  # null compact array, tagged fields
+    return _compact_topic_partitions(topics) + b"\x00"
+
+
+def encode_describe_producers_request(topics: Mapping[str, Sequence[int]]) -> bytes:
+    """DescribeProducers v0 body: these topic partitions."""
+    return _compact_topic_partitions(topics) + b"\x00"
+
+
 # --------------------------------------------------------------------------------------------
 # decoding
 # --------------------------------------------------------------------------------------------
@@ -418,6 +511,28 @@ class _Cursor:
         for _ in range(self.uvarint()):
             self.uvarint()  # tag
             self.take(self.uvarint())
+
+    def compact_array_length(self) -> int:
+        """Items in a COMPACT_ARRAY (0 for null)."""
+        n = self.uvarint() - 1
+        if n > self.end - self.pos:
+            raise WireFormatError(f"array of {n} items cannot fit in {self.end - self.pos} bytes")
+        return max(n, 0)
+
+    def compact_nullable_string(self) -> str | None:
+        n = self.uvarint() - 1
+        if n < 0:
+            return None
+        try:
+            return bytes(self.take(n)).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise WireFormatError(f"string is not UTF-8: {exc}") from exc
+
+    def compact_string(self) -> str:
+        text = self.compact_nullable_string()
+        if text is None:
+            raise WireFormatError(f"null string at offset {self.pos}")
+        return text
 
     def int32_array(self) -> list[int]:
         return [self.int32() for _ in range(self.array_length())]
@@ -511,6 +626,73 @@ def decode_init_producer_id_response(
     cur.int32()  # throttle
     error = cur.int16()
     return error, cur.int64(), cur.int16()
+
+
+def decode_describe_log_dirs_response(
+    payload: bytes | bytearray | memoryview, broker: int = -1
+) -> tuple[int, list[LogDir]]:
+    """Decode a DescribeLogDirs v4 answer after its correlation id (response header v1):
+    ``(top-level error, log dirs)``; ``broker`` labels the dirs."""
+    cur = _Cursor(_view(payload))
+    cur.tagged_fields()  # response header
+    cur.int32()  # throttle
+    error = cur.int16()
+    dirs: list[LogDir] = []
+    for _ in range(cur.compact_array_length()):
+        dir_error = cur.int16()
+        path = cur.compact_string()
+        partitions: dict[tuple[str, int], tuple[int, int, bool]] = {}
+        for _ in range(cur.compact_array_length()):
+            topic = cur.compact_string()
+            for _ in range(cur.compact_array_length()):
+                index = cur.int32()
+                size = cur.int64()
+                lag = cur.int64()
+                future = cur.int8() != 0
+                cur.tagged_fields()
+                partitions[(topic, index)] = (size, lag, future)
+            cur.tagged_fields()
+        total = cur.int64()
+        usable = cur.int64()
+        cur.tagged_fields()
+        dirs.append(LogDir(broker, path, dir_error, partitions, total, usable))
+    cur.tagged_fields()
+    return error, dirs
+
+
+def decode_describe_producers_response(
+    payload: bytes | bytearray | memoryview,
+) -> dict[tuple[str, int], ProducerState]:
+    """Decode a DescribeProducers v0 answer after its correlation id (response header v1)."""
+    cur = _Cursor(_view(payload))
+    cur.tagged_fields()  # response header
+    cur.int32()  # throttle
+    out: dict[tuple[str, int], ProducerState] = {}
+    for _ in range(cur.compact_array_length()):
+        topic = cur.compact_string()
+        for _ in range(cur.compact_array_length()):
+            index = cur.int32()
+            error = cur.int16()
+            message = cur.compact_nullable_string()
+            producers = []
+            for _ in range(cur.compact_array_length()):
+                pid = cur.int64()
+                epoch = cur.int32()
+                last_sequence = cur.int32()
+                last_timestamp = cur.int64()
+                coordinator_epoch = cur.int32()
+                txn_start = cur.int64()
+                cur.tagged_fields()
+                producers.append(
+                    ActiveProducer(
+                        pid, epoch, last_sequence, last_timestamp, coordinator_epoch, txn_start
+                    )
+                )
+            cur.tagged_fields()
+            out[(topic, index)] = ProducerState(index, error, message, producers)
+        cur.tagged_fields()
+    cur.tagged_fields()
+    return out
 
 
 def decode_metadata_response(payload: bytes | bytearray | memoryview) -> ClusterMetadata:
@@ -1124,6 +1306,47 @@ class RawClient:
                         partition=partition,
                     )
                 out[partition] = offset
+        return out
+
+    # -- introspection (connshift probe) -----------------------------------------------------------
+    def describe_log_dirs(
+        self, topics: Mapping[str, Sequence[int]] | None = None
+    ) -> dict[int, tuple[int, list[LogDir]]]:
+        """DescribeLogDirs asked of every broker: ``node id -> (error, log dirs)``.
+
+        ``topics`` limits the partitions described (None: all of each broker's). KafkaError
+        when a broker does not serve DescribeLogDirs v4 or cannot be reached.
+        """
+        brokers = self.metadata([]).brokers
+        out: dict[int, tuple[int, list[LogDir]]] = {}
+        body = encode_describe_log_dirs_request(topics)
+        for node in sorted(brokers):
+            conn = self._node_connection(node, DESCRIBE_LOG_DIRS_KEY)
+            payload = self._call(conn, DESCRIBE_LOG_DIRS_KEY, [body])
+            try:
+                out[node] = decode_describe_log_dirs_response(payload, node)
+            except WireFormatError as exc:
+                raise self._error(
+                    f"malformed DescribeLogDirs answer from {conn.where}", why=str(exc)
+                ) from exc
+        return out
+
+    def describe_producers(self, topic: str, partitions: Sequence[int]) -> dict[int, ProducerState]:
+        """DescribeProducers for ``topic``'s ``partitions``, each asked of its leader."""
+        out: dict[int, ProducerState] = {}
+        for conn, parts in self._by_leader(topic, partitions, DESCRIBE_PRODUCERS_KEY):
+            body = encode_describe_producers_request({topic: parts})
+            payload = self._call(conn, DESCRIBE_PRODUCERS_KEY, [body])
+            try:
+                answers = decode_describe_producers_response(payload)
+            except WireFormatError as exc:
+                raise self._error(
+                    f"malformed DescribeProducers answer from {conn.where}",
+                    why=str(exc),
+                    topic=topic,
+                ) from exc
+            for (_t, index), state in answers.items():
+                out[index] = state
         return out
 
     def init_producer_id(self, *, retry_for: float = 30.0) -> tuple[int, int]:

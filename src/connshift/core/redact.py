@@ -1,0 +1,38 @@
+"""Redaction of connector configs: secrets never leave connshift.
+
+A key that looks like it holds a secret (password, secret, token, API key,
+credential, a JAAS config, a private key) has its value shown as ``***`` — unless
+the value is a ``${provider:...}`` reference, which is not the secret itself and
+shows where the secret lives.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+REDACTED = "***"
+SECRET_KEYS = re.compile(
+    r"(password|passwd|secret|token|api[._-]?key|credential|jaas|private[._-]?key)", re.I
+)
+PROVIDER_REF = re.compile(r"\$\{([A-Za-z0-9_.-]+):")
+
+
+def is_inline_secret(key: str, value: object) -> bool:
+    """True when ``key`` holds a secret written inline (not through a config provider)."""
+    return bool(SECRET_KEYS.search(key)) and not PROVIDER_REF.search(str(value))
+
+
+def redact(config: Mapping[str, object]) -> dict[str, str]:
+    """``config`` with inline secret values replaced by ``***``."""
+    return {k: REDACTED if is_inline_secret(k, v) else str(v) for k, v in config.items()}
+
+
+def inline_secrets(config: Mapping[str, object]) -> list[str]:
+    """The keys whose secret values are written inline."""
+    return sorted(k for k, v in config.items() if is_inline_secret(k, v))
+
+
+def providers(config: Mapping[str, object]) -> list[str]:
+    """The config providers referenced (``${file:...}`` -> ``file``)."""
+    return sorted({m for v in config.values() for m in PROVIDER_REF.findall(str(v))})

@@ -1,0 +1,106 @@
+"""`connshift inventory` on the seeded sandbox, and no secret in anything it writes."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+from connshift.app import seed as seedmod
+from connshift.app.sandbox import Sandbox
+from connshift.app.seed import SeedResult
+from connshift.io.connect import ConnectClient
+
+from .helpers import run_cli
+
+
+def write_spec(sandbox: Sandbox, tmp_path: Path) -> Path:
+    p = sandbox.ports
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        "version: 1\nname: inv\n"
+        f"source:\n  kafka: {{bootstrap_servers: '127.0.0.1:{p['source-kafka']}'}}\n"
+        f"  connect: {{url: 'http://127.0.0.1:{p['source-connect']}'}}\n"
+        f"destination:\n  kafka: {{bootstrap_servers: '127.0.0.1:{p['destination-kafka']}'}}\n"
+        f"  connect: {{url: 'http://127.0.0.1:{p['destination-connect']}'}}\n"
+        "topics:\n  include: ['app[.].*', 'shop[.].*', 'files[.].*']\n"
+        f"state_dir: '{tmp_path / 'state'}'\n"
+    )
+    return spec
+
+
+def test_inventory_records_the_seeded_estate(
+    sandbox: Sandbox, seeded: SeedResult, tmp_path: Path
+) -> None:
+    spec = write_spec(sandbox, tmp_path)
+    out = tmp_path / "inventory.json"
+    proc = run_cli("inventory", "-c", str(spec), "-o", str(out), "--rate-window", "0.5")
+    assert proc.returncode == 0, proc.stderr
+    inv = json.loads(out.read_text())
+    assert inv["schema"] == "connshift.inventory/1"
+    assert inv["cluster"]["version"]["release"] == "3.9"
+    assert inv["connect_worker"]["version"] == "3.9.2"
+    connectors = {c["name"]: c for c in inv["connectors"]}
+    assert {"shop-cdc", "files-source", "files-sink"} <= set(connectors)
+    cdc = connectors["shop-cdc"]
+    assert cdc["shape"] == "cdc-source" and cdc["plugin_version"] == "3.6.1.Final"
+    assert cdc["config"]["database.password"] == "***"
+    assert "database.password" in cdc["inline_secrets"]
+    assert set(cdc["topics"]) >= set(seedmod.CDC_TOPICS)
+    assert connectors["files-sink"]["shape"] == "sink"
+    assert connectors["files-sink"]["converters"]["value"].endswith("StringConverter")
+    topics = {t["name"]: t for t in inv["topics"]}
+    assert topics[seedmod.EVENTS]["partitions"] == 3
+    assert topics[seedmod.EVENTS]["value_format"]["dominant"] == "JSON"
+    assert topics[seedmod.FILE_TOPIC]["value_format"]["dominant"] == "TEXT"
+    assert topics[seedmod.COMPACTED]["configs"]["cleanup.policy"] == "compact"
+    roles = {v["role"] for v in inv["connect_internal_topics"].values()}
+    assert roles == {"config", "offsets", "status"}
+    groups = {g["group"]: g for g in inv["groups"]}
+    assert "billing-service" in groups and "connect-files-sink" in groups
+    assert groups["billing-service"]["lag"][f"{seedmod.EVENTS}[0]"] >= 0
+    assert any(a["principal"] == "User:billing" for a in inv["acls"])
+
+
+def test_planted_secrets_never_reach_an_artifact_or_output(
+    sandbox: Sandbox, seeded: SeedResult, tmp_path: Path
+) -> None:
+    secret = f"planted-S3CRET-{uuid.uuid4().hex}"
+    jaas = f'org.apache.kafka.common.security.plain.PlainLoginModule required password="{secret}";'
+    name = f"it-secret-{uuid.uuid4().hex[:6]}"
+    url = f"http://127.0.0.1:{sandbox.ports['source-connect']}"
+    with ConnectClient(url, name="source") as connect:
+        connect.create(
+            name,
+            {
+                "connector.class": "org.apache.kafka.connect.file.FileStreamSourceConnector",
+                "file": str(sandbox.files_dir() / "access.log"),
+                "topic": seedmod.FILE_TOPIC,
+                "database.password": secret,
+                "api.key": secret,
+                "producer.override.sasl.jaas.config": jaas,
+            },
+            initial_state="STOPPED",
+        )
+    try:
+        spec = write_spec(sandbox, tmp_path)
+        outputs = []
+        for args in (
+            ["inventory", "-o", str(tmp_path / "inventory.json"), "--rate-window", "0"],
+            ["inventory", "-o", str(tmp_path / "inventory2.json"), "--rate-window", "0", "--json"],
+            ["plan", name, "-o", str(tmp_path / "plan.json")],
+            ["plan", name, "--json"],
+        ):
+            proc = run_cli(args[0], "-c", str(spec), *args[1:])
+            assert proc.returncode == 0, proc.stderr
+            outputs += [proc.stdout, proc.stderr]
+        written = [p.read_text(errors="replace") for p in tmp_path.rglob("*") if p.is_file()]
+        for text in outputs + written:
+            assert secret not in text
+        inv = json.loads((tmp_path / "inventory.json").read_text())
+        planted = next(c for c in inv["connectors"] if c["name"] == name)
+        assert set(planted["inline_secrets"]) >= {"database.password", "api.key"}
+        assert planted["config"]["producer.override.sasl.jaas.config"] == "***"
+    finally:
+        with ConnectClient(url, name="source") as connect:
+            connect.delete(name)

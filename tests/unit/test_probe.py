@@ -1,0 +1,412 @@
+"""Unit tests of ``connshift probe``'s pure parts and its plumbing, without a cluster.
+
+The judgements (records read back, compaction, connector needs), the result and its JSON,
+the compatibility matrix, the raw DescribeLogDirs/DescribeProducers codecs, a check that
+meets an unforeseen answer (a FAIL, not a crash), and the CLI's exit codes.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connshift.app import probe as probe_app
+from connshift.cli import main as cli
+from connshift.core.checks import CheckResult, Status
+from connshift.core.probe import (
+    CHECK_IDS,
+    CHECKS,
+    SCHEMA,
+    ProbeResult,
+    compaction_view,
+    connector_needs,
+    record_differences,
+    render_matrix,
+)
+from connshift.errors import ExitCode, KafkaError
+from connshift.io.kafka_raw import (
+    decode_describe_log_dirs_response,
+    decode_describe_producers_response,
+    encode_describe_log_dirs_request,
+    encode_describe_producers_request,
+)
+
+# --------------------------------------------------------------------------- judgements
+
+
+def test_record_differences_none_when_identical() -> None:
+    recs = [(b"k", b"v", [("h", b"a"), ("h", None)]), (None, None, [])]
+    assert record_differences(recs, [(k, v, list(h)) for k, v, h in recs]) == []
+
+
+def test_record_differences_name_what_changed() -> None:
+    sent = [(b"k", None, [("h", None)]), (b"", b"", [])]
+    got = [(b"k", b"", [("h", b"")]), (None, b"", [])]
+    diffs = record_differences(sent, got)
+    assert any("record 0: value sent null, read b''" in d for d in diffs)
+    assert any("record 0: headers" in d for d in diffs)
+    assert any("record 1: key sent b''" in d and "read null" in d for d in diffs)
+
+
+def test_record_differences_counts_missing_records() -> None:
+    assert record_differences([(b"a", b"1", [])] * 2, [(b"a", b"1", [])]) == [
+        "sent 2 records, read 1"
+    ]
+
+
+WRITTEN = [
+    (0, b"a", b"a1"),
+    (1, b"a", b"a2"),
+    (2, b"b", b"b1"),
+    (3, b"a", b"a3"),
+    (4, b"c", b"c1"),
+    (5, b"c", None),
+    (6, b"a", b"a4"),
+]
+
+
+def test_compaction_not_started() -> None:
+    view = compaction_view(WRITTEN, WRITTEN)
+    assert view.superseded == [0, 1, 3, 4]
+    assert not view.started and not view.done and not view.lost
+
+
+def test_compaction_done_and_tombstone_may_go() -> None:
+    read = [(2, b"b", b"b1"), (6, b"a", b"a4")]  # tombstone c at 5 removed too: fine
+    view = compaction_view(WRITTEN, read)
+    assert view.done and view.removed == view.superseded and not view.lost
+
+
+def test_compaction_partial_is_not_done() -> None:
+    read = [r for r in WRITTEN if r[0] != 0]
+    view = compaction_view(WRITTEN, read)
+    assert view.started and not view.done
+
+
+def test_compaction_losing_the_latest_value_is_lost() -> None:
+    read = [(2, b"b", b"b1"), (6, b"a", b"a3")]  # latest of a changed
+    view = compaction_view(WRITTEN, read)
+    assert view.lost == [6]
+    assert not view.done
+
+
+def test_connector_needs_unknown_without_inventory() -> None:
+    assert connector_needs(None) is None
+
+
+def test_connector_needs_from_an_inventory() -> None:
+    inventory: dict[str, Any] = {
+        "schema": "connshift.inventory/1",
+        "connectors": [
+            {
+                "name": "pg",
+                "class": "io.debezium.connector.postgresql.PostgresConnector",
+                "type": "source",
+                "config": {"topic.prefix": "shop"},
+            },
+            {
+                "name": "pg-created",
+                "class": "io.debezium.connector.postgresql.PostgresConnector",
+                "type": "source",
+                "config": {
+                    "topic.creation.default.replication.factor": "3",
+                    "topic.creation.default.partitions": "1",
+                },
+            },
+            {
+                "name": "eos",
+                "class": "com.example.Source",
+                "type": "source",
+                "config": {"exactly.once.support": "required"},
+            },
+            {"name": "sink", "class": "com.example.Sink", "type": "sink", "config": {}},
+        ],
+        "topics": [
+            {"name": "t1", "configs": {"cleanup.policy": "compact,delete"}},
+            {"name": "t2", "configs": {"max.message.bytes": "5242880"}},
+            {"name": "t3", "configs": {"message.timestamp.type": "LogAppendTime"}},
+            {"name": "t4", "configs": {"max.message.bytes": "bogus"}},
+        ],
+    }
+    needs = connector_needs(inventory)
+    assert needs is not None
+    assert needs["topics.auto-create"] == ["connector pg"]
+    assert needs["transactions.commit-abort"] == ["connector eos"]
+    assert needs["groups.join-commit-alter-delete"] == ["connector sink"]
+    assert len(needs["connect.internal-topics"]) == 4
+    assert needs["compaction.honoured"] == ["topic t1"]
+    assert needs["message.max-size"] == ["topic t2"]
+    assert needs["timestamps.log-append-time"] == ["topic t3"]
+    assert set(needs) <= set(CHECK_IDS)
+
+
+# --------------------------------------------------------------------------- the result
+
+
+def _result(
+    *statuses: tuple[str, Status], needs: dict[str, list[str]] | None = None
+) -> ProbeResult:
+    return ProbeResult(
+        side="destination",
+        bootstrap="127.0.0.1:9092",
+        prefix="connshift-probe-0000-",
+        started_at="2025-01-01T00:00:00+00:00",
+        kafka_version="4.4",
+        brokers=1,
+        checks=[
+            CheckResult(cid, st, "t", f"{cid} {st}", {"error": "E!"} if st is Status.FAIL else {})
+            for cid, st in statuses
+        ],
+        needs=needs,
+    )
+
+
+def test_result_ok_and_tally() -> None:
+    ok = _result(("acls.api", Status.PASS), ("logdirs.describe", Status.SKIP))
+    assert ok.ok
+    bad = _result(("acls.api", Status.PASS), ("logdirs.describe", Status.FAIL))
+    assert not bad.ok
+    assert [c.id for c in bad.failed] == ["logdirs.describe"]
+    data = bad.to_json()
+    assert data["schema"] == SCHEMA == "connshift.probe/1"
+    assert data["tally"]["PASS"] == 1 and data["tally"]["FAIL"] == 1
+    assert data["ok"] is False
+    assert bad.status_of("acls.api") is Status.PASS
+    assert bad.status_of("nope") is None
+
+
+def test_result_json_round_trip() -> None:
+    res = _result(("acls.api", Status.PASS), ("records.delete", Status.FAIL))
+    res.timings = {"acls.api": 0.5}
+    res.cleanup = {"leftover_topics": []}
+    data = json.loads(json.dumps(res.to_json()))
+    back = ProbeResult.from_json(data)
+    assert back.to_json() == res.to_json()
+    with pytest.raises(ValueError, match=r"connshift\.probe/1"):
+        ProbeResult.from_json({"schema": "connshift.inventory/1"})
+
+
+def test_needed_failures() -> None:
+    res = _result(
+        ("topics.auto-create", Status.FAIL),
+        ("acls.api", Status.SKIP),
+        ("records.delete", Status.PASS),
+        needs={"topics.auto-create": ["connector pg"], "records.delete": ["x"]},
+    )
+    assert res.needed_failures() == {"topics.auto-create": ["connector pg"]}
+    assert _result(("acls.api", Status.FAIL)).needed_failures() == {}
+
+
+def test_render_matrix() -> None:
+    a = _result(("acls.api", Status.PASS), ("logdirs.describe", Status.FAIL))
+    b = _result(("acls.api", Status.SKIP))
+    text = render_matrix(
+        [("Kafka A", a), ("tansu | B", b)], title="Compatibility", preamble=["Generated."]
+    )
+    assert text.startswith("# Compatibility\n\nGenerated.\n")
+    rows = {
+        line.split("|")[1].strip(): line for line in text.splitlines() if line.startswith("| `")
+    }
+    assert list(rows) == [f"`{c}`" for c, _ in CHECKS]
+    assert "| PASS | **SKIP** [^1] |" in rows["`acls.api`"]
+    assert "**FAIL** [^2]" in rows["`logdirs.describe`"]
+    assert rows["`logdirs.describe`"].endswith("| — |")
+    assert "[^2]: **logdirs.describe** on Kafka A: logdirs.describe FAIL — client error: E!" in text
+    assert "[^1]: **acls.api** on tansu | B" in text
+    assert "| FAIL | 1 | 0 |" in text
+
+
+# --------------------------------------------------------------------------- raw codecs
+
+
+def _uv(n: int) -> bytes:
+    out = bytearray()
+    while n > 0x7F:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def _cs(s: str) -> bytes:
+    return _uv(len(s) + 1) + s.encode()
+
+
+def test_describe_log_dirs_request() -> None:
+    assert encode_describe_log_dirs_request(None) == b"\x00\x00"
+    assert encode_describe_log_dirs_request({"t": [0, 2]}) == (
+        b"\x02" + _cs("t") + b"\x03" + struct.pack(">ii", 0, 2) + b"\x00" + b"\x00"
+    )
+
+
+def test_describe_log_dirs_response() -> None:
+    partition = struct.pack(">iqqb", 0, 655, 0, 0) + b"\x00"
+    topic = _cs("t") + b"\x02" + partition + b"\x00"
+    result = (
+        struct.pack(">h", 0)
+        + _cs("/data")
+        + b"\x02"
+        + topic
+        + struct.pack(">qq", 1000, 400)
+        + b"\x00"
+    )
+    payload = b"\x00" + struct.pack(">ih", 0, 0) + b"\x02" + result + b"\x00"
+    error, dirs = decode_describe_log_dirs_response(payload, broker=7)
+    assert error == 0
+    assert len(dirs) == 1
+    d = dirs[0]
+    assert (d.broker, d.path, d.total_bytes, d.usable_bytes) == (7, "/data", 1000, 400)
+    assert d.partitions == {("t", 0): (655, 0, False)}
+
+
+def test_describe_producers_codec() -> None:
+    assert encode_describe_producers_request({"t": [0]}) == (
+        b"\x02" + _cs("t") + b"\x02" + struct.pack(">i", 0) + b"\x00\x00"
+    )
+    producer = struct.pack(">qiiqiq", 42, 0, 9, 1234, -1, -1) + b"\x00"
+    partition = struct.pack(">ih", 0, 0) + b"\x00" + b"\x02" + producer + b"\x00"
+    payload = b"\x00" + struct.pack(">i", 0) + b"\x02" + _cs("t") + b"\x02" + partition
+    payload += b"\x00\x00"
+    states = decode_describe_producers_response(payload)
+    state = states[("t", 0)]
+    assert state.error == 0 and state.error_message is None
+    assert [(p.producer_id, p.last_sequence) for p in state.producers] == [(42, 9)]
+
+
+# --------------------------------------------------------------------------- plumbing
+
+
+class _BrokenCluster:
+    """A cluster whose every call is refused (or answers nonsense)."""
+
+    bootstrap = "127.0.0.1:1"
+    name = "destination"
+
+    def create_topic(self, *_a: Any, **_k: Any) -> bool:
+        raise KafkaError("could not create topic x", why="UNSUPPORTED_VERSION: nope")
+
+    def topics(self, *_a: Any, **_k: Any) -> dict[str, Any]:
+        raise ValueError("garbled metadata")
+
+
+def _probe(cluster: Any) -> Any:
+    result = _result()
+    return probe_app._Probe(
+        cluster, result, probe_app.ProbeOptions(), lambda _m: None, plaintext=False, controller=1
+    )
+
+
+def test_a_refusal_is_a_fail_with_the_client_error() -> None:
+    run = _probe(_BrokenCluster())
+    check = run.run_one("records.delete")
+    assert check.status is Status.FAIL
+    assert check.evidence["error"] == "could not create topic x: UNSUPPORTED_VERSION: nope"
+    assert "UNSUPPORTED_VERSION" in check.summary
+
+
+def test_an_unforeseen_answer_is_a_fail_not_a_crash() -> None:
+    run = _probe(_BrokenCluster())
+    check = run.run_one("topics.auto-create")
+    assert check.status is Status.FAIL
+    assert check.evidence["unexpected"] is True
+
+
+def test_every_check_has_a_method() -> None:
+    run = _probe(_BrokenCluster())
+    for cid in CHECK_IDS:
+        assert callable(getattr(run, "check_" + cid.replace(".", "_").replace("-", "_")))
+
+
+def test_raw_checks_skip_without_plaintext() -> None:
+    run = _probe(_BrokenCluster())
+    for cid in ("logdirs.describe", "producers.describe"):
+        check = run.run_one(cid)
+        assert check.status is Status.SKIP
+        assert "PLAINTEXT" in check.summary
+
+
+def test_cleanup_reports_what_it_could_not_do() -> None:
+    run = _probe(_BrokenCluster())
+    run.opts = probe_app.ProbeOptions(cleanup_timeout=0)
+    out = run.cleanup()
+    assert out["topics_deleted"] == []
+    assert out["errors"]
+
+
+# --------------------------------------------------------------------------- CLI
+
+SPEC = """\
+version: 1
+source:
+  kafka:
+    bootstrap_servers: 127.0.0.1:1
+destination:
+  kafka:
+    bootstrap_servers: 127.0.0.1:2
+"""
+
+
+@pytest.fixture
+def spec_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setattr(cli.STATE, "json", False)
+    monkeypatch.setenv("COLUMNS", "200")
+    path = tmp_path / "spec.yaml"
+    path.write_text(SPEC)
+    return path
+
+
+def _invoke(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as info:
+        cli.run(list(argv))
+    out, err = capsys.readouterr()
+    assert isinstance(info.value.code, int)
+    return info.value.code, out, err
+
+
+def test_cli_exit_1_on_a_fail_and_json(
+    capsys: pytest.CaptureFixture[str], spec_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: dict[str, Any] = {}
+
+    def fake(spec: Any, side: str, **kwargs: Any) -> ProbeResult:
+        seen["side"] = side
+        return _result(("acls.api", Status.PASS), ("logdirs.describe", Status.FAIL))
+
+    monkeypatch.setattr(probe_app, "probe", fake)
+    code, out, _ = _invoke(capsys, "probe", "-c", str(spec_file), "--side", "source", "--json")
+    assert code == ExitCode.CHECK_FAILED
+    assert seen["side"] == "source"
+    data = json.loads(out)
+    assert data["schema"] == "connshift.probe/1"
+    assert [c["status"] for c in data["checks"]] == ["PASS", "FAIL"]
+
+
+def test_cli_table_and_exit_0(
+    capsys: pytest.CaptureFixture[str], spec_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(probe_app, "probe", lambda *a, **k: _result(("acls.api", Status.PASS)))
+    code, out, _ = _invoke(capsys, "probe", "-c", str(spec_file))
+    assert code == 0
+    assert "acls.api" in out and "PASS" in out and "cleaned up" in out
+
+
+def test_cli_exit_3_when_unreachable(
+    capsys: pytest.CaptureFixture[str], spec_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unreachable(*_a: Any, **_k: Any) -> ProbeResult:
+        raise KafkaError("could not reach the destination Kafka cluster at 127.0.0.1:2")
+
+    monkeypatch.setattr(probe_app, "probe", unreachable)
+    code, _, err = _invoke(capsys, "probe", "-c", str(spec_file))
+    assert code == ExitCode.UNREACHABLE == 3
+    assert "could not reach" in err
+
+
+def test_cli_bad_side_is_a_usage_error(capsys: pytest.CaptureFixture[str], spec_file: Path) -> None:
+    code, _, err = _invoke(capsys, "probe", "-c", str(spec_file), "--side", "middle")
+    assert code == ExitCode.USAGE
+    assert "middle" in err
