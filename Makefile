@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test test-unit test-integration lint format sandbox-up sandbox-down clean bench
+.PHONY: setup demo test test-unit test-integration lint format sandbox-up sandbox-down clean bench compatibility
 
 setup:
 	@bash scripts/setup.sh
@@ -42,6 +42,10 @@ sandbox-down:
 ## connshift sync vs MirrorMaker 2 vs the destination's produce limit (needs the sandbox up).
 bench: setup
 	$(BIN)/python bench/run.py
+
+## docs/compatibility.md from `connshift probe` runs on the sandbox's three clusters.
+compatibility: setup
+	$(BIN)/python scripts/compatibility.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

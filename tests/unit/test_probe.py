@@ -410,3 +410,38 @@ def test_cli_bad_side_is_a_usage_error(capsys: pytest.CaptureFixture[str], spec_
     code, _, err = _invoke(capsys, "probe", "-c", str(spec_file), "--side", "middle")
     assert code == ExitCode.USAGE
     assert "middle" in err
+
+
+def test_cli_unreadable_inventory_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], spec_file: Path, tmp_path: Path
+) -> None:
+    bad = tmp_path / "inventory.json"
+    bad.write_text("{not json")
+    code, _, err = _invoke(capsys, "probe", "-c", str(spec_file), "--inventory", str(bad))
+    assert code == ExitCode.USAGE
+    assert "cannot read the inventory" in err
+
+
+def test_cli_passes_the_inventory_and_names_needed_failures(
+    capsys: pytest.CaptureFixture[str],
+    spec_file: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    inv = tmp_path / "inventory.json"
+    inv.write_text(json.dumps({"connectors": [{"name": "pg", "type": "sink"}]}))
+    seen: dict[str, Any] = {}
+
+    def fake(spec: Any, side: str, **kwargs: Any) -> ProbeResult:
+        seen.update(kwargs)
+        return _result(
+            ("groups.join-commit-alter-delete", Status.FAIL),
+            needs=connector_needs(kwargs["inventory"]),
+        )
+
+    monkeypatch.setattr(probe_app, "probe", fake)
+    code, out, _ = _invoke(capsys, "probe", "-c", str(spec_file), "--inventory", str(inv))
+    assert code == ExitCode.CHECK_FAILED
+    assert seen["inventory"]["connectors"][0]["name"] == "pg"
+    assert "the estate relies on 1 check(s) that did not pass" in out
+    assert "connector pg" in out

@@ -23,8 +23,16 @@ Decisions worth knowing:
   estate's connectors rely on it, or when no inventory says whether they do; with an
   inventory and no connector relying on it, it SKIPs.
 * ``configs.rejected-keys`` FAILs when a config of
-  :data:`~connshift.core.probe.COMMON_TOPIC_CONFIGS` is refused; the configs Kafka 4.0
-  removed are asked too and only reported (``legacy_rejected``).
+  :data:`~connshift.core.probe.COMMON_TOPIC_CONFIGS` is refused, or when the cluster does not
+  honour ``validate_only`` (the topic appears: its answers prove nothing); the configs Kafka
+  4.0 removed are asked too and only reported (``legacy_rejected``).
+* ``acls.api`` creates one ACL for a scratch principal on a scratch topic only when
+  ApiVersions lists DescribeAcls, CreateAcls *and* DeleteAcls: the probe never creates what
+  it cannot delete (and librdkafka 2.16 aborts the process on tansu 0.6's CreateAcls answer).
+  A cluster without an authorizer (SECURITY_DISABLED) SKIPs it.
+* A native crash of librdkafka (an assertion) would end the process before the cleanup:
+  rerunning the probe does not remove an earlier run's topics; they all start with
+  ``connshift-probe-``.
 """
 
 from __future__ import annotations
@@ -58,13 +66,23 @@ from connshift.core.recordbatch import Rec, encode_batch
 from connshift.core.spec import Spec
 from connshift.errors import ConnshiftError, KafkaError, UsageError
 from connshift.io.kafka import Delivery, KafkaCluster, OutRecord, Record
-from connshift.io.kafka_raw import RawClient, error_name
+from connshift.io.kafka_raw import (
+    DESCRIBE_LOG_DIRS_KEY,
+    DESCRIBE_LOG_DIRS_VERSION,
+    DESCRIBE_PRODUCERS_KEY,
+    DESCRIBE_PRODUCERS_VERSION,
+    RawClient,
+    error_name,
+)
 
 __all__ = ["SCHEMA", "ProbeOptions", "ProbeResult", "probe", "probe_cluster"]
 
 Reporter = Callable[[str], None]
 
 PREFIX = "connshift-probe-"
+
+#: API key -> name of the ACL APIs: all three are needed to create and remove an ACL
+ACL_APIS = {29: "DescribeAcls", 30: "CreateAcls", 31: "DeleteAcls"}
 
 
 @dataclass(frozen=True)
@@ -131,9 +149,18 @@ def probe_cluster(
         brokers=len(info.brokers),
         needs=connector_needs(inventory),
     )
+    api_keys = None
     if plaintext:
-        result.kafka_version = _kafka_version(cluster.bootstrap, opts.op_timeout)
-    run = _Probe(cluster, result, opts, say, plaintext=plaintext, controller=info.controller_id)
+        result.kafka_version, api_keys = _kafka_version(cluster.bootstrap, opts.op_timeout)
+    run = _Probe(
+        cluster,
+        result,
+        opts,
+        say,
+        plaintext=plaintext,
+        controller=info.controller_id,
+        api_keys=api_keys,
+    )
     try:
         for check_id, _what in CHECKS:
             say(f"{check_id} …")
@@ -149,16 +176,19 @@ def probe_cluster(
     return result
 
 
-def _kafka_version(bootstrap: str, timeout: float) -> str | None:
+def _kafka_version(
+    bootstrap: str, timeout: float
+) -> tuple[str | None, dict[int, tuple[int, int]] | None]:
+    """The release ApiVersions suggests, and the API version ranges it lists."""
     from connshift.core.versions import infer_kafka_version
     from connshift.io.kafka_wire import api_versions
 
     try:
         av = api_versions(bootstrap, timeout=timeout)
     except ConnshiftError:
-        return None
+        return None, None
     ver = infer_kafka_version(av.api_keys, av.finalized_features)
-    return ver.release or ver.basis
+    return ver.release or ver.basis, dict(av.api_keys)
 
 
 def _error_text(exc: BaseException) -> str:
@@ -199,6 +229,7 @@ class _Probe:
         *,
         plaintext: bool,
         controller: int | None,
+        api_keys: Mapping[int, tuple[int, int]] | None = None,
     ) -> None:
         self.cluster = cluster
         self.result = result
@@ -207,6 +238,8 @@ class _Probe:
         self.report = report
         self.plaintext = plaintext
         self.controller = controller
+        #: the API version ranges the bootstrap broker lists (None: not asked, not PLAINTEXT)
+        self.api_keys = api_keys
         self.acls_created: list[Acl] = []
         #: topics later checks reuse: role -> name (set when the topic exists with records)
         self.topics: dict[str, str] = {}
@@ -518,10 +551,21 @@ class _Probe:
         want_committed = [b"commit-1", b"commit-2", b"commit-3", b"commit-4"]
         want_all = [b"commit-1", b"commit-2", b"commit-3", b"abort-1", b"abort-2", b"commit-4"]
         problems = []
-        if [r.value for r in committed] != want_committed:
-            problems.append("read_committed does not see exactly the committed records")
+        seen_committed = [r.value for r in committed]
+        if seen_committed != want_committed:
+            extra = [(v or b"").decode() for v in seen_committed if v not in want_committed]
+            missing = [v.decode() for v in want_committed if v not in seen_committed]
+            problems.append(
+                "read_committed does not see exactly the committed records"
+                + (f": it also sees {', '.join(extra)}" if extra else "")
+                + (f"; it misses {', '.join(missing)}" if missing else "")
+            )
         if [r.value for r in uncommitted] != want_all:
-            problems.append("read_uncommitted does not see every record written")
+            problems.append(
+                "read_uncommitted does not see every record written (it sees "
+                + ", ".join((r.value or b"").decode() for r in uncommitted)
+                + ")"
+            )
         self.topics["transactions"] = topic
         if problems:
             return self._with_needs(
@@ -583,15 +627,21 @@ class _Probe:
         ]
         deadline = time.monotonic() + self.opts.compaction_wait
         rolls = 0
-        view = compaction_view(written, [])
-        while True:
+        view = compaction_view(written, [(o, k, v) for o, k, v in written])
+        got: list[Record] = []
+        read_errors: list[str] = []
+        while time.monotonic() < deadline:
             time.sleep(1.0)
             # appending after segment.ms has passed rolls the segment holding the records above
             self.cluster.deliver(topic, [OutRecord(b"roll", str(rolls).encode())], timeout=5)
             rolls += 1
-            got = self.read(topic)
+            try:  # a read racing the cleaner's segment swap may time out: try again
+                got = self.read(topic)
+            except KafkaError as exc:
+                read_errors.append(_error_text(exc))
+                continue
             view = compaction_view(written, [(r.offset, r.key, r.value) for r in got])
-            if view.lost or view.done or time.monotonic() > deadline:
+            if view.lost or view.done:
                 break
         evidence.update(
             {
@@ -604,6 +654,8 @@ class _Probe:
                 "offsets_remaining": [r.offset for r in got if r.key != b"roll"],
             }
         )
+        if read_errors:
+            evidence["read_errors"] = read_errors[:3]
         if view.lost:
             return self._with_needs(
                 CheckResult(
@@ -689,7 +741,8 @@ class _Probe:
         if under.error is not None:
             problems.append(f"a record under the limit was refused ({under.error})")
         if over.error is None:
-            problems.append(f"a record over the stated limit of {limit} B was accepted")
+            stated_as = "its stated" if stated else "Kafka's default (it describes none)"
+            problems.append(f"a record over {stated_as} limit of {limit} B was accepted")
         elif "MSG_SIZE_TOO_LARGE" not in over.error:
             problems.append(f"a record over the limit failed otherwise ({over.error})")
         if raised_error is not None:
@@ -1026,6 +1079,16 @@ class _Probe:
             "legacy_rejected": legacy,
             "validate_only_created_the_topic": created,
         }
+        if created:
+            return CheckResult(
+                cid,
+                Status.FAIL,
+                name,
+                "a validate_only CreateTopics created the topic: the cluster does not honour "
+                "validate_only, so its answers do not show which configs it refuses "
+                f"({len(rejected)} refused, legacy {len(legacy)} refused)",
+                evidence,
+            )
         if rejected:
             first = next(iter(rejected.items()))
             evidence["error"] = f"{first[0]}: {first[1]}"
@@ -1038,7 +1101,6 @@ class _Probe:
                 evidence,
             )
         note = f"; legacy refused: {', '.join(sorted(legacy))}" if legacy else ""
-        note += "; validate_only created the topic" if created else ""
         return CheckResult(
             cid,
             Status.PASS,
@@ -1064,6 +1126,23 @@ class _Probe:
         try:
             before = self.cluster.acls(timeout=self.opts.op_timeout)
             evidence["acls_before"] = len(before)
+            if self.api_keys is not None:
+                served = {api: self.api_keys.get(key) for key, api in ACL_APIS.items()}
+                evidence["api_versions"] = {
+                    api: f"v{r[0]}-v{r[1]}" if r else "not served" for api, r in served.items()
+                }
+                missing = [api for api, r in served.items() if r is None]
+                if missing:
+                    # never create what cannot be deleted (and librdkafka 2.16 aborts the
+                    # process on tansu 0.6's CreateAcls answer)
+                    return CheckResult(
+                        cid,
+                        Status.FAIL,
+                        self.cluster.bootstrap,
+                        f"{', '.join(missing)} not served (ApiVersions): ACLs cannot be "
+                        "managed (nothing created)",
+                        {**evidence, "error": f"{', '.join(missing)} not served (ApiVersions)"},
+                    )
             stage = "create"
             self.acls_created.append(acl)
             self.cluster.create_acls([acl], timeout=self.opts.op_timeout)
@@ -1115,23 +1194,39 @@ class _Probe:
             time.sleep(0.2)
 
     # ------------------------------------------------------------------ raw APIs
-    def _raw_skip(self, cid: str, api: str) -> CheckResult | None:
-        if self.plaintext:
-            return None
-        return CheckResult(
-            cid,
-            Status.SKIP,
-            self.cluster.bootstrap,
-            f"not checked: librdkafka does not expose {api}, and connshift's raw client "
-            "speaks PLAINTEXT only",
-            {"api": api},
-        )
+    def _raw_unavailable(self, cid: str, api: str, key: int, version: int) -> CheckResult | None:
+        """SKIP when the raw client cannot ask (not PLAINTEXT); FAIL when ApiVersions does not
+        list the version it would ask; None when it can go ahead."""
+        if not self.plaintext:
+            return CheckResult(
+                cid,
+                Status.SKIP,
+                self.cluster.bootstrap,
+                f"not checked: librdkafka does not expose {api}, and connshift's raw client "
+                "speaks PLAINTEXT only",
+                {"api": api},
+            )
+        served = None if self.api_keys is None else self.api_keys.get(key)
+        if self.api_keys is not None and (served is None or not served[0] <= version <= served[1]):
+            have = "not served" if served is None else f"v{served[0]}-v{served[1]}"
+            return CheckResult(
+                cid,
+                Status.FAIL,
+                self.cluster.bootstrap,
+                f"{api} not served (ApiVersions)"
+                if served is None
+                else f"{api} {have} served (ApiVersions); connshift asks v{version}",
+                {"api": api, "served": have, "error": f"{api} {have} (ApiVersions)"},
+            )
+        return None
 
     def check_logdirs_describe(self) -> CheckResult:
         cid = "logdirs.describe"
-        skip = self._raw_skip(cid, "DescribeLogDirs")
-        if skip is not None:
-            return skip
+        gap = self._raw_unavailable(
+            cid, "DescribeLogDirs", DESCRIBE_LOG_DIRS_KEY, DESCRIBE_LOG_DIRS_VERSION
+        )
+        if gap is not None:
+            return gap
         topic = self.topics.get("records") or self.make_topic("logdirs")
         with RawClient(
             self.cluster.bootstrap, timeout=self.opts.op_timeout, name=self.cluster.name
@@ -1177,9 +1272,11 @@ class _Probe:
 
     def check_producers_describe(self) -> CheckResult:
         cid = "producers.describe"
-        skip = self._raw_skip(cid, "DescribeProducers")
-        if skip is not None:
-            return skip
+        gap = self._raw_unavailable(
+            cid, "DescribeProducers", DESCRIBE_PRODUCERS_KEY, DESCRIBE_PRODUCERS_VERSION
+        )
+        if gap is not None:
+            return gap
         topic = self.topics.get("idempotent")
         if topic is None:
             topic = self.make_topic("producers")

@@ -921,6 +921,7 @@ def probe(
     if side not in ("destination", "source"):
         raise UsageError_(f"unknown --side {side!r}", fix="use destination or source")
     from connshift.app.probe import probe as run_probe
+    from connshift.core.probe import error_adds
 
     spec = _load(config)
     inventory_data = None
@@ -949,13 +950,20 @@ def probe(
             style = {"PASS": "green", "FAIL": "red"}.get(str(c.status), "yellow")
             summary = c.summary
             error = c.evidence.get("error")
-            if c.status.value != "PASS" and error and str(error) not in summary:
+            if c.status.value != "PASS" and error_adds(summary, error):
                 summary += f" [dim](client: {error})[/]"
             if c.evidence.get("needed_by") and c.status.value != "PASS":
                 summary += f" [bold]needed by: {', '.join(c.evidence['needed_by'])}[/]"
             table.add_row(c.id, f"[{style}]{c.status}[/]", summary)
         console.print(table)
         counts = ", ".join(f"{n} {s}" for s, n in result.to_json()["tally"].items() if n)
+        needed = result.needed_failures()
+        if needed:
+            console.print(
+                f"[red]the estate relies on {len(needed)} check(s) that did not pass:[/] "
+                + "; ".join(f"{cid} ({', '.join(who)})" for cid, who in needed.items()),
+                highlight=False,
+            )
         left = result.cleanup.get("leftover_topics") or []
         console.print(
             f"{counts} in {result.seconds:.0f}s; scratch prefix {result.prefix} "

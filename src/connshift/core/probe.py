@@ -58,12 +58,12 @@ CHECKS: tuple[tuple[str, str], ...] = (
         "can be read, altered by an admin, and the group deleted",
     ),
     ("offsets.by-timestamp", "ListOffsets by timestamp finds the first record at or after it"),
+    ("records.delete", "DeleteRecords moves the log start offset"),
     (
         "offsets.earliest-latest",
         "ListOffsets EARLIEST/LATEST match the log start and the end "
         "(after delete-records; the LSO under read_committed)",
     ),
-    ("records.delete", "DeleteRecords moves the log start offset"),
     ("partitions.create", "partitions can be added to a topic and written to"),
     (
         "configs.describe-alter",
@@ -359,11 +359,23 @@ def _one_line(text: str, limit: int = 400) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
+def error_adds(summary: str, error: object) -> bool:
+    """Whether the client's error says something ``summary`` does not already say.
+
+    A refusal's summary quotes the cause (``refused: UNKNOWN_TOPIC...``) and its error adds
+    only the headline (``could not ...: UNKNOWN_TOPIC...``): not worth showing twice.
+    """
+    if not error:
+        return False
+    text = str(error)
+    return text not in summary and text.split(": ", 1)[-1] not in summary
+
+
 def note_for(check: CheckResult) -> str:
     """The footnote of a non-PASS cell: the summary, then the error the client saw."""
     text = check.summary
     error = check.evidence.get("error")
-    if error and str(error) not in text:
+    if error_adds(text, error):
         text += f" — client error: {error}"
     return _one_line(text)
 

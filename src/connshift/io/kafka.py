@@ -254,7 +254,7 @@ class KafkaCluster:
                 md = None
             t = md.topics.get(name) if md is not None else None
             ready = t is not None and t.error is None and bool(t.partitions)
-            if ready and all(p.leader >= 0 for p in t.partitions.values()):
+            if ready and t is not None and all(p.leader >= 0 for p in t.partitions.values()):
                 return
             time.sleep(0.1)
 
@@ -930,6 +930,17 @@ class KafkaCluster:
         except KafkaException as exc:
             raise self._error(f"could not delete ACLs on the {self.name} cluster", exc) from exc
         return deleted
+
+
+def client_versions() -> dict[str, str]:
+    """The Kafka client libraries in use: confluent-kafka and the librdkafka it wraps."""
+    from confluent_kafka import libversion, version
+
+    ours: Any = version()  # a string in confluent-kafka 2.x, a (string, int) tuple before
+    return {
+        "confluent-kafka": ours if isinstance(ours, str) else str(ours[0]),
+        "librdkafka": str(libversion()[0]),
+    }
 
 
 def describe_partitions(
