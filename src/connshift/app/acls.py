@@ -16,7 +16,7 @@ import yaml
 from connshift.app.sync import clusters, select_topics
 from connshift.core.acls import Acl, AclDiff, diff, map_acl, relevant
 from connshift.core.spec import Spec
-from connshift.errors import ConfigError
+from connshift.errors import ConfigError, KafkaError
 
 
 def load_principal_map(path: Path | None) -> dict[str, str]:
@@ -62,9 +62,31 @@ class AclsResult:
         }
 
 
+ACL_APIS = {29: "DescribeAcls", 30: "CreateAcls", 31: "DeleteAcls"}
+
+
+def _check_acl_api(spec: Spec, bootstrap: str) -> None:
+    """Refuse a cluster that does not serve the ACL API: librdkafka aborts the whole
+    process on some partial implementations' answers (seen with tansu 0.6)."""
+    if spec.destination.kafka.security_protocol != "PLAINTEXT":
+        return
+    from connshift.io.kafka_wire import api_versions
+
+    served = api_versions(bootstrap).api_keys
+    missing = [name for key, name in ACL_APIS.items() if key not in served]
+    if missing:
+        raise KafkaError(
+            f"the destination at {bootstrap} does not serve the ACL API",
+            why="missing " + ", ".join(missing),
+            fix="manage access on that platform with its own tools; nothing was changed",
+            cluster="destination",
+        )
+
+
 def compare(spec: Spec, principal_map: Path | None = None) -> AclsResult:
     """Map the source ACLs of migrated topics/groups and compare with the destination."""
     src, dst = clusters(spec)
+    _check_acl_api(spec, dst.bootstrap)
     principals = load_principal_map(principal_map)
     topics = select_topics(list(src.topics()), spec)
     groups = [g for g in src.groups() if any(t in topics for t, _ in src.group_offsets(g))]
