@@ -104,3 +104,20 @@ def test_planted_secrets_never_reach_an_artifact_or_output(
     finally:
         with ConnectClient(url, name="source") as connect:
             connect.delete(name)
+
+
+def test_review_of_the_seeded_estate(sandbox: Sandbox, seeded: SeedResult, tmp_path: Path) -> None:
+    spec = write_spec(sandbox, tmp_path)
+    proc = run_cli("review", "-c", str(spec), "--json", "--replay-window-hours", "1000000")
+    assert proc.returncode in (0, 1), proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["schema"] == "connshift.review/1"
+    found = {(f["id"], f["subject"]) for f in data["findings"]}
+    assert ("connector.inline-secrets", "shop-cdc") in found  # database.password inline
+    assert ("topic.replication-factor-1", seedmod.EVENTS) in found  # the sandbox is RF 1
+    # retention shorter than an absurd replay window is flagged, and is high severity
+    assert any(f["id"] == "topic.retention-below-replay-window" for f in data["findings"])
+    assert proc.returncode == 1
+    assert data["counts"]["high"] >= 1
+    secret_free = proc.stdout + proc.stderr
+    assert 'postgres"' not in secret_free and '"database.password": "postgres"' not in secret_free

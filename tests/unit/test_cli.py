@@ -382,7 +382,7 @@ def test_internal_error_with_debug_shows_a_traceback(tmp_path: Path) -> None:
     ("argv", "code", "needle"),
     [
         (["check", "-c", "missing-spec-file.yaml"], 2, "spec file not found"),
-        (["review", "-c", "x"], 2, "not available yet"),
+        (["baseline", "-c", "x"], 2, "not available yet"),
         (["sandbox", "up", "--port", "source-kafka=99999"], 2, "1 to 65535"),
     ],
 )

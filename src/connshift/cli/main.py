@@ -974,11 +974,52 @@ def probe(
         raise typer.Exit(int(ExitCode.CHECK_FAILED))
 
 
+@app.command()
+def review(
+    config: Path = ConfigOpt,
+    inventory_file: Path | None = typer.Option(
+        None, "--inventory", help="An inventory.json (default: take one now)."
+    ),
+    probe_file: Path | None = typer.Option(
+        None, "--probe", help="A `probe --json` result (default: probe the destination now)."
+    ),
+    replay_window_hours: float | None = typer.Option(
+        None, "--replay-window-hours", help="Flag topics whose retention is shorter."
+    ),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Findings from inventory and probe, each with a severity and the fix (exit 1 on high)."""
+    STATE.json = as_json
+    from connshift.app.review import run_review
+
+    with progress("reviewing") as report:
+        data = run_review(
+            _load(config),
+            inventory_file=inventory_file,
+            probe_file=probe_file,
+            replay_window_hours=replay_window_hours,
+            report=report,
+        )
+    if as_json:
+        emit_json(data)
+    else:
+        table = Table(title="connshift review")
+        for col in ("severity", "subject", "finding", "fix"):
+            table.add_column(col)
+        styles = {"high": "red", "medium": "yellow", "low": "white"}
+        for f in data["findings"]:
+            sev = f["severity"]
+            table.add_row(f"[{styles[sev]}]{sev}[/]", f["subject"], f["finding"], f["fix"])
+        console.print(table)
+        console.print(", ".join(f"{n} {s}" for s, n in data["counts"].items()))
+    if data["counts"]["high"]:
+        raise typer.Exit(int(ExitCode.CHECK_FAILED))
+
+
 # ---------------------------------------------------------------------------- not yet
 
 #: Commands of the design that are not built yet, and the issue that builds each.
 PLANNED: dict[str, tuple[str, int]] = {
-    "review": ("Turn inventory and probe results into findings.", 6),
     "score": ("Readiness scorecard computed from evidence.", 7),
     "rehearse": ("Rehearse one connector's migration end to end.", 7),
     "baseline": ("Sample an observability baseline; compare two.", 7),
