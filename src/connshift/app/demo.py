@@ -44,6 +44,7 @@ def run_demo(
         "3. connshift check: "
         + ", ".join(f"{r.side} {r.service} {'PASS' if r.ok else 'FAIL'}" for r in checked.rows)
     )
+    summary.extend(_know_the_estate(load_spec(spec), report))
 
     spec_model = load_spec(spec)
     source = KafkaCluster(spec_model.source.kafka.client_config(), name="source")
@@ -256,7 +257,75 @@ def _roll_back_previous(spec: Any, report: Reporter) -> list[str]:
         return []
     m = mover.Mover(spec, report=report)
     try:
-        m.rollback(mover.plan(spec, names), force=True)
+        # `sandbox seed` may have reset some already (deleted on the destination, resumed
+        # on the source): close those attempts in the journal instead of rolling back
+        reset = [n for n in names if not m.dst_connect.exists(n)]
+        if reset:
+            _drop_destination_copies(spec, mover.plan(spec, reset), report)
+        for name in reset:
+            attempt = m.journal.attempt(name)
+            m.journal.record(
+                name, attempt, "rollback", "rolled-back", "done", {"reason": "sandbox reset"}
+            )
+        names = [n for n in names if n not in reset]
+        if names:
+            m.rollback(mover.plan(spec, names), force=True)
     finally:
         m.close()
+    if not names:
+        return ["   (a previous demo's cutovers were already reset by `sandbox seed`)"]
     return [f"   (rolled back {', '.join(names)}, left on the destination by a previous demo)"]
+
+
+def _know_the_estate(spec: Any, report: Reporter) -> list[str]:
+    """inventory, probe (destination) and review, with their artifacts in the state dir."""
+    from connshift.app.inventory import inventory
+    from connshift.app.probe import probe
+    from connshift.app.review import run_review
+    from connshift.io.artifacts import write_json_atomic
+
+    state = Path(spec.state_dir)
+    report("taking the inventory")
+    inv = inventory(spec, rate_window=1.0, report=report).to_json()
+    write_json_atomic(state / "inventory.json", inv)
+    report("probing the destination")
+    probed = probe(spec, "destination", inventory=inv, report=report).to_json()
+    write_json_atomic(state / "probe.json", probed)
+    reviewed = run_review(
+        spec, inventory_file=state / "inventory.json", probe_file=state / "probe.json"
+    )
+    write_json_atomic(state / "review.json", reviewed)
+    secrets = sum(len(c["inline_secrets"]) for c in inv["connectors"])
+    tally = probed["tally"]
+    counts = reviewed["counts"]
+    return [
+        f"   inventory: {len(inv['connectors'])} connectors, {len(inv['topics'])} topics, "
+        f"{len(inv['groups'])} groups, {len(inv['acls'])} ACLs, {secrets} inline secret(s) "
+        f"(redacted) -> {state / 'inventory.json'}",
+        f"   probe of the destination: {tally['PASS']} PASS, {tally['FAIL']} FAIL, "
+        f"{tally['SKIP']} SKIP -> {state / 'probe.json'}",
+        f"   review: {counts['high']} high, {counts['medium']} medium, {counts['low']} low "
+        f"findings -> {state / 'review.json'}",
+    ]
+
+
+def _drop_destination_copies(spec: Any, plans: Any, report: Reporter) -> None:
+    """After `sandbox seed` reset cut-over connectors (deleted on the destination, resumed
+    on the source), their destination topics hold records the source never had: drop
+    those copies and their maps so this demo's sync copies them afresh."""
+    from connshift.app.sync import MapMirror, clusters, state_path
+    from connshift.io.statestore import StateStore
+
+    src, dst = clusters(spec)
+    mirror = MapMirror(dst)
+    with StateStore(state_path(spec)) as store:
+        for plan in plans:
+            for topic, dst_topic in zip(plan.topics, plan.destination_topics, strict=True):
+                parts = list(range(src.topics()[topic].partitions))
+                report(f"dropping the destination copy {dst_topic} (sandbox reset)")
+                if dst_topic in dst.topics():
+                    dst.delete_topic(dst_topic)
+                mirror.forget(dst_topic, parts)
+                for p in parts:
+                    store.forget(topic, p)
+    mirror.close()

@@ -231,6 +231,14 @@ class MapMirror:
                 topic=MAP_TOPIC,
             )
 
+    def forget(self, dst_topic: str, partitions: Sequence[int]) -> None:
+        """Drop mirrored maps (tombstones) for a destination topic that is being re-created."""
+        if self._producer is None:
+            self._producer = self.dst.producer({"linger.ms": 0})
+        for p in partitions:
+            self._producer.produce(MAP_TOPIC, None, f"{dst_topic}/{p}".encode())
+        self._producer.flush(30)
+
     def load_all(self) -> dict[tuple[str, int], tuple[str, PartitionMap]]:
         """The latest mirrored map of every destination partition: (source topic, map)."""
         if MAP_TOPIC not in self.dst.topics():
