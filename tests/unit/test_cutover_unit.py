@@ -221,26 +221,23 @@ def test_server_keys_maps_to_the_destination_and_back(tmp_path: Path, movers: li
     assert back == DEBEZIUM_OFFSETS
 
 
-def test_server_keys_back_leaves_unprefixed_and_odd_partitions(
-    tmp_path: Path, movers: list[Mover]
-) -> None:
+def test_server_keys_keep_only_this_connectors_server(tmp_path: Path, movers: list[Mover]) -> None:
+    """A worker remembers the offsets of every earlier incarnation of a connector name:
+    only this copy's server key moves; partitions without a server key are kept."""
     mover = mover_for(movers, tmp_path, prefix="dr.")
     offsets: list[dict[str, Any]] = [
         {"partition": {"server": "other"}, "offset": {"lsn": 1}},
-        {"partition": {"server": 5}, "offset": {"lsn": 2}},
-        {"partition": {"file": "/x"}, "offset": {"position": 3}},
-        {"offset": {"lsn": 4}},
+        {"partition": {"server": "dr.shop"}, "offset": {"lsn": 2}},
+        {"partition": {"server": "x.dr.shop"}, "offset": {"lsn": 3}},
+        {"partition": {"file": "/x"}, "offset": {"position": 4}},
     ]
     back = mover._server_keys(cdc_plan(), offsets, to_destination=False)
     assert back == [
-        {"partition": {"server": "other"}, "offset": {"lsn": 1}},
-        {"partition": {"server": 5}, "offset": {"lsn": 2}},
-        {"partition": {"file": "/x"}, "offset": {"position": 3}},
-        {"partition": {}, "offset": {"lsn": 4}},
+        {"partition": {"server": "shop"}, "offset": {"lsn": 2}},
+        {"partition": {"file": "/x"}, "offset": {"position": 4}},
     ]
     there = mover._server_keys(cdc_plan(), offsets, to_destination=True)
-    assert there[0]["partition"] == {"server": "dr.other"}
-    assert there[1]["partition"] == {"server": 5}  # not a string: left alone
+    assert there == [{"partition": {"file": "/x"}, "offset": {"position": 4}}]
 
 
 @pytest.mark.parametrize("to_destination", [True, False])
@@ -257,8 +254,12 @@ def test_server_keys_only_with_a_spec_prefix(
     tmp_path: Path, movers: list[Mover], to_destination: bool
 ) -> None:
     mover = mover_for(movers, tmp_path, prefix="")
+    plan = cdc_plan()
+    plan.destination_config["topic.prefix"] = "shop"  # no spec prefix: the same server
     offsets = [{"partition": {"server": "shop"}, "offset": {"lsn": 1}}]
-    assert mover._server_keys(cdc_plan(), offsets, to_destination=to_destination) == offsets
+    assert mover._server_keys(plan, offsets, to_destination=to_destination) == offsets
+    stale = [{"partition": {"server": "old.shop"}, "offset": {"lsn": 0}}]
+    assert mover._server_keys(plan, offsets + stale, to_destination=to_destination) == offsets
 
 
 # --------------------------------------------------------------------------- redact_config

@@ -659,20 +659,25 @@ class Mover:
     def _server_keys(
         self, plan: ConnectorPlan, offsets: list[dict[str, Any]], *, to_destination: bool
     ) -> list[dict[str, Any]]:
-        """Debezium keys its offsets by ``{"server": topic.prefix}``: when the destination
-        connector's topic.prefix differs (a spec topic prefix), map that key across."""
-        prefix = self.spec.topics.prefix
-        if plan.shape is not Shape.CDC_SOURCE or not prefix:
+        """Debezium keys its offsets by ``{"server": topic.prefix}``. Keep only the entry
+        of this connector's own server (a worker remembers the offsets of every earlier
+        incarnation of a connector name), and map it across when the destination
+        connector's topic.prefix differs (a spec topic prefix)."""
+        if plan.shape is not Shape.CDC_SOURCE:
             return offsets
+        prefix = self.spec.topics.prefix
+        dst_server = str(plan.destination_config.get("topic.prefix", ""))
+        src_server = (
+            dst_server[len(prefix) :] if prefix and dst_server.startswith(prefix) else dst_server
+        )
+        have, want = (src_server, dst_server) if to_destination else (dst_server, src_server)
         out = []
         for entry in offsets:
             part = dict(entry.get("partition", {}))
-            server = part.get("server")
-            if isinstance(server, str):
-                if to_destination:
-                    part["server"] = prefix + server
-                elif server.startswith(prefix):
-                    part["server"] = server[len(prefix) :]
+            if "server" in part:
+                if part["server"] != have:
+                    continue  # an earlier incarnation's position: not this copy's
+                part["server"] = want
             out.append({**entry, "partition": part})
         return out
 

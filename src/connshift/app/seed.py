@@ -218,21 +218,59 @@ def _seed_file(path: Path) -> None:
 
 
 def _reclaim(sandbox: Sandbox, report: Reporter) -> None:
-    """Bring seeded connectors that were cut over back to the source (a sandbox reset):
-    delete them on the destination first (one reader per replication slot), then resume
-    them on the source, where they continue from their own last offsets."""
+    """Bring seeded connectors that were cut over back to the source (a sandbox reset).
+
+    For each one found on the destination: stop it there, carry its positions back to
+    the (stopped) source connector — a Debezium connector must continue from where the
+    replication slot is, not from before the cutover — delete it there, resume it on
+    the source. A source connector left FAILED (e.g. by an older reset) has its offsets
+    reset and starts again from a snapshot.
+    """
     ports = sandbox.ports
-    names = list(connector_configs(sandbox))
+    configs = connector_configs(sandbox)
     with (
         ConnectClient(f"http://{HOST}:{ports['destination-connect']}", name="destination") as dst,
         ConnectClient(f"http://{HOST}:{ports['source-connect']}", name="source") as src,
     ):
-        for name in names:
+        for name, config in configs.items():
+            if not src.exists(name):
+                continue
+            status = src.status(name)
+            state = status.state
+            if any(t.state == "FAILED" for t in status.tasks):
+                state = "FAILED"
             if dst.exists(name):
-                report(f"deleting {name} on the destination (seed restores the source estate)")
+                report(f"bringing {name} back from the destination (seed restores the estate)")
+                dst_server = dst.connector_config(name).get("topic.prefix")
+                dst.stop(name)
+                dst.wait_for_state(name, "STOPPED", timeout=60)
+                offsets = [  # only its own position (a worker keeps every old incarnation's)
+                    e
+                    for e in dst.get_offsets(name)
+                    if e.get("partition", {}).get("server", dst_server) == dst_server
+                ]
                 dst.delete(name)
-        for name in names:
-            if src.exists(name) and src.status(name).state in ("STOPPED", "PAUSED"):
+                if state != "STOPPED":
+                    src.stop(name)
+                    src.wait_for_state(name, "STOPPED", timeout=60)
+                    state = "STOPPED"
+                sink = "topics" in config
+                if offsets and not sink:
+                    server = config.get("topic.prefix")
+                    for entry in offsets:
+                        part = entry.get("partition", {})
+                        if server and "server" in part:
+                            part["server"] = server
+                    src.alter_offsets(name, offsets)
+            if state == "FAILED":
+                report(f"{name} is FAILED on the source: resetting its offsets")
+                src.stop(name)
+                deadline = time.monotonic() + 60
+                while src.status(name).state != "STOPPED" and time.monotonic() < deadline:
+                    time.sleep(0.5)  # (its failed task's status may linger: not waited on)
+                src.reset_offsets(name)
+                state = "STOPPED"
+            if state in ("STOPPED", "PAUSED"):
                 report(f"resuming {name} on the source")
                 src.resume(name)
 
