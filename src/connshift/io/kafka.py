@@ -123,6 +123,32 @@ def _headers(raw: Any) -> Headers:
     ]
 
 
+def _acl_args(a: Acl) -> tuple[Any, ...]:
+    """An :class:`Acl` as the positional arguments of AclBinding / AclBindingFilter."""
+    return (
+        ResourceType[a.resource_type],
+        a.name,
+        ResourcePatternType[a.pattern_type],
+        a.principal,
+        a.host,
+        AclOperation[a.operation],
+        AclPermissionType[a.permission],
+    )
+
+
+def _acl_of(b: Any) -> Acl:
+    """An AclBinding as connshift's :class:`Acl`."""
+    return Acl(
+        resource_type=b.restype.name,
+        name=b.name,
+        pattern_type=b.resource_pattern_type.name,
+        principal=b.principal,
+        host=b.host,
+        operation=b.operation.name,
+        permission=b.permission_type.name,
+    )
+
+
 def _why(exc: BaseException) -> str:
     if isinstance(exc, KafkaException) and exc.args and isinstance(exc.args[0], _RdError):
         err: _RdError = exc.args[0]
@@ -460,35 +486,13 @@ class KafkaCluster:
                     cluster=self.name,
                 ) from exc
             raise self._error(f"could not read the ACLs of the {self.name} cluster", exc) from exc
-        return [
-            Acl(
-                resource_type=b.restype.name,
-                name=b.name,
-                pattern_type=b.resource_pattern_type.name,
-                principal=b.principal,
-                host=b.host,
-                operation=b.operation.name,
-                permission=b.permission_type.name,
-            )
-            for b in bindings
-        ]
+        return [_acl_of(b) for b in bindings]
 
     def create_acls(self, acls: Sequence[Acl], timeout: float = 10.0) -> None:
         """Create ACL bindings (idempotent on the broker side)."""
         if not acls:
             return
-        bindings = [
-            AclBinding(
-                ResourceType[a.resource_type],
-                a.name,
-                ResourcePatternType[a.pattern_type],
-                a.principal,
-                a.host,
-                AclOperation[a.operation],
-                AclPermissionType[a.permission],
-            )
-            for a in acls
-        ]
+        bindings = [AclBinding(*_acl_args(a)) for a in acls]
         try:
             for fut in self.admin.create_acls(bindings, request_timeout=timeout).values():
                 fut.result(timeout + 5)
@@ -900,33 +904,12 @@ class KafkaCluster:
         """Delete exactly these ACL bindings; returns the ones the cluster deleted."""
         if not acls:
             return []
-        filters = [
-            AclBindingFilter(
-                ResourceType[a.resource_type],
-                a.name,
-                ResourcePatternType[a.pattern_type],
-                a.principal,
-                a.host,
-                AclOperation[a.operation],
-                AclPermissionType[a.permission],
-            )
-            for a in acls
-        ]
+        filters = [AclBindingFilter(*_acl_args(a)) for a in acls]
         deleted: list[Acl] = []
         try:
             for fut in self.admin.delete_acls(filters, request_timeout=timeout).values():
                 for b in fut.result(timeout + 5):
-                    deleted.append(
-                        Acl(
-                            resource_type=b.restype.name,
-                            name=b.name,
-                            pattern_type=b.resource_pattern_type.name,
-                            principal=b.principal,
-                            host=b.host,
-                            operation=b.operation.name,
-                            permission=b.permission_type.name,
-                        )
-                    )
+                    deleted.append(_acl_of(b))
         except KafkaException as exc:
             raise self._error(f"could not delete ACLs on the {self.name} cluster", exc) from exc
         return deleted

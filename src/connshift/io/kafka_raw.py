@@ -50,6 +50,7 @@ from dataclasses import dataclass, field
 from connshift.errors import KafkaError
 from connshift.io.kafka_wire import (
     ApiVersionsResult,
+    Cursor,
     WireFormatError,
     _address,
     _describe_os_error,
@@ -432,116 +433,6 @@ def encode_describe_producers_request(topics: Mapping[str, Sequence[int]]) -> by
 # --------------------------------------------------------------------------------------------
 
 
-class _Cursor:
-    """Reads big-endian fields from a response; any overrun is a WireFormatError."""
-
-    __slots__ = ("buf", "end", "pos")
-
-    def __init__(self, buf: memoryview, pos: int = 0) -> None:
-        self.buf = buf
-        self.pos = pos
-        self.end = len(buf)
-
-    def unpack(self, fmt: struct.Struct) -> tuple[int, ...]:
-        try:
-            values = fmt.unpack_from(self.buf, self.pos)
-        except struct.error:
-            raise WireFormatError(
-                f"truncated: needed {fmt.size} byte(s) at offset {self.pos}, "
-                f"only {self.end - self.pos} left"
-            ) from None
-        self.pos += fmt.size
-        return values
-
-    def int8(self) -> int:
-        return self.unpack(_I8)[0]
-
-    def int16(self) -> int:
-        return self.unpack(_I16)[0]
-
-    def int32(self) -> int:
-        return self.unpack(_I32)[0]
-
-    def int64(self) -> int:
-        return self.unpack(_I64)[0]
-
-    def take(self, n: int) -> memoryview:
-        if n < 0 or self.pos + n > self.end:
-            raise WireFormatError(
-                f"truncated: needed {n} byte(s) at offset {self.pos}, "
-                f"only {self.end - self.pos} left"
-            )
-        chunk = self.buf[self.pos : self.pos + n]
-        self.pos += n
-        return chunk
-
-    def string(self) -> str:
-        text = self.nullable_string()
-        if text is None:
-            raise WireFormatError(f"null string at offset {self.pos}")
-        return text
-
-    def nullable_string(self) -> str | None:
-        n = self.int16()
-        if n < 0:
-            return None
-        try:
-            return bytes(self.take(n)).decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise WireFormatError(f"string is not UTF-8: {exc}") from exc
-
-    def array_length(self) -> int:
-        n = self.int32()
-        if n > self.end - self.pos:
-            raise WireFormatError(f"array of {n} items cannot fit in {self.end - self.pos} bytes")
-        return max(n, 0)
-
-    def uvarint(self) -> int:
-        value = shift = 0
-        while True:
-            byte = self.take(1)[0]
-            value |= (byte & 0x7F) << shift
-            if not byte & 0x80:
-                return value
-            shift += 7
-            if shift > 28:
-                raise WireFormatError(f"varint longer than 5 bytes at offset {self.pos}")
-
-    def tagged_fields(self) -> None:
-        for _ in range(self.uvarint()):
-            self.uvarint()  # tag
-            self.take(self.uvarint())
-
-    def compact_array_length(self) -> int:
-        """Items in a COMPACT_ARRAY (0 for null)."""
-        n = self.uvarint() - 1
-        if n > self.end - self.pos:
-            raise WireFormatError(f"array of {n} items cannot fit in {self.end - self.pos} bytes")
-        return max(n, 0)
-
-    def compact_nullable_string(self) -> str | None:
-        n = self.uvarint() - 1
-        if n < 0:
-            return None
-        try:
-            return bytes(self.take(n)).decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise WireFormatError(f"string is not UTF-8: {exc}") from exc
-
-    def compact_string(self) -> str:
-        text = self.compact_nullable_string()
-        if text is None:
-            raise WireFormatError(f"null string at offset {self.pos}")
-        return text
-
-    def int32_array(self) -> list[int]:
-        return [self.int32() for _ in range(self.array_length())]
-
-
-_I8 = struct.Struct(">b")
-_I16 = struct.Struct(">h")
-_I32 = struct.Struct(">i")
-_I64 = struct.Struct(">q")
 _FETCH_PARTITION = struct.Struct(">ihqqq")
 _ABORTED = struct.Struct(">qq")
 _PRODUCE_PARTITION = struct.Struct(">ihqqq")
@@ -559,7 +450,7 @@ def decode_fetch_response(payload: bytes | bytearray | memoryview) -> tuple[int,
     Returns ``(top-level error code, partition results)``; ``records`` are views into
     ``payload``.
     """
-    cur = _Cursor(_view(payload))
+    cur = Cursor(_view(payload))
     _throttle, error, _session = cur.unpack(_FETCH_TOP)
     results: list[FetchResult] = []
     for _ in range(cur.array_length()):
@@ -583,7 +474,7 @@ _FETCH_TOP = struct.Struct(">ihi")
 
 def decode_produce_response(payload: bytes | bytearray | memoryview) -> list[ProduceResult]:
     """Decode a Produce v8 response body (after the correlation id)."""
-    cur = _Cursor(_view(payload))
+    cur = Cursor(_view(payload))
     results: list[ProduceResult] = []
     for _ in range(cur.array_length()):
         cur.string()
@@ -605,7 +496,7 @@ def decode_list_offsets_response(
     payload: bytes | bytearray | memoryview,
 ) -> dict[int, tuple[int, int]]:
     """Decode a ListOffsets v5 response body: ``partition -> (error, offset)``."""
-    cur = _Cursor(_view(payload))
+    cur = Cursor(_view(payload))
     cur.int32()  # throttle
     out: dict[int, tuple[int, int]] = {}
     for _ in range(cur.array_length()):
@@ -621,7 +512,7 @@ def decode_init_producer_id_response(
 ) -> tuple[int, int, int]:
     """Decode an InitProducerId v4 answer after its correlation id (response header v1: its
     tagged fields come first): ``(error, producer_id, producer_epoch)``."""
-    cur = _Cursor(_view(payload))
+    cur = Cursor(_view(payload))
     cur.tagged_fields()  # response header
     cur.int32()  # throttle
     error = cur.int16()
@@ -633,7 +524,7 @@ def decode_describe_log_dirs_response(
 ) -> tuple[int, list[LogDir]]:
     """Decode a DescribeLogDirs v4 answer after its correlation id (response header v1):
     ``(top-level error, log dirs)``; ``broker`` labels the dirs."""
-    cur = _Cursor(_view(payload))
+    cur = Cursor(_view(payload))
     cur.tagged_fields()  # response header
     cur.int32()  # throttle
     error = cur.int16()
@@ -664,7 +555,7 @@ def decode_describe_producers_response(
     payload: bytes | bytearray | memoryview,
 ) -> dict[tuple[str, int], ProducerState]:
     """Decode a DescribeProducers v0 answer after its correlation id (response header v1)."""
-    cur = _Cursor(_view(payload))
+    cur = Cursor(_view(payload))
     cur.tagged_fields()  # response header
     cur.int32()  # throttle
     out: dict[tuple[str, int], ProducerState] = {}
@@ -697,7 +588,7 @@ def decode_describe_producers_response(
 
 def decode_metadata_response(payload: bytes | bytearray | memoryview) -> ClusterMetadata:
     """Decode a Metadata v8 response body (after the correlation id)."""
-    cur = _Cursor(_view(payload))
+    cur = Cursor(_view(payload))
     cur.int32()  # throttle
     brokers: dict[int, BrokerInfo] = {}
     for _ in range(cur.array_length()):

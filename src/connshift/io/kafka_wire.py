@@ -199,39 +199,79 @@ def encode_api_versions_request(
 # --------------------------------------------------------------------------------------------
 
 
-class _Reader:
-    """A cursor over a response body; every read past the end raises WireFormatError."""
+_I8 = struct.Struct(">b")
+_I16 = struct.Struct(">h")
+_I32 = struct.Struct(">i")
+_I64 = struct.Struct(">q")
 
-    def __init__(self, data: bytes, start: int = 0, end: int | None = None) -> None:
-        self.data = data
-        self.pos = start
-        self.end = len(data) if end is None else end
 
-    def take(self, n: int) -> bytes:
+class Cursor:
+    """Reads big-endian Kafka protocol fields from a response body (bytes or a memoryview,
+    without copying); any read past ``end`` is a :class:`WireFormatError`. One cursor for
+    every decoder: ApiVersions here, Metadata/Fetch/Produce/... in ``io.kafka_raw``."""
+
+    __slots__ = ("buf", "end", "pos")
+
+    def __init__(self, buf: bytes | memoryview, pos: int = 0, end: int | None = None) -> None:
+        self.buf = memoryview(buf)
+        self.pos = pos
+        self.end = len(self.buf) if end is None else end
+
+    def unpack(self, fmt: struct.Struct) -> tuple[int, ...]:
+        try:
+            if self.pos + fmt.size > self.end:
+                raise struct.error("past the end")
+            values = fmt.unpack_from(self.buf, self.pos)
+        except struct.error:
+            raise WireFormatError(
+                f"truncated: needed {fmt.size} byte(s) at offset {self.pos}, "
+                f"only {self.end - self.pos} left"
+            ) from None
+        self.pos += fmt.size
+        return values
+
+    def int8(self) -> int:
+        return self.unpack(_I8)[0]
+
+    def int16(self) -> int:
+        return self.unpack(_I16)[0]
+
+    def int32(self) -> int:
+        return self.unpack(_I32)[0]
+
+    def int64(self) -> int:
+        return self.unpack(_I64)[0]
+
+    def take(self, n: int) -> memoryview:
         if n < 0 or self.pos + n > self.end:
             raise WireFormatError(
                 f"truncated: needed {n} byte(s) at offset {self.pos}, "
                 f"only {self.end - self.pos} left"
             )
-        chunk = self.data[self.pos : self.pos + n]
+        chunk = self.buf[self.pos : self.pos + n]
         self.pos += n
         return chunk
 
-    def unpack(self, fmt: str) -> int:
-        (value,) = struct.unpack(fmt, self.take(struct.calcsize(fmt)))
-        return int(value)
+    def string(self) -> str:
+        text = self.nullable_string()
+        if text is None:
+            raise WireFormatError(f"null string at offset {self.pos}")
+        return text
 
-    def int8(self) -> int:
-        return self.unpack(">b")
+    def nullable_string(self) -> str | None:
+        n = self.int16()
+        if n < 0:
+            return None
+        try:
+            return bytes(self.take(n)).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise WireFormatError(f"string is not UTF-8: {exc}") from exc
 
-    def int16(self) -> int:
-        return self.unpack(">h")
-
-    def int32(self) -> int:
-        return self.unpack(">i")
-
-    def int64(self) -> int:
-        return self.unpack(">q")
+    def array_length(self) -> int:
+        n = self.int32()
+        if n > self.end - self.pos:
+            raise WireFormatError(f"array of {n} items cannot fit in {self.end - self.pos} bytes")
+        return max(n, 0)
 
     def uvarint(self) -> int:
         value = shift = 0
@@ -244,20 +284,6 @@ class _Reader:
             if shift > 28:
                 raise WireFormatError(f"varint longer than 5 bytes at offset {self.pos}")
 
-    def compact_length(self) -> int | None:
-        """Length of a COMPACT_ARRAY/COMPACT_STRING; None for null."""
-        n = self.uvarint()
-        return None if n == 0 else n - 1
-
-    def compact_string(self) -> str:
-        n = self.compact_length()
-        if n is None:
-            raise WireFormatError(f"null string at offset {self.pos}")
-        try:
-            return self.take(n).decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise WireFormatError(f"string is not UTF-8: {exc}") from exc
-
     def tagged_fields(self) -> dict[int, tuple[int, int]]:
         """Read a tagged-field section; returns tag -> (start, end) of each field's bytes."""
         fields: dict[int, tuple[int, int]] = {}
@@ -269,8 +295,39 @@ class _Reader:
             fields[tag] = (start, self.pos)
         return fields
 
-    def sub(self, span: tuple[int, int]) -> _Reader:
-        return _Reader(self.data, span[0], span[1])
+    def sub(self, span: tuple[int, int]) -> Cursor:
+        """A cursor over ``span`` (from :meth:`tagged_fields`) of the same buffer."""
+        return Cursor(self.buf, span[0], span[1])
+
+    def compact_length(self) -> int | None:
+        """Length of a COMPACT_ARRAY/COMPACT_STRING; None for null."""
+        n = self.uvarint()
+        return None if n == 0 else n - 1
+
+    def compact_array_length(self) -> int:
+        """Items in a COMPACT_ARRAY (0 for null)."""
+        n = self.uvarint() - 1
+        if n > self.end - self.pos:
+            raise WireFormatError(f"array of {n} items cannot fit in {self.end - self.pos} bytes")
+        return max(n, 0)
+
+    def compact_nullable_string(self) -> str | None:
+        n = self.uvarint() - 1
+        if n < 0:
+            return None
+        try:
+            return bytes(self.take(n)).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise WireFormatError(f"string is not UTF-8: {exc}") from exc
+
+    def compact_string(self) -> str:
+        text = self.compact_nullable_string()
+        if text is None:
+            raise WireFormatError(f"null string at offset {self.pos}")
+        return text
+
+    def int32_array(self) -> list[int]:
+        return [self.int32() for _ in range(self.array_length())]
 
 
 def decode_api_versions_response(payload: bytes, request_version: int) -> ApiVersionsResponse:
@@ -280,7 +337,7 @@ def decode_api_versions_response(payload: bytes, request_version: int) -> ApiVer
     UNSUPPORTED_VERSION the body is decoded as v0, as brokers send it. Raises
     :class:`WireFormatError` on truncated or malformed bytes.
     """
-    reader = _Reader(payload)
+    reader = Cursor(payload)
     correlation_id = reader.int32()  # response header v0, also for flexible versions
     error_code = reader.int16()
     version = 0 if error_code == UNSUPPORTED_VERSION else request_version
@@ -307,7 +364,7 @@ def decode_api_versions_response(payload: bytes, request_version: int) -> ApiVer
     return response
 
 
-def _decode_tagged_body(reader: _Reader, base: ApiVersionsResponse) -> ApiVersionsResponse:
+def _decode_tagged_body(reader: Cursor, base: ApiVersionsResponse) -> ApiVersionsResponse:
     """Decode the body-level tagged fields of a flexible ApiVersions response."""
     tagged = reader.tagged_fields()
     supported: dict[str, tuple[int, int]] = {}
