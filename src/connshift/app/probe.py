@@ -217,6 +217,15 @@ def _delivered(deliveries: list[Delivery]) -> list[str]:
     return [f"record {i}: {d.error}" for i, d in enumerate(deliveries) if d.error is not None]
 
 
+def _records_refused(
+    cid: str, subject: str, errors: list[str], evidence: dict[str, Any]
+) -> CheckResult:
+    """The FAIL of a check whose test records the cluster refused (first error shown)."""
+    return CheckResult(
+        cid, Status.FAIL, subject, "records were refused", {**evidence, "error": errors[0]}
+    )
+
+
 class _Probe:
     """One probe run: the checks as methods, the scratch names they share, the cleanup."""
 
@@ -319,9 +328,7 @@ class _Probe:
             ],
         }
         if errors:
-            return CheckResult(
-                cid, Status.FAIL, topic, "records were refused", {**evidence, "error": errors[0]}
-            )
+            return _records_refused(cid, topic, errors, evidence)
         got = self.read(topic)
         diffs = record_differences(
             [(r.key, r.value, r.headers or []) for r in sent],
@@ -349,9 +356,7 @@ class _Probe:
         errors = _delivered(self.cluster.deliver(topic, sent, timeout=self.opts.op_timeout))
         evidence: dict[str, Any] = {"topic": topic, "sent_timestamps": [ts, ts + 1]}
         if errors:
-            return CheckResult(
-                cid, Status.FAIL, topic, "records were refused", {**evidence, "error": errors[0]}
-            )
+            return _records_refused(cid, topic, errors, evidence)
         got = self.read(topic)
         evidence["read"] = [{"timestamp": r.timestamp, "type": r.timestamp_type} for r in got]
         ok = [(r.timestamp, r.timestamp_type) for r in got] == [
@@ -612,15 +617,7 @@ class _Probe:
         }
         errors = _delivered(deliveries)
         if errors:
-            return self._with_needs(
-                CheckResult(
-                    cid,
-                    Status.FAIL,
-                    topic,
-                    "records were refused",
-                    {**evidence, "error": errors[0]},
-                )
-            )
+            return self._with_needs(_records_refused(cid, topic, errors, evidence))
         written = [
             (d.offset if d.offset is not None else -1, r.key, r.value)
             for d, r in zip(deliveries, sent, strict=True)
@@ -784,15 +781,7 @@ class _Probe:
         group = self.name("group")
         evidence: dict[str, Any] = {"topic": topic, "group": group}
         if errors:
-            return self._with_needs(
-                CheckResult(
-                    cid,
-                    Status.FAIL,
-                    topic,
-                    "records were refused",
-                    {**evidence, "error": errors[0]},
-                )
-            )
+            return self._with_needs(_records_refused(cid, topic, errors, evidence))
         stage = "join and read"
         try:
             t0 = time.monotonic()
@@ -856,9 +845,7 @@ class _Probe:
         errors = _delivered(self.cluster.deliver(topic, sent, timeout=self.opts.op_timeout))
         evidence: dict[str, Any] = {"topic": topic, "timestamps": "t0, t0+1000, t0+2000"}
         if errors:
-            return CheckResult(
-                cid, Status.FAIL, topic, "records were refused", {**evidence, "error": errors[0]}
-            )
+            return _records_refused(cid, topic, errors, evidence)
         self.topics["by-timestamp"] = topic
         expected = {
             "t0-1": (t0 - 1, 0),
@@ -904,9 +891,7 @@ class _Probe:
         )
         evidence: dict[str, Any] = {"topic": topic, "records": 10, "delete_before": 4}
         if errors:
-            return CheckResult(
-                cid, Status.FAIL, topic, "records were refused", {**evidence, "error": errors[0]}
-            )
+            return _records_refused(cid, topic, errors, evidence)
         try:
             self.cluster.delete_records(topic, {0: 4}, timeout=self.opts.op_timeout)
         except KafkaError as exc:
