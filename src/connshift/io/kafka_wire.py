@@ -258,8 +258,8 @@ class Cursor:
             raise WireFormatError(f"null string at offset {self.pos}")
         return text
 
-    def nullable_string(self) -> str | None:
-        n = self.int16()
+    def _text(self, n: int) -> str | None:
+        """``n`` bytes of UTF-8 (a negative length is a null string)."""
         if n < 0:
             return None
         try:
@@ -267,11 +267,17 @@ class Cursor:
         except UnicodeDecodeError as exc:
             raise WireFormatError(f"string is not UTF-8: {exc}") from exc
 
-    def array_length(self) -> int:
-        n = self.int32()
+    def _items(self, n: int) -> int:
+        """An array's item count, checked against the bytes left (negative: null = 0)."""
         if n > self.end - self.pos:
             raise WireFormatError(f"array of {n} items cannot fit in {self.end - self.pos} bytes")
         return max(n, 0)
+
+    def nullable_string(self) -> str | None:
+        return self._text(self.int16())
+
+    def array_length(self) -> int:
+        return self._items(self.int32())
 
     def uvarint(self) -> int:
         value = shift = 0
@@ -306,19 +312,10 @@ class Cursor:
 
     def compact_array_length(self) -> int:
         """Items in a COMPACT_ARRAY (0 for null)."""
-        n = self.uvarint() - 1
-        if n > self.end - self.pos:
-            raise WireFormatError(f"array of {n} items cannot fit in {self.end - self.pos} bytes")
-        return max(n, 0)
+        return self._items(self.uvarint() - 1)
 
     def compact_nullable_string(self) -> str | None:
-        n = self.uvarint() - 1
-        if n < 0:
-            return None
-        try:
-            return bytes(self.take(n)).decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise WireFormatError(f"string is not UTF-8: {exc}") from exc
+        return self._text(self.uvarint() - 1)
 
     def compact_string(self) -> str:
         text = self.compact_nullable_string()
