@@ -177,7 +177,7 @@ def prepare_topic(src: KafkaCluster, dst: KafkaCluster, topic: str, dst_topic: s
     rejected = dst.rejected_topic_configs(dst_topic, partitions, mapping.kept)
     mapping = without_rejected(mapping, rejected)
     if not dst.create_topic(dst_topic, partitions, replication_factor=-1, config=mapping.kept):
-        # another sync process created it meanwhile: it is not ours to assume empty
+        # another sync process created it meanwhile
         return TopicReport(topic, dst_topic, partitions, created=False)
     return TopicReport(
         topic,
@@ -378,7 +378,6 @@ class Syncer:
         self._mirrored: dict[tuple[str, int], tuple[str, PartitionMap]] | None = None
         self._error: BaseException | None = None
         self._metrics: Any = None
-        self.created: set[str] = set()  # destination topics this run created
         self._assignment_changed = False
         self._last_checkpoint = time.monotonic()
         self._last_progress = 0.0
@@ -398,10 +397,7 @@ class Syncer:
         for topic in topics:
             dst_topic = self.spec.topics.destination_name(topic)
             self.topic_names[topic] = dst_topic
-            report = prepare_topic(self.src, self.dst, topic, dst_topic)
-            if report.created:
-                self.created.add(dst_topic)
-            self.result.topics.append(report)
+            self.result.topics.append(prepare_topic(self.src, self.dst, topic, dst_topic))
         return topics
 
     def _stored(
