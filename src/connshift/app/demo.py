@@ -14,6 +14,7 @@ from connshift.app.check import check_spec
 from connshift.app.config import load_spec
 from connshift.app.sandbox import Sandbox, write_sandbox_spec
 from connshift.app.seed import seed
+from connshift.app.sync import clusters
 from connshift.io.connect import ConnectClient
 from connshift.io.kafka import KafkaCluster
 
@@ -189,7 +190,7 @@ def _move_connectors(sandbox: Sandbox, spec: Any, report: Reporter) -> list[str]
     else:
         lines.append("9. cutover: the seeded connectors were already on the destination")
     txids = set(stats[0].txids) if stats else set()
-    _, dst = clusters_of(spec)
+    _, dst = clusters(spec)
     deadline = time.monotonic() + 60
     counts: dict[int, int] = {}
     while time.monotonic() < deadline:
@@ -221,12 +222,6 @@ def _move_connectors(sandbox: Sandbox, spec: Any, report: Reporter) -> list[str]
         "position"
     )
     return lines
-
-
-def clusters_of(spec: Any) -> Any:
-    from connshift.app.sync import clusters
-
-    return clusters(spec)
 
 
 def _cut_over(spec: Any) -> list[str]:
@@ -313,7 +308,7 @@ def _drop_destination_copies(spec: Any, plans: Any, report: Reporter) -> None:
     """After `sandbox seed` reset cut-over connectors (deleted on the destination, resumed
     on the source), their destination topics hold records the source never had: drop
     those copies and their maps so this demo's sync copies them afresh."""
-    from connshift.app.sync import MapMirror, clusters, state_path
+    from connshift.app.sync import MapMirror, state_path
     from connshift.io.statestore import StateStore
 
     src, dst = clusters(spec)
