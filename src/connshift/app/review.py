@@ -112,7 +112,11 @@ def run_review(
         probe=probe,
         destination_plugins=plugins,
         rejected_configs=rejected,
-        replay_window_hours=replay_window_hours,
+        replay_window_hours=(
+            replay_window_hours
+            if replay_window_hours is not None
+            else spec.readiness.replay_window_hours
+        ),
     ) + security_findings(spec)
     counts = {s.value: sum(1 for f in findings if f.severity is s) for s in Severity}
     return {

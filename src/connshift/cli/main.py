@@ -147,6 +147,7 @@ def check(config: Path = ConfigOpt, as_json: bool = JsonOpt) -> None:
     from connshift.app.check import check_spec
 
     result = check_spec(config)
+    _record(_load(config), "check", result.to_json())
     if as_json:
         emit_json(result.to_json())
     else:
@@ -363,6 +364,20 @@ def _load(config: Path) -> Any:
     return load_spec(config)
 
 
+def _record(spec: Any, kind: str, data: dict[str, Any]) -> None:
+    """Keep ``data`` as the latest ``kind`` evidence for the scorecard; a state directory
+    that cannot be written costs the evidence, not the command's result."""
+    from connshift.io.evidence import record_evidence
+
+    try:
+        record_evidence(spec, kind, data)
+    except OSError as exc:
+        err_console.print(
+            f"[yellow]warning:[/] could not record {kind} evidence in {spec.state_dir}: {exc}",
+            highlight=False,
+        )
+
+
 @app.command()
 def sync(
     config: Path = ConfigOpt,
@@ -416,6 +431,7 @@ def sync(
     finally:
         for s, h in old.items():
             signal.signal(s, h)
+    _record(spec, "sync", result.to_json())
     if as_json:
         emit_json(result.to_json())
         return
@@ -552,8 +568,10 @@ def validate(
     STATE.json = as_json
     from connshift.app.validate import validate as run_validate
 
+    spec = _load(config)
     with progress("validating") as report:
-        result = run_validate(_load(config), topics or None, report=report)
+        result = run_validate(spec, topics or None, report=report)
+    _record(spec, "validate", {**result.to_json(), "topics_filter": topics})
     if as_json:
         emit_json(result.to_json())
     else:
@@ -585,6 +603,7 @@ def acls(
     spec = _load(config)
     if action == "diff":
         result = acls_app.compare(spec, principal_map)
+        _record(spec, "acls", result.to_json())
     elif action == "apply":
         result = acls_app.apply(spec, principal_map, dry_run=dry_run)
     else:
@@ -633,8 +652,10 @@ def plan(
     from connshift.app import cutover as mover
     from connshift.io.artifacts import write_json_atomic
 
-    plans = mover.plan(_load(config), connectors or None, _strategy(strategy))
+    spec = _load(config)
+    plans = mover.plan(spec, connectors or None, _strategy(strategy))
     data = mover.plan_json(plans)
+    _record(spec, "plan", data)
     if output is not None:
         write_json_atomic(output, data)
     if as_json:
@@ -852,10 +873,12 @@ def inventory(
     from connshift.app.inventory import inventory as run_inventory
     from connshift.io.artifacts import write_json_atomic
 
+    spec = _load(config)
     with progress("taking the inventory") as report:
-        inv = run_inventory(_load(config), sample=sample, rate_window=rate_window, report=report)
+        inv = run_inventory(spec, sample=sample, rate_window=rate_window, report=report)
     data = inv.to_json()
     write_json_atomic(output, data)
+    _record(spec, "inventory", data)
     if as_json:
         emit_json(data)
         return
@@ -936,6 +959,7 @@ def probe(
             ) from exc
     with progress(f"probing the {side} cluster") as report:
         result = run_probe(spec, side, inventory=inventory_data, report=report)
+    _record(spec, f"probe-{side}", result.to_json())
     if as_json:
         emit_json(result.to_json())
     else:
@@ -984,7 +1008,9 @@ def review(
         None, "--probe", help="A `probe --json` result (default: probe the destination now)."
     ),
     replay_window_hours: float | None = typer.Option(
-        None, "--replay-window-hours", help="Flag topics whose retention is shorter."
+        None,
+        "--replay-window-hours",
+        help="Flag topics whose retention is shorter (default: readiness.replay_window_hours).",
     ),
     as_json: bool = JsonOpt,
 ) -> None:
@@ -992,14 +1018,16 @@ def review(
     STATE.json = as_json
     from connshift.app.review import run_review
 
+    spec = _load(config)
     with progress("reviewing") as report:
         data = run_review(
-            _load(config),
+            spec,
             inventory_file=inventory_file,
             probe_file=probe_file,
             replay_window_hours=replay_window_hours,
             report=report,
         )
+    _record(spec, "review", data)
     if as_json:
         emit_json(data)
     else:

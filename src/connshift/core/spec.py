@@ -12,6 +12,8 @@ Shape of a spec (every model forbids unknown keys)::
     destination:  {kafka: KafkaSpec, connect: ConnectSpec | null}
     connectors:   {include: [...], exclude: [...]}
     topics:       {include: [...], exclude: [...], rename: {...}, prefix: ""}
+    cutover:      {catch_up_timeout_seconds, ..., rollback_window_hours}
+    readiness:    {replay_window_hours, criteria: {...}, target: {...}, cost: {...}}
     state_dir: .connshift
 
 Secrets
@@ -554,6 +556,59 @@ class CutoverSpec(_Model):
     run_sync: bool = True
 
 
+class CriteriaSpec(_Model):
+    """Failure and rollback criteria (``readiness.criteria``): when a cutover is stopped or
+    rolled back. The scorecard counts a criterion only when the spec declares it."""
+
+    #: the most records sync may be behind on a connector's topics when cutover starts
+    max_lag_records: int | None = Field(default=None, ge=0)
+    #: the longest a source connector may report being behind (Debezium MilliSecondsBehindSource)
+    max_lag_seconds: float | None = Field(default=None, ge=0)
+    #: records validate may find twice (0: any duplicate fails the migration)
+    max_duplicates: int | None = Field(default=None, ge=0)
+    #: records validate may find missing (0: any gap fails the migration)
+    max_missing: int | None = Field(default=None, ge=0)
+    #: conditions that stop a cutover and trigger rollback, in the team's words
+    stop_conditions: list[str] = Field(default_factory=list)
+
+
+WorkerBoundary = Literal["self-managed", "managed", "staged"]
+StorageModel = Literal["shared-nothing", "shared-storage"]
+NetworkControl = Literal["same-network", "peering", "private-link", "vpn", "public-internet"]
+
+
+class TargetModel(_Model):
+    """What the destination is (``readiness.target``): the answers to the scorecard's
+    destination questions that a document, not a check, gives."""
+
+    #: who runs the connectors after the move: our own workers, a managed Connect
+    #: service, or a staged mix of both
+    worker_boundary: WorkerBoundary | None = None
+    #: replicated local disks (shared-nothing) or object storage (shared-storage)
+    storage_model: StorageModel | None = None
+    #: how the migration host and the workers reach the destination
+    network: NetworkControl | None = None
+
+
+class CostSpec(_Model):
+    """Inputs of ``connshift cost`` (``readiness.cost``)."""
+
+    #: a pricing profile YAML (default: the shipped profile, whose figures cite sources)
+    profile: PathText | None = None
+    #: cost line -> team or person who owns it; a line without an owner is flagged
+    owners: dict[str, str] = Field(default_factory=dict)
+
+
+class ReadinessSpec(_Model):
+    """What the readiness scorecard needs from the team (``readiness``)."""
+
+    #: how far back consumers may need to replay; topics retaining less are flagged
+    replay_window_hours: float | None = Field(default=None, gt=0)
+    criteria: CriteriaSpec = Field(default_factory=CriteriaSpec)
+    target: TargetModel = Field(default_factory=TargetModel)
+    cost: CostSpec = Field(default_factory=CostSpec)
+
+
 class Spec(_Model):
     """A whole migration spec (``connshift.yaml``, ``version: 1``).
 
@@ -568,6 +623,7 @@ class Spec(_Model):
     connectors: ConnectorScope = Field(default_factory=ConnectorScope)
     topics: TopicScope = Field(default_factory=TopicScope)
     cutover: CutoverSpec = Field(default_factory=CutoverSpec)
+    readiness: ReadinessSpec = Field(default_factory=ReadinessSpec)
     state_dir: PathText = Field(default=".connshift", validate_default=True)
 
     _display: dict[KeyPath, Any] = PrivateAttr(default_factory=dict)
@@ -969,6 +1025,30 @@ def sandbox_spec_yaml(
         "  exclude: ['__.*', 'connect-(configs|offsets|status)']",
         "  rename: {}",
         "  prefix: ''",
+        "readiness:",
+        "  replay_window_hours: 24",
+        "  criteria:",
+        "    max_lag_records: 10000",
+        "    max_lag_seconds: 60",
+        "    max_duplicates: 0",
+        "    max_missing: 0",
+        "    stop_conditions:",
+        "      - a destination task FAILED after resume",
+        "      - validate finds a duplicate or a missing record",
+        "  target:",
+        "    worker_boundary: self-managed",
+        "    storage_model: shared-nothing",
+        "    network: same-network",
+        "  cost:",
+        "    owners:",
+        "      broker_compute: platform",
+        "      broker_storage: platform",
+        "      retained_data: platform",
+        "      inter_zone_replication: platform",
+        "      connect_compute: data-integration",
+        "      network_egress: platform",
+        "      operations: platform",
+        "      failure_recovery: data-integration",
         f"state_dir: {q(state_dir)}",
     ]
     return "\n".join(lines) + "\n"

@@ -1,0 +1,99 @@
+"""The evidence store: the latest result of every command the scorecard reads.
+
+One directory, ``<state_dir>/evidence/``, one JSON file per kind of evidence
+(``inventory.json``, ``probe-destination.json``, ``rehearsal-<connector>.json``, …),
+each written atomically by :func:`connshift.io.artifacts.write_json_atomic`. A file is
+the command's own JSON result plus an ``evidence`` envelope: when it was recorded, by
+which connshift, for which spec. ``connshift score`` computes every row from these files
+(and the cutover journal); nothing in a scorecard is typed in.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from connshift.io.artifacts import write_json_atomic
+
+_KIND = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,200}")
+
+
+def evidence_dir(state_dir: str | Path) -> Path:
+    """Where a spec's evidence lives."""
+    return Path(state_dir) / "evidence"
+
+
+def _file_name(kind: str) -> str:
+    if not _KIND.fullmatch(kind):
+        safe = re.sub(r"[^A-Za-z0-9._-]", "_", kind)[:200] or "_"
+        return f"{safe}.json"
+    return f"{kind}.json"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One recorded result: its kind, its file and its data (with the envelope)."""
+
+    kind: str
+    path: Path
+    data: dict[str, Any]
+
+    @property
+    def recorded_at(self) -> str | None:
+        envelope = self.data.get("evidence")
+        return envelope.get("recorded_at") if isinstance(envelope, dict) else None
+
+
+class EvidenceStore:
+    """Reads and writes the evidence of one spec's state directory."""
+
+    def __init__(self, state_dir: str | Path, *, spec_name: str = "migration") -> None:
+        self.root = evidence_dir(state_dir)
+        self.spec_name = spec_name
+
+    def path(self, kind: str) -> Path:
+        return self.root / _file_name(kind)
+
+    def record(self, kind: str, data: dict[str, Any], *, now: datetime | None = None) -> Path:
+        """Write ``data`` as the latest evidence of ``kind``; returns the file."""
+        from connshift import __version__
+
+        stamped = dict(data)
+        stamped["evidence"] = {
+            "kind": kind,
+            "recorded_at": (now or datetime.now(UTC)).isoformat(timespec="seconds"),
+            "spec": self.spec_name,
+            "connshift": __version__,
+        }
+        return write_json_atomic(self.path(kind), stamped)
+
+    def load(self, kind: str) -> Evidence | None:
+        """The latest evidence of ``kind``, or None when there is none (or it is unreadable)."""
+        path = self.path(kind)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict):
+            return None
+        return Evidence(kind=kind, path=path, data=data)
+
+    def all(self) -> dict[str, Evidence]:
+        """Every piece of evidence recorded, by kind."""
+        out: dict[str, Evidence] = {}
+        if not self.root.is_dir():
+            return out
+        for path in sorted(self.root.glob("*.json")):
+            found = self.load(path.stem)
+            if found is not None:
+                out[path.stem] = found
+        return out
+
+
+def record_evidence(spec: Any, kind: str, data: dict[str, Any]) -> Path:
+    """Record ``data`` as ``kind`` evidence in ``spec``'s state directory."""
+    return EvidenceStore(spec.state_dir, spec_name=spec.name).record(kind, data)
