@@ -189,7 +189,7 @@ def test_repointed_workers_resume_every_connector_exactly(
 
     spec = _spec(tmp_path / "spec.yaml", sandbox, old.url, [lines_topic, events_topic])
     # running connectors: refused, one line, nothing copied
-    refused = run_cli("cutover", "--repoint-workers", "-c", str(spec), *topic_args)
+    refused = run_cli("cutover", "--repoint-workers", "--force", "-c", str(spec), *topic_args)
     assert refused.returncode == 1, refused.stderr
     errors = [ln for ln in refused.stderr.splitlines() if ln.startswith("error:")]
     assert len(errors) == 1 and "is RUNNING on the source Connect cluster" in errors[0]
@@ -198,12 +198,14 @@ def test_repointed_workers_resume_every_connector_exactly(
     workers.stop(rec1)
     assert not procs.port_open("127.0.0.1", int(old.url.rsplit(":", 1)[1]))
 
-    dry = run_json("cutover", "--repoint-workers", "-c", str(spec), *topic_args, "--dry-run")
+    dry = run_json(
+        "cutover", "--repoint-workers", "--force", "-c", str(spec), *topic_args, "--dry-run"
+    )
     assert dry["dry_run"] and [t["topic"] for t in dry["topics"]] == internal
     assert not set(internal) & set(dst.topics()), "a dry run created topics"
 
     run_json("sync", "-c", str(spec), "--once")
-    result = run_json("cutover", "--repoint-workers", "-c", str(spec), *topic_args)
+    result = run_json("cutover", "--repoint-workers", "--force", "-c", str(spec), *topic_args)
     assert "does not answer" in result["source_connect"]
     assert [t["topic"] for t in result["topics"]] == internal
     assert all(t["created"] for t in result["topics"])
@@ -250,7 +252,7 @@ def test_repointed_workers_resume_every_connector_exactly(
     assert _lines(outfile) == old_events + new_events
 
     # a rerun once the new worker has written to the destination is refused, one line
-    again = run_cli("cutover", "--repoint-workers", "-c", str(spec), *topic_args)
+    again = run_cli("cutover", "--repoint-workers", "--force", "-c", str(spec), *topic_args)
     assert again.returncode == 1, again.stderr
     errors = [ln for ln in again.stderr.splitlines() if ln.startswith("error:")]
     assert len(errors) == 1 and "do not match the source" in errors[0], again.stderr

@@ -161,9 +161,20 @@ class CutoverResult:
 class Mover:
     """Runs cutover and rollback steps for one spec, journaled."""
 
-    def __init__(self, spec: Spec, *, dry_run: bool = False, report: Reporter | None = None):
+    def __init__(
+        self,
+        spec: Spec,
+        *,
+        dry_run: bool = False,
+        report: Reporter | None = None,
+        blockers: Mapping[str, list[dict[str, Any]]] | None = None,
+        force: bool = False,
+    ):
         self.spec = spec
         self.dry_run = dry_run
+        #: connector -> scorecard rows at 0 that block its cutover (see app.score.gate)
+        self.blockers = blockers or {}
+        self.force = force
         self.report = report or (lambda _m: None)
         self.src, self.dst = clusters(spec)
         self.src_connect, self.dst_connect = connect_clients(spec)
@@ -390,6 +401,8 @@ class Mover:
             done = {}
         created_by_us = Step.CREATE_STOPPED.value in done
         paused_at: float | None = None
+        if not done:  # a rerun continues an attempt the gate already let through
+            self._gate(name, attempt, result)
 
         def run(
             step: Step, action: Callable[[], tuple[str, str, dict[str, Any]]]
@@ -500,6 +513,35 @@ class Mover:
         run(Step.VERIFY, verify)
 
     # ------------------------------------------------------------------ rollback
+    def _gate(self, name: str, attempt: int, result: CutoverResult) -> None:
+        """Refuse a connector the readiness scorecard blocks, unless forced (journaled)."""
+        blockers = self.blockers.get(name) or []
+        if not blockers:
+            return
+        rows = ", ".join(
+            f"{b['row']}" + ("" if b["scope"] == "estate" else f" ({b['scope']})") for b in blockers
+        )
+        if self.dry_run:
+            detail = f"would be refused: scorecard rows at 0: {rows}"
+            if self.force:
+                detail = f"--force: would run despite scorecard rows at 0: {rows}"
+            result.steps.append(StepOutcome(name, "scorecard", "failed", detail))
+            return
+        if not self.force:
+            raise CutoverRefused(
+                f"the readiness scorecard blocks the cutover of {name}: "
+                f"{len(blockers)} row(s) at 0 ({rows})",
+                why=blockers[0]["why"],
+                fix="record the missing evidence (`connshift score` shows each row and the "
+                "command that fills it), or pass --force (it is recorded in the journal)",
+                connector=name,
+            )
+        self.journal.record(name, attempt, "gate", "scorecard", "forced", {"blockers": blockers})
+        self.report(f"{name}: --force past scorecard rows at 0: {rows} (journaled)")
+        result.steps.append(
+            StepOutcome(name, "scorecard", "forced", f"--force past rows at 0: {rows}")
+        )
+
     def rollback(self, plans: Sequence[ConnectorPlan], *, force: bool = False) -> CutoverResult:
         result = CutoverResult(dry_run=self.dry_run)
         for plan in plans:

@@ -740,6 +740,11 @@ def cutover(
         "--status-topic",
         help="--repoint-workers: status.storage.topic (default connect-status)",
     ),
+    force: bool = typer.Option(
+        False,
+        "--force",
+        help="Run even when the readiness scorecard has rows at 0 (recorded in the journal).",
+    ),
     as_json: bool = JsonOpt,
 ) -> None:
     """Move connectors: stop on the source, catch up, create STOPPED, write offsets, resume."""
@@ -754,9 +759,13 @@ def cutover(
                 "names and no --plan",
                 fix="drop them, or move connectors one by one without --repoint-workers",
             )
+        spec = _load(config)
+        from connshift.app.score import gate_workers
+
+        gate_workers(spec, force=force, dry_run=dry_run)
         with progress("repoint") as report:
             res = repoint.repoint_workers(
-                _load(config),
+                spec,
                 config_topic=config_topic or repoint.DEFAULT_CONFIG_TOPIC,
                 offset_topic=offset_topic or repoint.DEFAULT_OFFSET_TOPIC,
                 status_topic=status_topic or repoint.DEFAULT_STATUS_TOPIC,
@@ -794,8 +803,11 @@ def cutover(
 
     spec = _load(config)
     plans = _plans_from(spec, connectors or [], plan_file)
+    from connshift.app.score import gate
+
+    blockers = gate(spec, [p.name for p in plans])
     with progress("cutover") as report:
-        m = mover.Mover(spec, dry_run=dry_run, report=report)
+        m = mover.Mover(spec, dry_run=dry_run, report=report, blockers=blockers, force=force)
         try:
             result = m.cutover(plans)
         finally:
@@ -1044,11 +1056,68 @@ def review(
         raise typer.Exit(int(ExitCode.CHECK_FAILED))
 
 
+# ---------------------------------------------------------------------------- readiness
+
+_SCORE_STYLE = {0: "red", 1: "yellow", 2: "green"}
+
+
+def _score_table(title: str, rows: list[dict[str, Any]]) -> Table:
+    table = Table(title=title)
+    for col in ("row", "score", "why", "evidence"):
+        table.add_column(col, no_wrap=col == "score")
+    for r in rows:
+        style = _SCORE_STYLE[r["score"]]
+        table.add_row(
+            r["title"], f"[{style}]{r['score']}[/]", r["why"], "\n".join(r["evidence"]) or "-"
+        )
+    return table
+
+
+@app.command()
+def score(
+    config: Path = ConfigOpt,
+    connectors: bool = typer.Option(
+        True, "--connectors/--estate-only", help="Also show each connector's rows."
+    ),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Readiness scorecard from recorded evidence: 0 unknown, 1 documented, 2 tested (exit 1
+    on any 0)."""
+    STATE.json = as_json
+    from connshift.app.score import run_score
+
+    spec = _load(config)
+    data = run_score(spec).to_json()
+    if as_json:
+        emit_json(data)
+    else:
+        console.print(
+            _score_table(f"connshift score — {spec.name} (estate)", data["estate"]["rows"])
+        )
+        if connectors:
+            for name, info in data["connectors"].items():
+                console.print(_score_table(f"{name}", info["rows"]))
+        for p in data["pilots"]:
+            console.print(
+                f"pilot: [bold]{p['connector']}[/] ({p['shape']}) — {p['why']}", highlight=False
+            )
+        if data["blockers"]:
+            console.print(
+                f"[red]{len(data['blockers'])} row(s) at 0 block the cutover:[/] "
+                + "; ".join(f"{b['scope']} {b['row']}" for b in data["blockers"]),
+                highlight=False,
+            )
+        else:
+            console.print("[green]no row at 0: the scorecard does not block the cutover[/]")
+        console.print(f"evidence: {Path(spec.state_dir) / 'evidence'}", highlight=False)
+    if not data["ok"]:
+        raise typer.Exit(int(ExitCode.CHECK_FAILED))
+
+
 # ---------------------------------------------------------------------------- not yet
 
 #: Commands of the design that are not built yet, and the issue that builds each.
 PLANNED: dict[str, tuple[str, int]] = {
-    "score": ("Readiness scorecard computed from evidence.", 7),
     "rehearse": ("Rehearse one connector's migration end to end.", 7),
     "baseline": ("Sample an observability baseline; compare two.", 7),
     "cost": ("Monthly cost lines, current vs destination model.", 7),

@@ -1,0 +1,844 @@
+"""The readiness scorecard: one row per evidence area, each 0, 1 or 2, from artifacts.
+
+A row scores
+
+* **0 — unknown**: nothing recorded speaks to it;
+* **1 — documented, not tested**: the spec or an artifact describes it, but no check
+  proved it (or the last check found problems: the row says which);
+* **2 — tested**: a check ran against a real environment (the rehearsal target counts)
+  and passed.
+
+Every row names the evidence files it was computed from. Nothing here is typed in: the
+inputs are the recorded results of connshift's own commands (``<state_dir>/evidence``),
+the cutover journal and what the spec declares. Any row at 0 blocks: ``score`` exits 1
+and ``cutover`` refuses unless forced.
+
+Pure: no I/O. :mod:`connshift.app.score` gathers the inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+SCHEMA = "connshift.score/1"
+
+#: (id, title) of the estate rows, in the order they are shown
+ROWS: tuple[tuple[str, str], ...] = (
+    ("compatibility", "Compatibility inventory"),
+    ("offsets", "Offset and resume plan"),
+    ("topics", "Topic and retention review"),
+    ("security", "Security and network boundary"),
+    ("criteria", "Failure and rollback criteria"),
+    ("observability", "Observability baseline"),
+    ("cost", "Cost"),
+    ("dest.kafka", "Destination: Kafka compatibility"),
+    ("dest.workers", "Destination: worker boundary"),
+    ("dest.storage", "Destination: storage model"),
+    ("dest.network", "Destination: network control"),
+    ("dest.cutover", "Destination: cutover evidence"),
+)
+TITLES = dict(ROWS)
+#: rows that are also scored per connector
+CONNECTOR_ROWS = ("compatibility", "offsets", "topics", "criteria", "dest.workers", "dest.cutover")
+
+#: review findings that say the destination worker cannot run a connector
+_PLUGIN_FINDINGS = {
+    "connector.plugin-missing",
+    "connector.class-missing",
+    "connector.plugin-version-drift",
+}
+_HIGH = "high"
+
+
+def _ev(kind: str) -> str:
+    return f"evidence/{kind}.json"
+
+
+JOURNAL = "journal.db"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One scorecard row."""
+
+    id: str
+    score: int
+    why: str
+    evidence: tuple[str, ...] = ()
+
+    @property
+    def title(self) -> str:
+        return TITLES[self.id]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "score": self.score,
+            "why": self.why,
+            "evidence": list(self.evidence),
+        }
+
+
+@dataclass(frozen=True)
+class Declared:
+    """What the spec declares (explicitly) for the rows a document answers."""
+
+    criteria: frozenset[str] = frozenset()
+    stop_conditions: int = 0
+    rollback_window: bool = False
+    worker_boundary: str | None = None
+    storage_model: str | None = None
+    network: str | None = None
+
+
+@dataclass(frozen=True)
+class JournalFacts:
+    """What the cutover journal says about one connector."""
+
+    verified: bool = False  # a cutover reached `verify` and passed it
+    rolled_back: bool = False  # a rollback finished
+    forced: bool = False  # a cutover ran with --force past a blocking scorecard
+
+
+@dataclass(frozen=True)
+class Pilot:
+    connector: str
+    shape: str
+    why: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"connector": self.connector, "shape": self.shape, "why": self.why}
+
+
+@dataclass
+class Scorecard:
+    estate: list[Row]
+    connectors: dict[str, list[Row]]
+    pilots: list[Pilot] = field(default_factory=list)
+
+    def blockers(self) -> list[dict[str, str]]:
+        out = [{"scope": "estate", "row": r.id, "why": r.why} for r in self.estate if r.score == 0]
+        for name, rows in self.connectors.items():
+            out += [{"scope": name, "row": r.id, "why": r.why} for r in rows if r.score == 0]
+        return out
+
+    def blockers_for(self, connector: str) -> list[dict[str, str]]:
+        """What blocks cutting over ``connector``: estate rows at 0 and its own rows at 0."""
+        return [b for b in self.blockers() if b["scope"] in ("estate", connector)]
+
+    @property
+    def ok(self) -> bool:
+        return not self.blockers()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "ok": self.ok,
+            "blockers": self.blockers(),
+            "estate": {"rows": [r.to_json() for r in self.estate]},
+            "connectors": {
+                n: {"rows": [r.to_json() for r in rs]} for n, rs in self.connectors.items()
+            },
+            "pilots": [p.to_json() for p in self.pilots],
+        }
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything a scorecard is computed from."""
+
+    evidence: Mapping[str, Mapping[str, Any]]
+    declared: Declared = Declared()
+    journal: Mapping[str, JournalFacts] = field(default_factory=dict)
+
+    def get(self, kind: str) -> Mapping[str, Any] | None:
+        return self.evidence.get(kind)
+
+    def connectors(self) -> list[str]:
+        """The connectors in scope: the plan's, else the inventory's, plus any rehearsed."""
+        names: list[str] = []
+        plan = self.get("plan")
+        if plan:
+            names = [str(c.get("name")) for c in plan.get("connectors", []) if c.get("name")]
+        if not names:
+            inv = self.get("inventory")
+            names = [str(c.get("name")) for c in (inv or {}).get("connectors", []) if c.get("name")]
+        for kind in self.evidence:
+            if kind.startswith("rehearsal-"):
+                name = str(self.evidence[kind].get("connector") or kind[len("rehearsal-") :])
+                if name not in names:
+                    names.append(name)
+        return names
+
+    def inventory_connector(self, name: str) -> Mapping[str, Any] | None:
+        for c in (self.get("inventory") or {}).get("connectors", []):
+            if c.get("name") == name:
+                return dict(c)
+        return None
+
+    def plan_of(self, name: str) -> Mapping[str, Any] | None:
+        for c in (self.get("plan") or {}).get("connectors", []):
+            if c.get("name") == name:
+                return dict(c)
+        return None
+
+    def rehearsal(self, name: str) -> Mapping[str, Any] | None:
+        return self.get(f"rehearsal-{name}")
+
+    def rehearsals(self) -> dict[str, Mapping[str, Any]]:
+        return {
+            k[len("rehearsal-") :]: v
+            for k, v in self.evidence.items()
+            if k.startswith("rehearsal-")
+        }
+
+    def findings(self, ids: set[str] | None = None, prefix: str = "") -> list[Mapping[str, Any]]:
+        out = []
+        for f in (self.get("review") or {}).get("findings", []):
+            fid = str(f.get("id", ""))
+            if ids is not None and fid not in ids:
+                continue
+            if prefix and not fid.startswith(prefix):
+                continue
+            out.append(f)
+        return out
+
+
+def _step_ok(rehearsal: Mapping[str, Any] | None, step: str) -> bool:
+    if not rehearsal:
+        return False
+    return any(s.get("step") == step and s.get("ok") for s in rehearsal.get("steps", []))
+
+
+def _names(items: Sequence[Any], limit: int = 4) -> str:
+    shown = [str(i) for i in items[:limit]]
+    more = len(items) - len(shown)
+    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+
+
+# --------------------------------------------------------------------------- estate rows
+
+
+def _compatibility(i: Inputs) -> Row:
+    if not i.get("inventory"):
+        return Row("compatibility", 0, "no inventory recorded: run `connshift inventory`")
+    ev: tuple[str, ...] = (_ev("inventory"),)
+    probe = i.get("probe-destination")
+    if not probe:
+        return Row(
+            "compatibility",
+            1,
+            "inventory taken; the destination was never probed: run `connshift probe`",
+            ev,
+        )
+    ev += (_ev("probe-destination"),)
+    needed = dict(probe.get("needed_failures") or {})
+    if needed:
+        return Row(
+            "compatibility",
+            1,
+            f"the destination fails checks the estate relies on: {_names(sorted(needed))}",
+            ev,
+        )
+    if not i.get("review"):
+        return Row(
+            "compatibility",
+            1,
+            "inventory and probe recorded; plugins on the destination worker not reviewed: "
+            "run `connshift review`",
+            ev,
+        )
+    ev += (_ev("review"),)
+    missing = i.findings(_PLUGIN_FINDINGS)
+    if missing:
+        subjects = sorted({str(f.get("subject")) for f in missing})
+        return Row(
+            "compatibility",
+            1,
+            f"plugins missing or drifting on the destination worker: {_names(subjects)}",
+            ev,
+        )
+    return Row(
+        "compatibility",
+        2,
+        "inventory taken, destination probed: every check the estate relies on passed, "
+        "every plugin present at the same version",
+        ev,
+    )
+
+
+def _offsets(i: Inputs) -> Row:
+    plan = i.get("plan")
+    if not plan:
+        return Row("offsets", 0, "no plan recorded: run `connshift plan`")
+    ev: tuple[str, ...] = (_ev("plan"),)
+    validate = i.get("validate")
+    if not validate:
+        return Row(
+            "offsets",
+            1,
+            "plan recorded (offset strategy per connector); offsets never validated: "
+            "run `connshift sync` then `connshift validate`",
+            ev,
+        )
+    ev += (_ev("validate"),)
+    if not validate.get("ok"):
+        failed = [c.get("id") for c in validate.get("checks", []) if c.get("status") == "FAIL"]
+        return Row(
+            "offsets",
+            1,
+            f"the last validate failed ({_names(sorted({str(f) for f in failed}))})",
+            ev,
+        )
+    return Row(
+        "offsets",
+        2,
+        "plan recorded and validate passed: records and group positions match through the "
+        "exact offset map",
+        ev,
+    )
+
+
+def _topics(i: Inputs) -> Row:
+    review = i.get("review")
+    if not review:
+        return Row("topics", 0, "no review recorded: run `connshift review`")
+    ev = (_ev("review"),)
+    high = [f for f in i.findings(prefix="topic.") if f.get("severity") == _HIGH]
+    if high:
+        return Row(
+            "topics",
+            1,
+            f"{len(high)} high topic finding(s) open: "
+            f"{_names(sorted({str(f.get('id')) + ' ' + str(f.get('subject')) for f in high}))}",
+            ev,
+        )
+    return Row("topics", 2, "topics reviewed: no high finding on retention, durability or keys", ev)
+
+
+def _security(i: Inputs) -> Row:
+    check, acls, review = i.get("check"), i.get("acls"), i.get("review")
+    ev = tuple(_ev(k) for k, v in (("check", check), ("acls", acls), ("review", review)) if v)
+    if not ev:
+        return Row(
+            "security",
+            0,
+            "nothing recorded about access: run `connshift check`, `connshift acls diff` "
+            "and `connshift review`",
+        )
+    gaps: list[str] = []
+    if not check:
+        gaps.append("clusters not checked (`connshift check`)")
+    elif not check.get("ok"):
+        gaps.append("`connshift check` could not reach every cluster and worker")
+    if not acls:
+        gaps.append("ACLs not compared (`connshift acls diff`)")
+    else:
+        missing = (acls.get("diff") or {}).get("missing") or acls.get("missing") or []
+        if missing:
+            gaps.append(f"{len(missing)} ACL(s) missing on the destination")
+    high = [f for f in i.findings(prefix="security.") if f.get("severity") == _HIGH]
+    if not review:
+        gaps.append("security mapping not reviewed (`connshift review`)")
+    elif high:
+        gaps.append(f"{len(high)} high security finding(s)")
+    if gaps:
+        return Row("security", 1, "; ".join(gaps), ev)
+    return Row(
+        "security",
+        2,
+        "both clusters and workers reached from the migration host, every ACL present on "
+        "the destination, no high security finding",
+        ev,
+    )
+
+
+_CRITERIA_PARTS = {
+    "lag threshold (readiness.criteria.max_lag_records or max_lag_seconds)": (
+        "max_lag_records",
+        "max_lag_seconds",
+    ),
+    "duplicate check (readiness.criteria.max_duplicates)": ("max_duplicates",),
+    "missing-record check (readiness.criteria.max_missing)": ("max_missing",),
+}
+
+
+def _criteria_missing(d: Declared) -> list[str]:
+    missing = [what for what, keys in _CRITERIA_PARTS.items() if not d.criteria & set(keys)]
+    if d.stop_conditions == 0:
+        missing.append("stop conditions (readiness.criteria.stop_conditions)")
+    if not d.rollback_window:
+        missing.append("rollback window (cutover.rollback_window_hours)")
+    return missing
+
+
+def _rollback_proven(rehearsal: Mapping[str, Any] | None) -> bool:
+    return _step_ok(rehearsal, "rollback") and _step_ok(rehearsal, "validate-after-rollback")
+
+
+def _criteria(i: Inputs, connector: str | None = None) -> Row:
+    missing = _criteria_missing(i.declared)
+    if missing:
+        return Row("criteria", 0, "not declared in the spec: " + "; ".join(missing))
+    if connector is not None:
+        rehearsed = {connector: i.rehearsal(connector)} if i.rehearsal(connector) else {}
+    else:
+        rehearsed = dict(i.rehearsals())
+    proven = sorted(n for n, r in rehearsed.items() if _rollback_proven(r))
+    facts = [i.journal.get(connector)] if connector else list(i.journal.values())
+    journaled = any(f is not None and f.rolled_back for f in facts)
+    if proven:
+        return Row(
+            "criteria",
+            2,
+            f"criteria declared; rollback rehearsed and validated for {_names(proven)}",
+            tuple(_ev(f"rehearsal-{n}") for n in proven),
+        )
+    if journaled:
+        return Row(
+            "criteria",
+            2,
+            "criteria declared; a rollback ran to its end (journal)",
+            (JOURNAL,),
+        )
+    return Row(
+        "criteria",
+        1,
+        "criteria declared in the spec; rollback never exercised: run `connshift rehearse`",
+    )
+
+
+def _observability(i: Inputs) -> Row:
+    before, after, compare = (
+        i.get("baseline-before"),
+        i.get("baseline-after"),
+        i.get("baseline-compare"),
+    )
+    if not before and not after:
+        return Row(
+            "observability",
+            0,
+            "no baseline recorded: run `connshift baseline --label before`",
+        )
+    ev = tuple(
+        _ev(k)
+        for k, v in (
+            ("baseline-before", before),
+            ("baseline-after", after),
+            ("baseline-compare", compare),
+        )
+        if v
+    )
+    if not compare:
+        return Row(
+            "observability",
+            1,
+            "a baseline is recorded but no before/after comparison: run `connshift baseline "
+            "--label after` then `connshift baseline compare`",
+            ev,
+        )
+    if not compare.get("ok"):
+        regressions = compare.get("regressions") or []
+        what = sorted({f"{r.get('metric')} {r.get('subject')}" for r in regressions})
+        return Row("observability", 1, f"baseline compare found regressions: {_names(what)}", ev)
+    return Row("observability", 2, "baselines before and after compared: no regression", ev)
+
+
+def _cost(i: Inputs) -> Row:
+    cost = i.get("cost")
+    if not cost:
+        return Row("cost", 0, "no cost lines recorded: run `connshift cost`")
+    ev = (_ev("cost"),)
+    unowned = list(cost.get("unowned") or [])
+    if unowned:
+        return Row(
+            "cost",
+            1,
+            f"cost lines computed; {len(unowned)} without an owner in the spec: "
+            f"{_names(unowned)} (readiness.cost.owners)",
+            ev,
+        )
+    return Row(
+        "cost", 2, "cost lines computed from measured inventory figures, every line owned", ev
+    )
+
+
+def _dest_kafka(i: Inputs) -> Row:
+    probe = i.get("probe-destination")
+    if not probe:
+        return Row("dest.kafka", 0, "the destination was never probed: run `connshift probe`")
+    ev = (_ev("probe-destination"),)
+    needed = dict(probe.get("needed_failures") or {})
+    tally = probe.get("tally") or {}
+    if needed:
+        return Row(
+            "dest.kafka",
+            1,
+            f"probe: {tally.get('FAIL', '?')} FAIL, of which the estate relies on "
+            f"{_names(sorted(needed))}",
+            ev,
+        )
+    return Row(
+        "dest.kafka",
+        2,
+        f"probe: {tally.get('PASS', '?')} PASS, {tally.get('FAIL', 0)} FAIL "
+        "(none the estate relies on)",
+        ev,
+    )
+
+
+def _dest_workers(i: Inputs, connector: str | None = None) -> Row:
+    boundary = i.declared.worker_boundary
+    if boundary is None:
+        return Row(
+            "dest.workers",
+            0,
+            "worker boundary not declared (readiness.target.worker_boundary: self-managed, "
+            "managed or staged)",
+        )
+    ran = _ran_on_destination(i, connector)
+    if ran:
+        return Row(
+            "dest.workers",
+            2,
+            f"{boundary} workers; {_names(sorted(ran))} ran on the destination worker",
+            tuple(_ev(f"rehearsal-{n}") for n in sorted(ran) if i.rehearsal(n)) or (JOURNAL,),
+        )
+    return Row(
+        "dest.workers",
+        1,
+        f"declared {boundary}; no connector has run on the destination worker yet: "
+        "run `connshift rehearse`",
+    )
+
+
+def _ran_on_destination(i: Inputs, connector: str | None) -> set[str]:
+    names = [connector] if connector else i.connectors()
+    out = set()
+    for n in names:
+        facts = i.journal.get(n)
+        if _step_ok(i.rehearsal(n), "cutover") or (facts is not None and facts.verified):
+            out.add(n)
+    return out
+
+
+def _dest_storage(i: Inputs) -> Row:
+    model = i.declared.storage_model
+    if model is None:
+        return Row(
+            "dest.storage",
+            0,
+            "storage model not declared (readiness.target.storage_model: shared-nothing or "
+            "shared-storage)",
+        )
+    probe = i.get("probe-destination")
+    if not probe:
+        return Row(
+            "dest.storage",
+            1,
+            f"declared {model}; the destination's storage behaviour (retention, compaction, "
+            "log dirs) never probed: run `connshift probe`",
+        )
+    storage_checks = [c for c in probe.get("checks", []) if c.get("id") in _STORAGE]
+    failed = [str(c.get("id")) for c in storage_checks if c.get("status") == "FAIL"]
+    if failed:
+        return Row(
+            "dest.storage",
+            1,
+            f"declared {model}; storage checks failed on the destination: {_names(failed)}",
+            (_ev("probe-destination"),),
+        )
+    return Row(
+        "dest.storage",
+        2,
+        f"declared {model}; compaction, retention and log-dir checks passed on the destination",
+        (_ev("probe-destination"),),
+    )
+
+
+#: probe checks that speak to the storage model
+_STORAGE = {
+    "compaction.honoured",
+    "records.delete",
+    "logdirs.describe",
+    "configs.describe-alter",
+    "message.max-size",
+}
+
+
+def _dest_network(i: Inputs) -> Row:
+    network = i.declared.network
+    if network is None:
+        return Row(
+            "dest.network",
+            0,
+            "network control not declared (readiness.target.network: same-network, peering, "
+            "private-link, vpn or public-internet)",
+        )
+    check = i.get("check")
+    if not check:
+        return Row(
+            "dest.network",
+            1,
+            f"declared {network}; reachability never checked: run `connshift check`",
+        )
+    if not check.get("ok"):
+        return Row(
+            "dest.network",
+            1,
+            f"declared {network}; `connshift check` could not reach everything",
+            (_ev("check"),),
+        )
+    return Row(
+        "dest.network",
+        2,
+        f"declared {network}; both clusters and workers reached from the migration host",
+        (_ev("check"),),
+    )
+
+
+def _dest_cutover(i: Inputs, connector: str | None = None) -> Row:
+    names = [connector] if connector else i.connectors()
+    planned = [n for n in names if i.plan_of(n)]
+    proven = sorted(_ran_on_destination(i, connector) & set(names))
+    if proven:
+        ev = tuple(_ev(f"rehearsal-{n}") for n in proven if i.rehearsal(n))
+        if any(i.journal.get(n) and i.journal[n].verified for n in proven):
+            ev += (JOURNAL,)
+        return Row(
+            "dest.cutover",
+            2,
+            f"cutover verified (no re-read, no gap) for {_names(proven)}",
+            ev,
+        )
+    if not planned:
+        return Row(
+            "dest.cutover",
+            0,
+            "no cutover planned: run `connshift plan`"
+            if connector is None
+            else f"{connector} is not in the recorded plan: run `connshift plan`",
+        )
+    return Row(
+        "dest.cutover",
+        1,
+        "cutover planned; never rehearsed: run `connshift rehearse`",
+        (_ev("plan"),),
+    )
+
+
+# --------------------------------------------------------------------------- connector rows
+
+
+def _connector_compatibility(i: Inputs, name: str) -> Row:
+    inv = i.inventory_connector(name)
+    if inv is None:
+        return Row(
+            "compatibility",
+            0,
+            f"{name} is not in the recorded inventory: run `connshift inventory`",
+        )
+    ev: tuple[str, ...] = (_ev("inventory"),)
+    review = i.get("review")
+    if not review:
+        return Row(
+            "compatibility",
+            1,
+            f"inventoried ({inv.get('class')}); its plugin on the destination not reviewed: "
+            "run `connshift review`",
+            ev,
+        )
+    ev += (_ev("review"),)
+    own = [f for f in i.findings(_PLUGIN_FINDINGS) if f.get("subject") == name]
+    if own:
+        return Row("compatibility", 1, "; ".join(str(f.get("finding")) for f in own), ev)
+    probe = i.get("probe-destination")
+    needed = {
+        cid for cid, who in dict((probe or {}).get("needed_failures") or {}).items() if name in who
+    }
+    if not probe:
+        return Row("compatibility", 1, "plugin present; destination never probed", ev)
+    ev += (_ev("probe-destination"),)
+    if needed:
+        return Row(
+            "compatibility",
+            1,
+            f"the destination fails checks it needs: {_names(sorted(needed))}",
+            ev,
+        )
+    return Row(
+        "compatibility",
+        2,
+        "plugin present on the destination worker; every check it needs passed",
+        ev,
+    )
+
+
+def _connector_offsets(i: Inputs, name: str) -> Row:
+    plan = i.plan_of(name)
+    if plan is None:
+        return Row("offsets", 0, f"{name} is not in the recorded plan: run `connshift plan`")
+    ev: tuple[str, ...] = (_ev("plan"),)
+    rehearsal = i.rehearsal(name)
+    if _step_ok(rehearsal, "validate-after-cutover"):
+        return Row(
+            "offsets",
+            2,
+            f"strategy {plan.get('strategy')}; rehearsal validated its topics after cutover",
+            (*ev, _ev(f"rehearsal-{name}")),
+        )
+    facts = i.journal.get(name)
+    validate = i.get("validate")
+    if facts is not None and facts.verified and validate and validate.get("ok"):
+        return Row(
+            "offsets",
+            2,
+            f"strategy {plan.get('strategy')}; cutover verified and validate passed",
+            (*ev, JOURNAL, _ev("validate")),
+        )
+    return Row(
+        "offsets",
+        1,
+        f"strategy {plan.get('strategy')} planned; resume never tested: run `connshift rehearse "
+        f"{name}`",
+        ev,
+    )
+
+
+def _connector_topics(i: Inputs, name: str) -> Row:
+    if not i.get("review"):
+        return Row("topics", 0, "no review recorded: run `connshift review`")
+    inv = i.inventory_connector(name) or {}
+    topics = set(inv.get("topics") or (i.plan_of(name) or {}).get("topics") or [])
+    high = [
+        f
+        for f in i.findings(prefix="topic.")
+        if f.get("severity") == _HIGH and f.get("subject") in topics
+    ]
+    if high:
+        return Row(
+            "topics",
+            1,
+            f"high findings on its topics: "
+            f"{_names(sorted({str(f.get('id')) + ' ' + str(f.get('subject')) for f in high}))}",
+            (_ev("review"),),
+        )
+    return Row("topics", 2, "its topics reviewed: no high finding", (_ev("review"),))
+
+
+# --------------------------------------------------------------------------- pilots
+
+
+def _shape_tags(i: Inputs, name: str) -> list[str]:
+    inv = i.inventory_connector(name) or {}
+    tags = [str(inv.get("shape") or (i.plan_of(name) or {}).get("shape") or "unknown")]
+    topics = {t.get("name"): t for t in (i.get("inventory") or {}).get("topics", [])}
+    own = [topics[t] for t in inv.get("topics", []) if t in topics]
+    rates = [float(t.get("rate_per_second") or 0) for t in topics.values()]
+    own_rate = sum(float(t.get("rate_per_second") or 0) for t in own)
+    if rates and own_rate > 0 and own_rate >= max(rates) and "source" in tags[0]:
+        tags.append("high-throughput source")
+    for t in own:
+        retention = str((t.get("configs") or {}).get("retention.ms") or "")
+        try:
+            ms = int(retention)
+        except ValueError:
+            continue
+        if ms < 0 or ms >= 7 * 24 * 3_600_000:
+            tags.append("long-retention topic")
+            break
+    return tags
+
+
+def _understanding(i: Inputs, name: str, rows: list[Row]) -> tuple[int, str]:
+    """How well a connector's upstream, consumers and rollback path are understood."""
+    score = sum(r.score for r in rows)
+    reasons = [f"rows {score}/{2 * len(rows)}"]
+    inv = i.inventory_connector(name) or {}
+    if inv.get("state") == "RUNNING" and all(
+        t.get("state") == "RUNNING" for t in inv.get("tasks", [])
+    ):
+        score += 1
+        reasons.append("running cleanly")
+    topics = set(inv.get("topics", []))
+    readers = [
+        g.get("group")
+        for g in (i.get("inventory") or {}).get("groups", [])
+        if any(str(k).rsplit("[", 1)[0] in topics for k in (g.get("committed") or {}))
+    ]
+    if readers:
+        score += 1
+        reasons.append(f"consumers known ({_names(sorted(str(r) for r in readers), 2)})")
+    if _rollback_proven(i.rehearsal(name)):
+        score += 2
+        reasons.append("rollback rehearsed")
+    if inv.get("inline_secrets"):
+        score -= 1
+        reasons.append("inline secrets")
+    return score, ", ".join(reasons)
+
+
+def pilots(i: Inputs, per_connector: Mapping[str, list[Row]]) -> list[Pilot]:
+    """First the best-understood connector, then the best one of a different shape."""
+    ranked = sorted(
+        ((_understanding(i, n, rows), n) for n, rows in per_connector.items()),
+        key=lambda item: (-item[0][0], item[1]),
+    )
+    if not ranked:
+        return []
+    (_, why), first = ranked[0]
+    first_tags = _shape_tags(i, first)
+    out = [
+        Pilot(
+            first,
+            ", ".join(first_tags),
+            f"best understood: {why}",
+        )
+    ]
+    for (_, why2), name in ranked[1:]:
+        tags = _shape_tags(i, name)
+        new = [t for t in tags if t not in first_tags]
+        if new:
+            out.append(
+                Pilot(name, ", ".join(tags), f"a different shape ({', '.join(new)}): {why2}")
+            )
+            break
+    return out
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def score(i: Inputs) -> Scorecard:
+    """The scorecard for the estate and each connector in scope."""
+    estate = [
+        _compatibility(i),
+        _offsets(i),
+        _topics(i),
+        _security(i),
+        _criteria(i),
+        _observability(i),
+        _cost(i),
+        _dest_kafka(i),
+        _dest_workers(i),
+        _dest_storage(i),
+        _dest_network(i),
+        _dest_cutover(i),
+    ]
+    per: dict[str, list[Row]] = {}
+    for name in i.connectors():
+        per[name] = [
+            _connector_compatibility(i, name),
+            _connector_offsets(i, name),
+            _connector_topics(i, name),
+            _criteria(i, name),
+            _dest_workers(i, name),
+            _dest_cutover(i, name),
+        ]
+    return Scorecard(estate=estate, connectors=per, pilots=pilots(i, per))
