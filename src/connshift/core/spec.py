@@ -1025,6 +1025,8 @@ def sandbox_spec_yaml(
         "  exclude: ['__.*', 'connect-(configs|offsets|status)']",
         "  rename: {}",
         "  prefix: ''",
+        "cutover:",
+        "  rollback_window_hours: 24",
         "readiness:",
         "  replay_window_hours: 24",
         "  criteria:",
