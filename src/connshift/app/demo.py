@@ -16,6 +16,7 @@ from connshift.app.sandbox import Sandbox, write_sandbox_spec
 from connshift.app.seed import seed
 from connshift.app.sync import clusters
 from connshift.io.connect import ConnectClient
+from connshift.io.evidence import evidence_dir, record_evidence
 from connshift.io.kafka import KafkaCluster
 
 Reporter = Callable[[str], None]
@@ -41,6 +42,7 @@ def run_demo(
         f"{len(seeded.topic_records)} topics with records"
     )
     checked = check_spec(spec)
+    record_evidence(load_spec(spec), "check", checked.to_json())
     summary.append(
         "3. connshift check: "
         + ", ".join(f"{r.side} {r.service} {'PASS' if r.ok else 'FAIL'}" for r in checked.rows)
@@ -90,6 +92,7 @@ def run_demo(
 
     report("syncing the in-scope topics to the destination (exact offsets)")
     synced = sync(spec_model, SyncOptions())
+    record_evidence(spec_model, "sync", synced.to_json())
     mapped = [r for r in synced.partitions if not r["contiguous"]]
     summary.append(
         f"5. sync --once: {synced.records:,} records copied in {synced.seconds:.1f}s into "
@@ -113,12 +116,14 @@ def run_demo(
         + (f"; refused: {', '.join(sorted(applied.refused))}" if applied.refused else "")
     )
     acl_result = acls_app.apply(spec_model)
+    record_evidence(spec_model, "acls", acls_app.compare(spec_model).to_json())
     summary.append(
         f"7. acls apply: {len(acl_result.source_relevant)} source ACLs cover the migrated "
         f"topics and groups; {len(acl_result.created)} created on the destination"
     )
     report("validating source against destination")
     checked_streams = validate(spec_model, report=report)
+    record_evidence(spec_model, "validate", checked_streams.to_json())
     tally = checked_streams.to_json()["tally"]
     summary.append(
         f"8. validate: {tally['PASS']} PASS, {tally['FAIL']} FAIL — "
@@ -171,11 +176,15 @@ def _move_connectors(sandbox: Sandbox, spec: Any, report: Reporter) -> list[str]
     moved = set(_cut_over(spec))
     todo = [n for n in SEEDED if n not in moved]
     stats: list[Any] = []
+    lines.extend(_decide_to_go(sandbox, spec, todo, report))
+    from connshift.app.score import gate
+
+    blockers = gate(spec, todo)
     writer = threading.Thread(
         target=lambda: stats.append(live(sandbox, rate=30, max_changes=90)), daemon=True
     )
     writer.start()
-    m = mover.Mover(spec, report=report)
+    m = mover.Mover(spec, report=report, blockers=blockers)
     try:
         result = m.cutover(mover.plan(spec, todo)) if todo else None
     finally:
@@ -220,6 +229,59 @@ def _move_connectors(sandbox: Sandbox, spec: Any, report: Reporter) -> list[str]
         f"11. rollback files-source: stopped on the destination, {sum((copied or {}).values())} "
         "record(s) it wrote there copied back, resumed on the source at its destination "
         "position"
+    )
+    return lines
+
+
+def _decide_to_go(sandbox: Sandbox, spec: Any, todo: list[str], report: Reporter) -> list[str]:
+    """plan, a rehearsal of files-source, then the scorecard the cutover is gated on."""
+    import threading
+    import time
+
+    from connshift.app import cutover as mover
+    from connshift.app.rehearse import rehearse
+    from connshift.app.score import run_score
+
+    lines: list[str] = []
+    plans = mover.plan(spec, list(SEEDED))
+    record_evidence(spec, "plan", mover.plan_json(plans))
+    lines.append(
+        "   plan: "
+        + ", ".join(f"{p.name} ({p.shape}, {p.strategy})" for p in plans)
+        + f" -> {evidence_dir(spec.state_dir) / 'plan.json'}"
+    )
+    if "files-source" in todo:
+        # new lines in the file while the rehearsal runs, so its verify step sees the
+        # destination connector's first records instead of waiting out the window
+        stop = threading.Event()
+        log = sandbox.files_dir() / "access.log"
+
+        def append() -> None:
+            n = 0
+            while not stop.wait(0.5):
+                n += 1
+                with log.open("a") as fh:
+                    fh.write(f"demo rehearsal line {time.time():.3f} {n}\n")
+
+        feeder = threading.Thread(target=append, daemon=True)
+        feeder.start()
+        try:
+            rehearsed = rehearse(
+                spec, "files-source", target=spec, target_label="sandbox", report=report
+            )
+        finally:
+            stop.set()
+            feeder.join(5)
+        steps = ", ".join(f"{s.step} {'PASS' if s.ok else 'FAIL'}" for s in rehearsed.steps)
+        lines.append(f"   rehearse files-source on the sandbox: {steps}")
+    card = run_score(spec)
+    rows = [r for r in card.estate] + [r for rs in card.connectors.values() for r in rs]
+    counts = {n: sum(1 for r in rows if r.score == n) for n in (2, 1, 0)}
+    blocked = ", ".join(f"{b['scope']} {b['row']}" for b in card.blockers()) or "nothing"
+    lines.append(
+        f"   score: {counts[2]} rows at 2 (tested), {counts[1]} at 1 (documented), "
+        f"{counts[0]} at 0; blocks: {blocked}"
+        + (f"; pilots: {', '.join(p.connector for p in card.pilots)}" if card.pilots else "")
     )
     return lines
 
@@ -277,19 +339,20 @@ def _know_the_estate(spec: Any, report: Reporter) -> list[str]:
     from connshift.app.inventory import inventory
     from connshift.app.probe import probe
     from connshift.app.review import run_review
-    from connshift.io.artifacts import write_json_atomic
 
-    state = Path(spec.state_dir)
+    state = evidence_dir(spec.state_dir)
     report("taking the inventory")
     inv = inventory(spec, rate_window=1.0, report=report).to_json()
-    write_json_atomic(state / "inventory.json", inv)
+    record_evidence(spec, "inventory", inv)
     report("probing the destination")
     probed = probe(spec, "destination", inventory=inv, report=report).to_json()
-    write_json_atomic(state / "probe.json", probed)
+    record_evidence(spec, "probe-destination", probed)
     reviewed = run_review(
-        spec, inventory_file=state / "inventory.json", probe_file=state / "probe.json"
+        spec,
+        inventory_file=state / "inventory.json",
+        probe_file=state / "probe-destination.json",
     )
-    write_json_atomic(state / "review.json", reviewed)
+    record_evidence(spec, "review", reviewed)
     secrets = sum(len(c["inline_secrets"]) for c in inv["connectors"])
     tally = probed["tally"]
     counts = reviewed["counts"]
@@ -298,7 +361,7 @@ def _know_the_estate(spec: Any, report: Reporter) -> list[str]:
         f"{len(inv['groups'])} groups, {len(inv['acls'])} ACLs, {secrets} inline secret(s) "
         f"(redacted) -> {state / 'inventory.json'}",
         f"   probe of the destination: {tally['PASS']} PASS, {tally['FAIL']} FAIL, "
-        f"{tally['SKIP']} SKIP -> {state / 'probe.json'}",
+        f"{tally['SKIP']} SKIP -> {state / 'probe-destination.json'}",
         f"   review: {counts['high']} high, {counts['medium']} medium, {counts['low']} low "
         f"findings -> {state / 'review.json'}",
     ]
