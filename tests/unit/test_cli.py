@@ -153,7 +153,7 @@ def test_sandbox_help_lists_its_subcommands(capsys: pytest.CaptureFixture[str]) 
 # ---------------------------------------------------------------------------- planned commands
 
 
-@pytest.mark.parametrize("argv", [["decide", "-c", "x"], ["report"], ["score", "a"]])
+@pytest.mark.parametrize("argv", [["decide", "-c", "x"], ["report"], ["cost", "a"]])
 def test_planned_command_exits_2_not_available_yet(
     capsys: pytest.CaptureFixture[str], argv: list[str]
 ) -> None:
@@ -403,3 +403,21 @@ def test_console_script_prints_exactly_one_stderr_line(
     assert line.startswith("error: ")
     assert needle in line
     assert proc.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["validate", "--bogus"], "No such option: --bogus"),
+        (["score", "extra"], "unexpected extra argument"),
+    ],
+)
+def test_a_bad_flag_or_argument_is_one_line_exit_2(
+    capsys: pytest.CaptureFixture[str], argv: list[str], says: str
+) -> None:
+    code, out, err = invoke(capsys, *argv)
+    assert code == ExitCode.USAGE
+    line = one_line(err)
+    assert line.startswith("error: ") and says in line
+    assert f"connshift {argv[0]} --help" in line or "--help" in line
+    assert out == ""

@@ -229,7 +229,7 @@ def test_cli_refusal_is_one_line_exit_1(
     spec_file: Path,
 ) -> None:
     use_connect(monkeypatch, fake_connect({"busy": status("busy", "RUNNING", "RUNNING")}))
-    code, out, err = invoke(capsys, "cutover", "--repoint-workers", "-c", str(spec_file))
+    code, out, err = invoke(capsys, "cutover", "--repoint-workers", "--force", "-c", str(spec_file))
     assert code == 1
     lines = [ln for ln in err.splitlines() if ln.strip() and not ln.startswith("  ")]
     assert len(lines) == 1 and lines[0].startswith("error: connector busy is RUNNING")
@@ -243,7 +243,9 @@ def test_cli_refusal_json(
     spec_file: Path,
 ) -> None:
     use_connect(monkeypatch, fake_connect({"busy": status("busy", "RUNNING")}))
-    code, out, _err = invoke(capsys, "cutover", "--repoint-workers", "-c", str(spec_file), "--json")
+    code, out, _err = invoke(
+        capsys, "cutover", "--repoint-workers", "--force", "-c", str(spec_file), "--json"
+    )
     assert code == 1
     doc = json.loads(out)
     assert doc["error"] == "RepointRefused" and doc["exit_code"] == 1

@@ -1218,7 +1218,14 @@ def run(argv: list[str] | None = None) -> None:
     except _ParserError as exc:
         # with no arguments, typer has already printed the help
         if type(exc).__name__ != "NoArgsIsHelpError" and hasattr(exc, "show"):
-            exc.show()
+            ctx = getattr(exc, "ctx", None)
+            where = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+            message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+            if STATE.json:
+                emit_json(
+                    {"error": "UsageError", "what": message, "exit_code": int(ExitCode.USAGE)}
+                )
+            err_console.print(f"[red]error:[/] {message}{where}", highlight=False, soft_wrap=True)
         sys.exit(int(ExitCode.USAGE))
     except KeyboardInterrupt:
         err_console.print("interrupted")
