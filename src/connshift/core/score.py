@@ -52,6 +52,18 @@ _PLUGIN_FINDINGS = {
 _HIGH = "high"
 
 
+def relied_failures(probe: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Failed probe checks the estate relies on. A probe run without the inventory knows
+    no needs: then every failed check counts (we cannot tell which ones do not matter)."""
+    if probe.get("needs"):
+        return {str(k): list(v) for k, v in dict(probe.get("needed_failures") or {}).items()}
+    return {
+        str(c.get("id")): ["(probe ran without --inventory)"]
+        for c in probe.get("checks", [])
+        if c.get("status") == "FAIL"
+    }
+
+
 def _ev(kind: str) -> str:
     return f"evidence/{kind}.json"
 
@@ -238,7 +250,7 @@ def _compatibility(i: Inputs) -> Row:
             ev,
         )
     ev += (_ev("probe-destination"),)
-    needed = dict(probe.get("needed_failures") or {})
+    needed = relied_failures(probe)
     if needed:
         return Row(
             "compatibility",
@@ -340,7 +352,12 @@ def _security(i: Inputs) -> Row:
     if not acls:
         gaps.append("ACLs not compared (`connshift acls diff`)")
     else:
-        missing = (acls.get("diff") or {}).get("missing") or acls.get("missing") or []
+        missing = (
+            acls.get("missing_on_destination")
+            or (acls.get("diff") or {}).get("missing")
+            or acls.get("missing")
+            or []
+        )
         if missing:
             gaps.append(f"{len(missing)} ACL(s) missing on the destination")
     high = [f for f in i.findings(prefix="security.") if f.get("severity") == _HIGH]
@@ -474,7 +491,7 @@ def _dest_kafka(i: Inputs) -> Row:
     if not probe:
         return Row("dest.kafka", 0, "the destination was never probed: run `connshift probe`")
     ev = (_ev("probe-destination"),)
-    needed = dict(probe.get("needed_failures") or {})
+    needed = relied_failures(probe)
     tally = probe.get("tally") or {}
     if needed:
         return Row(
@@ -508,7 +525,7 @@ def _dest_workers(i: Inputs, connector: str | None = None) -> Row:
             "dest.workers",
             2,
             f"{boundary} workers; {_names(sorted(ran))} ran on the destination worker",
-            tuple(_ev(f"rehearsal-{n}") for n in sorted(ran) if i.rehearsal(n)) or (JOURNAL,),
+            _ran_evidence(i, ran),
         )
     return Row(
         "dest.workers",
@@ -516,6 +533,15 @@ def _dest_workers(i: Inputs, connector: str | None = None) -> Row:
         f"declared {boundary}; no connector has run on the destination worker yet: "
         "run `connshift rehearse`",
     )
+
+
+def _ran_evidence(i: Inputs, ran: set[str]) -> tuple[str, ...]:
+    """The files showing ``ran`` ran on the destination: each passing rehearsal, and the
+    journal when it holds a verified cutover of one of them."""
+    ev = tuple(_ev(f"rehearsal-{n}") for n in sorted(ran) if _step_ok(i.rehearsal(n), "cutover"))
+    if any((f := i.journal.get(n)) is not None and f.verified for n in ran):
+        ev += (JOURNAL,)
+    return ev
 
 
 def _ran_on_destination(i: Inputs, connector: str | None) -> set[str]:
@@ -552,6 +578,14 @@ def _dest_storage(i: Inputs) -> Row:
             "dest.storage",
             1,
             f"declared {model}; storage checks failed on the destination: {_names(failed)}",
+            (_ev("probe-destination"),),
+        )
+    if not any(c.get("status") == "PASS" for c in storage_checks):
+        return Row(
+            "dest.storage",
+            1,
+            f"declared {model}; the recorded probe passed no storage check (retention, "
+            "compaction, log dirs): run `connshift probe`",
             (_ev("probe-destination"),),
         )
     return Row(
@@ -608,14 +642,11 @@ def _dest_cutover(i: Inputs, connector: str | None = None) -> Row:
     planned = [n for n in names if i.plan_of(n)]
     proven = sorted(_ran_on_destination(i, connector) & set(names))
     if proven:
-        ev = tuple(_ev(f"rehearsal-{n}") for n in proven if i.rehearsal(n))
-        if any(i.journal.get(n) and i.journal[n].verified for n in proven):
-            ev += (JOURNAL,)
         return Row(
             "dest.cutover",
             2,
             f"cutover verified (no re-read, no gap) for {_names(proven)}",
-            ev,
+            _ran_evidence(i, set(proven)),
         )
     if not planned:
         return Row(
@@ -659,8 +690,12 @@ def _connector_compatibility(i: Inputs, name: str) -> Row:
     if own:
         return Row("compatibility", 1, "; ".join(str(f.get("finding")) for f in own), ev)
     probe = i.get("probe-destination")
+    # the probe names who needs a check as "connector <name>" or "topic <name>"
+    labels = {name, f"connector {name}"} | {f"topic {t}" for t in inv.get("topics") or []}
     needed = {
-        cid for cid, who in dict((probe or {}).get("needed_failures") or {}).items() if name in who
+        cid
+        for cid, who in dict((probe or {}).get("needed_failures") or {}).items()
+        if labels & set(who)
     }
     if not probe:
         return Row("compatibility", 1, "plugin present; destination never probed", ev)
