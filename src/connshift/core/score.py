@@ -201,11 +201,12 @@ class Inputs:
         return None
 
     def rehearsal(self, name: str) -> Mapping[str, Any] | None:
-        return self.get(f"rehearsal-{name}")
+        return self.rehearsals().get(name)
 
     def rehearsals(self) -> dict[str, Mapping[str, Any]]:
+        """Rehearsals by connector name (the file name may be a sanitized form of it)."""
         return {
-            k[len("rehearsal-") :]: v
+            str(v.get("connector") or k[len("rehearsal-") :]): v
             for k, v in self.evidence.items()
             if k.startswith("rehearsal-")
         }
