@@ -39,7 +39,8 @@ sandbox-up: setup
 sandbox-down:
 	$(BIN)/connshift sandbox down
 
-## connshift sync vs MirrorMaker 2 vs the destination's produce limit (needs the sandbox up).
+## connshift sync vs MirrorMaker 2 vs the destination's produce limit, the cutover pause, and
+## inventory of 500 topics / 5,000 partitions / 100 connectors (needs the sandbox up).
 bench: setup
 	$(BIN)/python bench/run.py
 

@@ -111,6 +111,7 @@ class Options:
     connshift: str
     results_dir: Path
     no_cutover: bool = False
+    no_inventory: bool = False
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Options:
@@ -146,6 +147,11 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     parser.add_argument("--keep", action="store_true", help="do not delete the bench topics")
     parser.add_argument(
         "--no-cutover", action="store_true", help="skip the cutover pause measurement"
+    )
+    parser.add_argument(
+        "--no-inventory",
+        action="store_true",
+        help="skip the inventory at scale (500 topics, 5,000 partitions, 100 connectors)",
     )
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
     args = parser.parse_args(argv)
@@ -184,6 +190,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         connshift=str(exe) if exe.is_file() else (shutil.which("connshift") or "connshift"),
         results_dir=args.results_dir,
         no_cutover=args.no_cutover,
+        no_inventory=args.no_inventory,
     )
 
 
@@ -804,6 +811,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             rows = measure(Sandbox(), workdir)
             report["cutover_pause"] = rows
             render(rows, console)
+        if not opts.no_inventory:
+            from inventory_scale import measure as measure_inventory
+            from inventory_scale import render as render_inventory
+
+            from connshift.app.sandbox import Sandbox
+
+            (workdir / "inventory-scale").mkdir(exist_ok=True)
+            scale = measure_inventory(Sandbox(), workdir / "inventory-scale")
+            report["inventory_scale"] = scale
+            render_inventory(scale)
     except KeyboardInterrupt:
         console.print("[yellow]interrupted[/]")
         code = 130

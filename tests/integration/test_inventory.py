@@ -6,12 +6,15 @@ import json
 import uuid
 from pathlib import Path
 
+import pytest
+
 from connshift.app import seed as seedmod
 from connshift.app.sandbox import Sandbox
 from connshift.app.seed import SeedResult
 from connshift.io.connect import ConnectClient
+from connshift.io.kafka import KafkaCluster
 
-from .helpers import run_cli
+from .helpers import run_cli, unique_prefix
 
 
 def write_spec(sandbox: Sandbox, tmp_path: Path) -> Path:
@@ -54,12 +57,50 @@ def test_inventory_records_the_seeded_estate(
     assert topics[seedmod.EVENTS]["value_format"]["dominant"] == "JSON"
     assert topics[seedmod.FILE_TOPIC]["value_format"]["dominant"] == "TEXT"
     assert topics[seedmod.COMPACTED]["configs"]["cleanup.policy"] == "compact"
+    # size on disk from DescribeLogDirs: a seeded topic holds bytes, partition by partition
+    events = topics[seedmod.EVENTS]
+    assert events["size_bytes"] > 0 and events["size_note"] is None
+    assert set(events["partition_bytes"]) == {"0", "1", "2"}
+    assert sum(events["partition_bytes"].values()) == events["size_bytes"]
+    assert events["size_bytes_all_replicas"] >= events["size_bytes"]
     roles = {v["role"] for v in inv["connect_internal_topics"].values()}
     assert roles == {"config", "offsets", "status"}
     groups = {g["group"]: g for g in inv["groups"]}
     assert "billing-service" in groups and "connect-files-sink" in groups
     assert groups["billing-service"]["lag"][f"{seedmod.EVENTS}[0]"] >= 0
     assert any(a["principal"] == "User:billing" for a in inv["acls"])
+
+
+@pytest.mark.tansu
+def test_inventory_on_tansu_records_no_size_with_the_reason(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """tansu does not serve DescribeLogDirs: sizes are null with the reason, not a crash."""
+    bootstrap = f"127.0.0.1:{sandbox.ports['tansu']}"
+    topic = unique_prefix("invsize") + "t"
+    cluster = KafkaCluster({"bootstrap.servers": bootstrap}, name="tansu")
+    cluster.create_topic(topic, partitions=2)
+    try:
+        cluster.produce(topic, [(b"k", b'{"a": 1}')], partition=0)
+        spec = tmp_path / "spec.yaml"
+        spec.write_text(
+            "version: 1\nname: inv-tansu\n"
+            f"source:\n  kafka: {{bootstrap_servers: '{bootstrap}'}}\n"
+            "destination:\n  kafka: {bootstrap_servers: "
+            f"'127.0.0.1:{sandbox.ports['destination-kafka']}'}}\n"
+            f"topics:\n  include: ['{topic.replace('.', '[.]')}']\n"
+            f"state_dir: '{tmp_path / 'state'}'\n"
+        )
+        out = tmp_path / "inventory.json"
+        proc = run_cli("inventory", "-c", str(spec), "-o", str(out), "--rate-window", "0")
+        assert proc.returncode == 0, proc.stderr
+        (entry,) = json.loads(out.read_text())["topics"]
+        assert entry["name"] == topic and entry["partitions"] == 2
+        assert entry["size_bytes"] is None and entry["partition_bytes"] == {}
+        assert "DescribeLogDirs" in entry["size_note"]
+        assert "size on disk not known" in proc.stdout
+    finally:
+        cluster.delete_topic(topic)
 
 
 def test_planted_secrets_never_reach_an_artifact_or_output(

@@ -21,6 +21,7 @@ from typing import Any
 
 from connshift.app.sync import clusters, select_topics
 from connshift.core.acls import relevant
+from connshift.core.disksize import TopicSize, topic_sizes, unavailable
 from connshift.core.plan import shape_of
 from connshift.core.redact import inline_secrets, providers, redact
 from connshift.core.spec import Spec
@@ -28,6 +29,12 @@ from connshift.core.versions import infer_kafka_version
 from connshift.errors import ConnshiftError
 from connshift.io.connect import ConnectClient
 from connshift.io.kafka import KafkaCluster
+from connshift.io.kafka_raw import (
+    DESCRIBE_LOG_DIRS_KEY,
+    DESCRIBE_LOG_DIRS_VERSION,
+    RawClient,
+    error_name,
+)
 from connshift.io.kafka_wire import api_versions
 
 SCHEMA = "connshift.inventory/1"
@@ -117,38 +124,113 @@ def _formats(samples: Iterable[bytes | None]) -> dict[str, Any]:
     return summarize(list(samples)).to_json()
 
 
+def per_partition_sample(sample: int, budget: int, partitions_with_data: int) -> int:
+    """Records sampled from each non-empty partition of a topic: ``sample``, lowered so
+    that the topic's sample stays within ``budget`` records (at least one per partition)."""
+    if partitions_with_data <= 0:
+        return 0
+    return max(1, min(sample, -(-budget // partitions_with_data)))
+
+
 def topic_entry(
-    cluster: KafkaCluster, name: str, *, sample: int, rate_window: float
+    name: str,
+    info: Mapping[str, int],
+    configs: Mapping[str, str],
+    before: Mapping[int, tuple[int, int]],
+    after: Mapping[int, int] | None,
+    window: float,
+    samples: Iterable[Any],
+    size: TopicSize,
 ) -> dict[str, Any]:
-    """One topic's inventory record: partitions, replicas, configs, rate, formats."""
-    info = cluster.describe_topic(name)
-    configs = cluster.topic_configs(name)
-    before = {p: cluster.watermarks(name, p) for p in range(info["partitions"])}
-    time.sleep(rate_window)
-    after = {p: cluster.watermarks(name, p)[1] for p in range(info["partitions"])}
-    keys: list[bytes | None] = []
-    values: list[bytes | None] = []
-    for p, (low, high) in before.items():
-        start = max(low, high - sample)
-        if high > start:
-            for r in cluster.read(name, p, start, high, isolation="read_uncommitted", timeout=30):
-                keys.append(r.key)
-                values.append(r.value)
-    records = sum(high - low for low, high in before.values())
+    """One topic's inventory record: partitions, replicas, configs, size, rate, formats.
+
+    ``before`` holds each partition's (log start, high watermark) at the start of the rate
+    window, ``after`` the high watermarks ``window`` seconds later (None: no rate taken);
+    ``samples`` are the records read to detect the key and value formats.
+    """
+    records = list(samples)
     return {
         "name": name,
         "partitions": info["partitions"],
         "replication_factor": info["replication_factor"],
         "configs": {k: configs.get(k) for k in TOPIC_CONFIG_KEYS},
-        "records_retained_approx": records,
-        "offsets": {str(p): list(v) for p, v in before.items()},
-        "rate_per_second": round(sum(after[p] - before[p][1] for p in before) / rate_window, 2)
-        if rate_window
+        "records_retained_approx": sum(high - low for low, high in before.values()),
+        "offsets": {str(p): list(v) for p, v in sorted(before.items())},
+        **size.to_json(),
+        "rate_per_second": round(sum(after[p] - before[p][1] for p in before) / window, 2)
+        if after is not None and window > 0
         else None,
-        "key_format": _formats(keys),
-        "value_format": _formats(values),
-        "sampled": len(values),
+        "key_format": _formats(r.key for r in records),
+        "value_format": _formats(r.value for r in records),
+        "sampled": len(records),
     }
+
+
+def disk_sizes(
+    spec: Spec,
+    cluster: KafkaCluster,
+    partitions: Mapping[str, int],
+    api_keys: Mapping[int, tuple[int, int]] | None,
+    *,
+    timeout: float = 30.0,
+) -> dict[str, TopicSize]:
+    """Each topic's size on disk from DescribeLogDirs (every broker asked once); sizes are
+    None, with the reason, when the cluster cannot be asked."""
+    if not partitions:
+        return {}
+    if spec.source.kafka.security_protocol != "PLAINTEXT":
+        return unavailable(
+            partitions, "not read: connshift's DescribeLogDirs client speaks PLAINTEXT only"
+        )
+    served = None if api_keys is None else api_keys.get(DESCRIBE_LOG_DIRS_KEY)
+    if api_keys is not None and (
+        served is None or not served[0] <= DESCRIBE_LOG_DIRS_VERSION <= served[1]
+    ):
+        have = "not served" if served is None else f"v{served[0]}-v{served[1]} served"
+        return unavailable(
+            partitions,
+            f"DescribeLogDirs {have} (ApiVersions); connshift asks v{DESCRIBE_LOG_DIRS_VERSION}",
+        )
+    try:
+        with RawClient(cluster.bootstrap, timeout=timeout, name=cluster.name) as raw:
+            answers = raw.describe_log_dirs({t: range(n) for t, n in partitions.items()})
+    except ConnshiftError as exc:
+        return unavailable(partitions, f"DescribeLogDirs failed: {exc.one_line()}")
+    dirs = [d for _error, ds in answers.values() for d in ds]
+    errors = {node: error_name(err) for node, (err, _ds) in answers.items() if err}
+    return topic_sizes(dirs, partitions, errors=errors, error_name=error_name)
+
+
+def _chunks(items: list[Any], n: int) -> list[list[Any]]:
+    size = max(1, -(-len(items) // max(n, 1)))
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def read_samples(
+    cluster: KafkaCluster,
+    offsets: Mapping[tuple[str, int], tuple[int, int]],
+    *,
+    sample: int,
+    budget: int,
+    pool: ThreadPoolExecutor,
+    workers: int,
+) -> dict[str, list[Any]]:
+    """The last records of each topic's non-empty partitions (see
+    :func:`per_partition_sample`), read by ``workers`` consumers in parallel."""
+    nonempty: dict[str, int] = {}
+    for (t, _p), (low, high) in offsets.items():
+        if high > low:
+            nonempty[t] = nonempty.get(t, 0) + 1
+    ranges: list[tuple[tuple[str, int], tuple[int, int]]] = []
+    for (t, p), (low, high) in sorted(offsets.items()):
+        n = per_partition_sample(sample, budget, nonempty.get(t, 0))
+        if n and high > low:
+            ranges.append(((t, p), (max(low, high - n), high)))
+    out: dict[str, list[Any]] = {}
+    for got in pool.map(lambda c: cluster.read_ranges(dict(c)), _chunks(ranges, workers)):
+        for (t, _p), records in got.items():
+            out.setdefault(t, []).extend(records)
+    return out
 
 
 def internal_role(cluster: KafkaCluster, name: str) -> str | None:
@@ -181,14 +263,23 @@ def inventory(
     *,
     sample: int = 20,
     rate_window: float = 2.0,
+    sample_budget: int = 200,
     workers: int = 8,
     report: Reporter = lambda _m: None,
 ) -> Inventory:
-    """Read the source estate (in parallel where the APIs allow)."""
+    """Read the source estate (in parallel where the APIs allow).
+
+    Topic metadata, configs and offsets are read in batches (one request per broker, not
+    one per topic); the message rate is the growth of the high watermarks over one window
+    of ``rate_window`` seconds for all topics at once, during which records are sampled
+    (at most ``sample`` per partition and ``sample_budget`` per topic) and the sizes on disk
+    read. Connect REST calls and group reads run on ``workers`` threads.
+    """
     src, _dst = clusters(spec)
     report("reading the source cluster")
     info = src.check_reachable()
     cluster: dict[str, Any] = {"cluster_id": info.cluster_id, "brokers": info.brokers}
+    av = None
     if spec.source.kafka.security_protocol == "PLAINTEXT":
         av = api_versions(src.bootstrap)
         ver = infer_kafka_version(av.api_keys, av.finalized_features)
@@ -235,37 +326,79 @@ def inventory(
             if t.strip() in all_topics:
                 touched.add(t.strip())
     migrated = set(select_topics(list(all_topics), spec))
-    names = sorted(touched | migrated)
-    report(f"sampling {len(names)} topics")
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        topics = list(
-            pool.map(lambda n: topic_entry(src, n, sample=sample, rate_window=rate_window), names)
-        )
+    described = src.describe_topics(sorted(touched | migrated))
+    names = sorted(described)
+    names_set = set(names)
     # Connect's internal topics are compacted: look at the keys of those only
-    candidates = [n for n in all_topics if not n.startswith("__") and n not in names]
+    candidates = [n for n in all_topics if not n.startswith("__") and n not in names_set]
+    report(
+        f"reading {len(names)} topics ({sum(d['partitions'] for d in described.values())} "
+        "partitions)"
+    )
+    configs = src.topics_configs(names + candidates)
+    tps = [(t, p) for t in names for p in range(described[t]["partitions"])]
+    before = src.watermarks_of(tps)
+    window_start = time.monotonic()
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        configs = dict(zip(candidates, pool.map(src.topic_configs, candidates), strict=True))
+        report(f"sampling records of {len(names)} topics")
+        samples = read_samples(
+            src, before, sample=sample, budget=sample_budget, pool=pool, workers=workers
+        )
+        report("reading sizes on disk (DescribeLogDirs)")
+        sizes = disk_sizes(
+            spec,
+            src,
+            {t: described[t]["partitions"] for t in names},
+            av.api_keys if av is not None else None,
+        )
         compacted = [n for n in candidates if "compact" in configs[n].get("cleanup.policy", "")]
         roles = dict(
             zip(compacted, pool.map(lambda n: internal_role(src, n), compacted), strict=True)
         )
-    internal = {
-        n: {"role": role, "configs": {k: configs[n].get(k) for k in TOPIC_CONFIG_KEYS}}
-        for n, role in roles.items()
-        if role is not None
-    }
-    report("reading consumer groups")
-    groups: list[dict[str, Any]] = []
-    for g in src.groups():
-        offsets = {tp: o for tp, o in src.group_offsets(g).items() if tp[0] in names}
-        if not offsets:
-            continue
-        state, members = src.group_state(g)
-        lag = {}
-        for (t, p), o in offsets.items():
-            lag[f"{t}[{p}]"] = max(src.watermarks(t, p)[1] - o, 0)
-        groups.append(
-            {
+        after: dict[tuple[str, int], tuple[int, int]] | None = None
+        window = 0.0
+        if rate_window > 0:
+            time.sleep(max(0.0, rate_window - (time.monotonic() - window_start)))
+            after = src.watermarks_of(tps)
+            window = time.monotonic() - window_start
+        ends = after or before
+        topics = [
+            topic_entry(
+                t,
+                described[t],
+                configs.get(t, {}),
+                {p: before[(t, p)] for p in range(described[t]["partitions"])},
+                None
+                if after is None
+                else {p: after[(t, p)][1] for p in range(described[t]["partitions"])},
+                window,
+                samples.get(t, []),
+                sizes[t],
+            )
+            for t in names
+        ]
+        internal = {
+            n: {"role": role, "configs": {k: configs[n].get(k) for k in TOPIC_CONFIG_KEYS}}
+            for n, role in roles.items()
+            if role is not None
+        }
+        report("reading consumer groups")
+        all_groups = src.groups()
+        committed = dict(zip(all_groups, pool.map(src.group_offsets, all_groups), strict=True))
+        reading = {
+            g: {tp: o for tp, o in offsets.items() if tp[0] in names_set}
+            for g, offsets in committed.items()
+        }
+        reading = {g: o for g, o in reading.items() if o}
+
+        def group_entry(g: str) -> dict[str, Any]:
+            offsets = reading[g]
+            state, members = src.group_state(g)
+            lag = {
+                f"{t}[{p}]": max((ends.get((t, p)) or src.watermarks(t, p))[1] - o, 0)
+                for (t, p), o in sorted(offsets.items())
+            }
+            return {
                 "group": g,
                 "state": state,
                 "members": members,
@@ -273,7 +406,8 @@ def inventory(
                 "committed": {f"{t}[{p}]": o for (t, p), o in sorted(offsets.items())},
                 "lag": lag,
             }
-        )
+
+        groups = list(pool.map(group_entry, sorted(reading)))
     try:
         acls = [a.__dict__ for a in relevant(src.acls(), names, [g["group"] for g in groups])]
         acl_note = None
@@ -283,6 +417,8 @@ def inventory(
         "schema": SCHEMA,
         "spec": spec.name,
         "taken_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "rate_window_seconds": round(window, 2) if after is not None else None,
+        "sample_budget_per_topic": sample_budget,
         "cluster": cluster,
         "connect_worker": worker,
         "connectors": connectors,

@@ -878,16 +878,26 @@ def inventory(
     rate_window: float = typer.Option(
         2.0, "--rate-window", help="Seconds over which message rates are sampled."
     ),
+    sample_budget: int = typer.Option(
+        200, "--sample-budget", help="Records sampled per topic at most (over its partitions)."
+    ),
     as_json: bool = JsonOpt,
 ) -> None:
     """Record the source estate: connectors, topics, formats, groups, ACLs, versions."""
     STATE.json = as_json
     from connshift.app.inventory import inventory as run_inventory
+    from connshift.core.disksize import human_bytes
     from connshift.io.artifacts import write_json_atomic
 
     spec = _load(config)
     with progress("taking the inventory") as report:
-        inv = run_inventory(spec, sample=sample, rate_window=rate_window, report=report)
+        inv = run_inventory(
+            spec,
+            sample=sample,
+            rate_window=rate_window,
+            sample_budget=sample_budget,
+            report=report,
+        )
     data = inv.to_json()
     write_json_atomic(output, data)
     _record(spec, "inventory", data)
@@ -915,8 +925,9 @@ def inventory(
         )
     console.print(table)
     table = Table(title="topics")
-    for col in ("topic", "partitions", "RF", "cleanup", "records", "rate/s", "key", "value"):
-        table.add_column(col)
+    cols = ("topic", "partitions", "RF", "cleanup", "records", "size", "rate/s", "key", "value")
+    for col in cols:
+        table.add_column(col, justify="right" if col == "size" else "left", no_wrap=col == "size")
     for t in data["topics"]:
         table.add_row(
             t["name"],
@@ -924,11 +935,15 @@ def inventory(
             str(t["replication_factor"]),
             str(t["configs"].get("cleanup.policy")),
             str(t["records_retained_approx"]),
+            human_bytes(t.get("size_bytes")),
             str(t["rate_per_second"]),
             str(t["key_format"].get("dominant")),
             str(t["value_format"].get("dominant")),
         )
     console.print(table)
+    unsized = {t.get("size_note") for t in data["topics"] if t.get("size_bytes") is None}
+    if unsized:
+        console.print(f"size on disk not known: {'; '.join(sorted(map(str, unsized)))}")
     console.print(
         f"{len(data['groups'])} consumer group(s), {len(data['acls'])} ACL(s), "
         f"{len(data['connect_internal_topics'])} Connect internal topic(s); wrote {output}"

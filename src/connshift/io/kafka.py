@@ -237,6 +237,27 @@ class KafkaCluster:
         replicas = [len(p.replicas) for p in t.partitions.values()]
         return {"partitions": len(t.partitions), "replication_factor": min(replicas or [0])}
 
+    def describe_topics(
+        self, names: Iterable[str], timeout: float = 30.0
+    ) -> dict[str, dict[str, int]]:
+        """:meth:`describe_topic` for many topics from one Metadata request (missing
+        topics are left out)."""
+        try:
+            md = self.admin.list_topics(timeout=timeout)
+        except KafkaException as exc:
+            raise self._error(f"could not list topics on the {self.name} cluster", exc) from exc
+        out: dict[str, dict[str, int]] = {}
+        for name in names:
+            t = md.topics.get(name)
+            if t is None or t.error is not None:
+                continue
+            replicas = [len(p.replicas) for p in t.partitions.values()]
+            out[name] = {
+                "partitions": len(t.partitions),
+                "replication_factor": min(replicas or [0]),
+            }
+        return out
+
     def create_topic(
         self,
         name: str,
@@ -299,6 +320,24 @@ class KafkaCluster:
         except KafkaException as exc:
             raise self._error(f"could not describe topic {name}", exc, topic=name) from exc
         return {k: v.value for k, v in entries.items() if v.value is not None}
+
+    def topics_configs(
+        self, names: Sequence[str], *, chunk: int = 200, timeout: float = 30.0
+    ) -> dict[str, dict[str, str]]:
+        """:meth:`topic_configs` for many topics, ``chunk`` topics per DescribeConfigs."""
+        out: dict[str, dict[str, str]] = {}
+        for i in range(0, len(names), chunk):
+            resources = [ConfigResource(ResourceType.TOPIC, n) for n in names[i : i + chunk]]
+            try:
+                futs = self.admin.describe_configs(resources, request_timeout=timeout)
+                for res, fut in futs.items():
+                    entries = fut.result(timeout=timeout + 5)
+                    out[res.name] = {k: v.value for k, v in entries.items() if v.value is not None}
+            except KafkaException as exc:
+                raise self._error(
+                    f"could not describe the configs of {len(resources)} topics", exc
+                ) from exc
+        return out
 
     def explicit_topic_configs(self, name: str, timeout: float = 10.0) -> dict[str, str]:
         """Only the configs set on the topic itself (not broker defaults): what a copy maps."""
@@ -426,6 +465,31 @@ class KafkaCluster:
         finally:
             consumer.close()
         return int(low), int(high)
+
+    def watermarks_of(
+        self, partitions: Iterable[tuple[str, int]], timeout: float = 30.0
+    ) -> dict[tuple[str, int], tuple[int, int]]:
+        """:meth:`watermarks` of many partitions: two ListOffsets rounds (earliest, latest),
+        each one request per leader."""
+        tps = list(partitions)
+        if not tps:
+            return {}
+        ends: dict[str, dict[tuple[str, int], int]] = {}
+        for spec in ("earliest", "latest"):
+            req = {TopicPartition(t, p): getattr(OffsetSpec, spec)() for t, p in tps}
+            try:
+                futs = self.admin.list_offsets(
+                    req, isolation_level=IsolationLevel.READ_UNCOMMITTED, request_timeout=timeout
+                )
+                ends[spec] = {
+                    (tp.topic, tp.partition): int(fut.result(timeout=timeout + 5).offset)
+                    for tp, fut in futs.items()
+                }
+            except KafkaException as exc:
+                raise self._error(
+                    f"could not read the offsets of {len(tps)} partitions", exc
+                ) from exc
+        return {tp: (ends["earliest"][tp], ends["latest"][tp]) for tp in tps}
 
     def group_offsets(self, group: str, timeout: float = 10.0) -> dict[tuple[str, int], int]:
         """A consumer group's committed offsets, keyed by (topic, partition)."""
@@ -649,6 +713,79 @@ class KafkaCluster:
                 topic=topic,
                 partition=partition,
             )
+        finally:
+            consumer.close()
+
+    def read_ranges(
+        self,
+        ranges: Mapping[tuple[str, int], tuple[int, int]],
+        *,
+        isolation: str = "read_uncommitted",
+        timeout: float = 30.0,
+    ) -> dict[tuple[str, int], list[Record]]:
+        """Records of many partitions with one consumer: ``(topic, partition) -> (start,
+        end)`` (end exclusive; empty ranges are skipped). Stops at each partition's end or
+        its EOF; :class:`KafkaError` when not all ends are reached within ``timeout``."""
+        out: dict[tuple[str, int], list[Record]] = {tp: [] for tp in ranges}
+        waiting = {tp: end for tp, (start, end) in ranges.items() if end > start}
+        if not waiting:
+            return out
+        consumer = self.consumer(
+            {
+                "group.id": "connshift-reader",
+                "isolation.level": isolation,
+                "enable.partition.eof": True,
+                "fetch.wait.max.ms": 10,
+                "fetch.queue.backoff.ms": 10,
+            }
+        )
+        try:
+            consumer.assign([TopicPartition(t, p, ranges[(t, p)][0]) for t, p in waiting])
+            deadline = time.monotonic() + timeout
+            while waiting and time.monotonic() < deadline:
+                for msg in consumer.consume(1000, timeout=0.05):
+                    tp = (msg.topic(), msg.partition())
+                    if tp not in waiting:
+                        continue
+                    err = msg.error()
+                    off: int | None = msg.offset()
+                    if err is not None:
+                        if err.code() != _RdError._PARTITION_EOF:
+                            raise KafkaError(
+                                f"could not read {tp[0]}[{tp[1]}] on the {self.name} cluster",
+                                why=f"{err.name()}: {err.str()}",
+                                topic=tp[0],
+                                partition=tp[1],
+                            )
+                        off = None  # the end the fetch reports: nothing more to read
+                    elif off is not None and off < waiting[tp]:
+                        ts_type, ts = msg.timestamp()
+                        out[tp].append(
+                            Record(
+                                topic=tp[0],
+                                partition=tp[1],
+                                offset=off,
+                                key=msg.key(),
+                                value=msg.value(),
+                                headers=_headers(msg.headers()),
+                                timestamp=ts,
+                                timestamp_type=ts_type,
+                            )
+                        )
+                        off += 1
+                    if off is None or off >= waiting[tp]:
+                        del waiting[tp]
+                        consumer.pause([TopicPartition(*tp)])
+            if waiting:
+                first = sorted(waiting)[0]
+                raise KafkaError(
+                    f"timed out reading {len(waiting)} partition(s) on the {self.name} cluster",
+                    why=f"{first[0]}[{first[1]}] and others did not reach their end within "
+                    f"{timeout:.0f}s",
+                    topic=first[0],
+                    partition=first[1],
+                )
+            return out
         finally:
             consumer.close()
 
