@@ -84,3 +84,11 @@ def test_sample_budget_spreads_over_partitions() -> None:
     assert per_partition_sample(20, 200, 3) == 20  # under the budget: the full sample
     assert per_partition_sample(20, 200, 50) == 4
     assert per_partition_sample(20, 200, 1000) == 1  # at least one record per partition
+
+
+def test_a_connector_lists_the_topics_its_config_names_as_well_as_the_active_ones() -> None:
+    from connshift.app.inventory import configured_topics
+
+    assert configured_topics({"topics": "a, b,,c"}) == {"a", "b", "c"}
+    assert configured_topics({"topic": " files.log "}) == {"files.log"}
+    assert configured_topics({"topics.regex": "x.*"}) == set()

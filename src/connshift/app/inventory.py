@@ -113,9 +113,21 @@ def connector_entry(
         },
         "config_providers": providers(config),
         "inline_secrets": inline_secrets(config),
-        "topics": sorted(topics),
+        # what Connect reports as active, plus what the config names (a stopped sink's
+        # `topics`, a FileStream source's `topic`) — a topic is listed once
+        "topics": sorted(set(topics) | configured_topics(config)),
+        "topics_active": sorted(topics),
         "config": redact(config),
     }
+
+
+def configured_topics(config: Mapping[str, str]) -> set[str]:
+    """Topics a connector's config names literally (``topics``, ``topic``); regexes such as
+    ``topics.regex`` are not expanded here."""
+    out = {t.strip() for t in config.get("topics", "").split(",") if t.strip()}
+    if config.get("topic", "").strip():
+        out.add(config["topic"].strip())
+    return out
 
 
 def _formats(samples: Iterable[bytes | None]) -> dict[str, Any]:
