@@ -411,7 +411,7 @@ def test_report_carries_profile_sources_and_inputs() -> None:
     # events (retention.ms=-1): 25,000 B/s * 360,000 s = 9 GB a month
     growth = report["inputs"]["infinite_retention_growth_gb_per_month"]["value"]
     assert growth == pytest.approx(25_000 * 360_000 / 1e9)
-    assert report["evidence"] == ["evidence/inventory.json"]
+    assert report["based_on"] == ["evidence/inventory.json"]
 
 
 # --------------------------------------------------------------------------- the profile model

@@ -140,6 +140,7 @@ def test_cost_reads_inventory_evidence_and_records_cost_evidence(tmp_path: Path)
     assert stored.data["schema"] == "connshift.cost/1"
     assert stored.data["evidence"]["kind"] == "cost"
     assert stored.data["models"] == data["models"]
+    assert stored.data["based_on"] == ["evidence/inventory.json"]
     assert set(data) >= {"currency", "profile", "inputs", "models", "unowned", "difference"}
 
 
@@ -190,7 +191,7 @@ def test_decide_reads_all_evidence_and_records_a_decision(tmp_path: Path) -> Non
     }
     assert data["path"] == "move-workers"
     assert data["declared_target"]["storage_model"] == "shared-storage"
-    assert data["evidence"] == [
+    assert data["based_on"] == [
         "evidence/inventory.json",
         "evidence/review.json",
         "evidence/baseline-after.json",
@@ -198,6 +199,7 @@ def test_decide_reads_all_evidence_and_records_a_decision(tmp_path: Path) -> Non
     stored = EvidenceStore(tmp_path / "state").load("decision")
     assert stored is not None and stored.data["schema"] == "connshift.decision/1"
     assert stored.data["path"] == "move-workers"
+    assert stored.data["based_on"] == data["based_on"]  # not taken over by the envelope
 
 
 def test_decide_prefers_the_before_baseline(tmp_path: Path) -> None:
@@ -214,7 +216,7 @@ def test_decide_uses_cost_evidence_from_cost(tmp_path: Path) -> None:
     record(tmp_path, "inventory", small_inventory())
     run_cost(spec)
     data = run_decide(spec)
-    assert "evidence/cost.json" in data["evidence"]
+    assert "evidence/cost.json" in data["based_on"]
     assert not any("no cost evidence" in t for t in data["thin_evidence"])
 
 

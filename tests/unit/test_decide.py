@@ -267,7 +267,7 @@ def test_every_path_is_listed_with_title_and_what_stays_hard() -> None:
         assert p["stays_hard"]
     assert d["declared_target"] == {"storage_model": "x"}
     assert d["schema"] == "connshift.decision/1"
-    assert d["evidence"] == ["evidence/inventory.json", "evidence/review.json"]
+    assert d["based_on"] == ["evidence/inventory.json", "evidence/review.json"]
 
 
 def test_a_saving_made_of_effort_assumptions_is_no_broker_pressure() -> None:

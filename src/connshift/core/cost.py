@@ -770,7 +770,7 @@ class CostReport:
                     for line in self.current.lines
                 },
             },
-            "evidence": list(self.evidence),
+            "based_on": list(self.evidence),
         }
 
 

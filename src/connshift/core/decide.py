@@ -164,7 +164,7 @@ class Decision:
             "declared_target": self.declared_target,
             "paths": [p.to_json() for p in self.paths],
             "pressures": pressures,
-            "evidence": list(self.evidence),
+            "based_on": list(self.evidence),
         }
 
 
