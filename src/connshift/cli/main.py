@@ -1178,6 +1178,100 @@ def rehearse(
         )
     if not result.ok:
         raise typer.Exit(int(ExitCode.CHECK_FAILED))
+# ---------------------------------------------------------------------------- cost / decide
+
+
+def _money(value: float, currency: str) -> str:
+    return f"{value:,.2f} {currency}"
+
+
+@app.command()
+def cost(
+    config: Path = ConfigOpt,
+    profile: Path | None = typer.Option(
+        None,
+        "--profile",
+        help="Pricing profile YAML (default: readiness.cost.profile, else the shipped one).",
+    ),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Monthly cost lines of the current and destination models, from the inventory."""
+    STATE.json = as_json
+    from connshift.app.cost import run_cost
+
+    spec = _load(config)
+    with progress("pricing the estate"):
+        data = run_cost(spec, profile=profile)
+    if as_json:
+        emit_json(data)
+        return
+    currency = data["currency"]
+    for name, model in data["models"].items():
+        table = Table(
+            title=f"{name} model — {model['storage_model']}, workers {model['worker_boundary']}"
+        )
+        for col in ("line", "monthly", "formula", "owner"):
+            table.add_column(col, justify="right" if col == "monthly" else "left")
+        for line in model["lines"]:
+            owner = line["owner"] or "[red]no owner[/]"
+            table.add_row(line["label"], _money(line["monthly"], currency), line["formula"], owner)
+        table.add_row("[bold]total[/]", f"[bold]{_money(model['total'], currency)}[/]", "", "")
+        console.print(table)
+        for note in model["assumed"]:
+            console.print(f"  assumed: {note}", highlight=False)
+    diff = data["difference"]
+    pct = f" ({diff['percent']:+.1f}%)" if diff["percent"] is not None else ""
+    console.print(
+        f"destination - current: [bold]{diff['monthly']:+,.2f} {currency}[/] a month{pct}; "
+        f"profile {data['profile']['name']} ({data['profile']['path']})",
+        highlight=False,
+    )
+    for note in data["inputs"]["notes"]:
+        console.print(f"  [yellow]note:[/] {note}", highlight=False)
+    if data["unowned"]:
+        console.print(
+            "[yellow]lines without an owner:[/] "
+            + ", ".join(data["unowned"])
+            + " — add them under readiness.cost.owners",
+            highlight=False,
+        )
+
+
+@app.command()
+def decide(config: Path = ConfigOpt, as_json: bool = JsonOpt) -> None:
+    """Which migration path the measured pressure favours, with reasons and what stays hard."""
+    STATE.json = as_json
+    from connshift.app.decide import run_decide
+
+    spec = _load(config)
+    with progress("weighing the evidence"):
+        data = run_decide(spec)
+    if as_json:
+        emit_json(data)
+        return
+    table = Table(title="connshift decide")
+    for col in ("path", "fit", "reasons", "stays hard"):
+        table.add_column(col)
+    for p in data["paths"]:
+        chosen = p["id"] == data["path"]
+        name = f"[bold green]{p['id']}[/] (chosen)" if chosen else p["id"]
+        reasons = "\n".join(
+            f"{'+' if r['effect'] == 'for' else '-'} {r['text']} [dim]({r['evidence']})[/]"
+            for r in p["reasons"]
+        )
+        table.add_row(
+            name,
+            str(p["fit"]),
+            reasons or "[dim]none measured[/]",
+            "\n".join(f"• {h}" for h in p["stays_hard"]),
+        )
+    console.print(table)
+    style = {"low": "yellow", "medium": "white", "high": "green"}[data["confidence"]]
+    console.print(
+        f"{data['summary']} — confidence [{style}]{data['confidence']}[/]", highlight=False
+    )
+    for note in data["thin_evidence"]:
+        console.print(f"  [yellow]thin:[/] {note}", highlight=False)
 
 
 # ---------------------------------------------------------------------------- not yet
@@ -1185,8 +1279,6 @@ def rehearse(
 #: Commands of the design that are not built yet, and the issue that builds each.
 PLANNED: dict[str, tuple[str, int]] = {
     "baseline": ("Sample an observability baseline; compare two.", 7),
-    "cost": ("Monthly cost lines, current vs destination model.", 7),
-    "decide": ("Which migration path fits, with reasons.", 7),
     "report": ("HTML/JSON/Markdown report of all evidence.", 7),
 }
 
