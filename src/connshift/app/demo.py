@@ -274,6 +274,21 @@ def _decide_to_go(sandbox: Sandbox, spec: Any, todo: list[str], report: Reporter
             feeder.join(5)
         steps = ", ".join(f"{s.step} {'PASS' if s.ok else 'FAIL'}" for s in rehearsed.steps)
         lines.append(f"   rehearse files-source on the sandbox: {steps}")
+    from connshift.app.cost import run_cost
+    from connshift.app.decide import run_decide
+
+    costed = run_cost(spec)
+    current = costed["models"]["current"]["total"]
+    target = costed["models"]["destination"]["total"]
+    lines.append(
+        f"   cost: {costed['currency']} {current:,.0f}/month now vs {target:,.0f}/month on the "
+        f"destination model ({len(costed['unowned'])} line(s) without an owner)"
+    )
+    decided = run_decide(spec)
+    lines.append(
+        f"   decide: {decided.get('title') or 'no path favoured yet'} "
+        f"(confidence {decided.get('confidence')})"
+    )
     card = run_score(spec)
     rows = [r for r in card.estate] + [r for rs in card.connectors.values() for r in rs]
     counts = {n: sum(1 for r in rows if r.score == n) for n in (2, 1, 0)}
