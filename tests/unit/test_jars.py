@@ -30,6 +30,7 @@ def all_dirs(root: Path) -> list[Path]:
     dirs = [root / "jars" / f"kafka-{v}" for v in (KAFKA_SOURCE_VERSION, KAFKA_DESTINATION_VERSION)]
     dirs += [root / "plugins" / f"connect-file-{v}" for v in CONNECT_FILE_VERSIONS.values()]
     dirs.append(root / "plugins" / f"debezium-postgres-{DEBEZIUM_VERSION}")
+    dirs.append(jars.jmx_exporter_jar(root).parent)
     return dirs
 
 
