@@ -713,6 +713,22 @@ def _print_steps(result: Any, title: str) -> None:
         console.print(f"{name}: paused {secs:.1f}s (source stopped -> destination RUNNING)")
 
 
+MetricsPortOpt = typer.Option(
+    None,
+    "--metrics-port",
+    help="Serve Prometheus metrics (step durations and states) on 127.0.0.1:PORT.",
+)
+
+
+def _step_metrics(port: int | None) -> Any:
+    """The Mover's step hook serving metrics on ``port`` (None: no metrics)."""
+    if port is None:
+        return None
+    from connshift.io.metrics import start_cutover_metrics
+
+    return start_cutover_metrics(port).on_step
+
+
 @app.command()
 def cutover(
     connectors: list[str] = typer.Argument(None, help="Connector names (default: the spec's)."),
@@ -740,6 +756,7 @@ def cutover(
         "--status-topic",
         help="--repoint-workers: status.storage.topic (default connect-status)",
     ),
+    metrics_port: int | None = MetricsPortOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Move connectors: stop on the source, catch up, create STOPPED, write offsets, resume."""
@@ -795,7 +812,7 @@ def cutover(
     spec = _load(config)
     plans = _plans_from(spec, connectors or [], plan_file)
     with progress("cutover") as report:
-        m = mover.Mover(spec, dry_run=dry_run, report=report)
+        m = mover.Mover(spec, dry_run=dry_run, report=report, on_step=_step_metrics(metrics_port))
         try:
             result = m.cutover(plans)
         finally:
@@ -812,6 +829,7 @@ def rollback(
     config: Path = ConfigOpt,
     force: bool = typer.Option(False, "--force", help="Even outside the rollback window."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Walk the steps, change nothing."),
+    metrics_port: int | None = MetricsPortOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Undo a cutover: stop on the destination, copy back its records, resume on the source."""
@@ -821,7 +839,7 @@ def rollback(
     spec = _load(config)
     plans = mover.plan(spec, connectors)
     with progress("rollback") as report:
-        m = mover.Mover(spec, dry_run=dry_run, report=report)
+        m = mover.Mover(spec, dry_run=dry_run, report=report, on_step=_step_metrics(metrics_port))
         try:
             result = m.rollback(plans, force=force)
         finally:
