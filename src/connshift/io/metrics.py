@@ -54,11 +54,11 @@ def _serve(port: int, registry: CollectorRegistry) -> None:
         ) from exc
 
 
-def start_sync_metrics(port: int) -> SyncMetrics:
-    """Serve sync metrics on 127.0.0.1:``port``."""
-    registry = CollectorRegistry()
+def sync_metrics(registry: CollectorRegistry | None = None) -> SyncMetrics:
+    """Sync metrics in ``registry`` (a new one by default), not served."""
+    registry = registry or CollectorRegistry()
     labels = ["topic", "partition"]
-    metrics = SyncMetrics(
+    return SyncMetrics(
         registry=registry,
         records=Counter("connshift_sync_records", "Records copied", labels, registry=registry),
         bytes=Counter("connshift_sync_bytes", "Key+value bytes copied", labels, registry=registry),
@@ -73,7 +73,12 @@ def start_sync_metrics(port: int) -> SyncMetrics:
         ),
         _seen={},
     )
-    _serve(port, registry)
+
+
+def start_sync_metrics(port: int) -> SyncMetrics:
+    """Serve sync metrics on 127.0.0.1:``port``."""
+    metrics = sync_metrics()
+    _serve(port, metrics.registry)
     return metrics
 
 
