@@ -275,7 +275,6 @@ class Sandbox:
         if not jars.is_fetched():
             report("resolving Kafka, Connect and Debezium jars from Maven Central (once)")
         dists = jars.fetch_all()
-        jars.fetch_jmx_exporter()
         started: list[str] = []
         services = self.services(dists)
         # two waves: brokers, PostgreSQL and storage first; then what depends on them

@@ -274,7 +274,9 @@ def fetch(version: str, root: Path | None = None) -> KafkaDist:
 
 
 def fetch_all(root: Path | None = None) -> dict[str, KafkaDist]:
-    """Resolve both sandbox Kafka versions; keyed by ``source``/``destination``."""
+    """Resolve both sandbox Kafka versions (and the workers' JMX exporter agent); keyed by
+    ``source``/``destination``."""
+    fetch_jmx_exporter(root)
     return {
         "source": fetch(KAFKA_SOURCE_VERSION, root),
         "destination": fetch(KAFKA_DESTINATION_VERSION, root),
