@@ -153,7 +153,7 @@ def test_sandbox_help_lists_its_subcommands(capsys: pytest.CaptureFixture[str]) 
 # ---------------------------------------------------------------------------- planned commands
 
 
-@pytest.mark.parametrize("argv", [["baseline", "-c", "x"], ["report"], ["report", "a"]])
+@pytest.mark.parametrize("argv", [["report", "-c", "x"], ["report"], ["report", "a"]])
 def test_planned_command_exits_2_not_available_yet(
     capsys: pytest.CaptureFixture[str], argv: list[str]
 ) -> None:
@@ -382,7 +382,7 @@ def test_internal_error_with_debug_shows_a_traceback(tmp_path: Path) -> None:
     ("argv", "code", "needle"),
     [
         (["check", "-c", "missing-spec-file.yaml"], 2, "spec file not found"),
-        (["baseline", "-c", "x"], 2, "not available yet"),
+        (["report", "-c", "x"], 2, "not available yet"),
         (["sandbox", "up", "--port", "source-kafka=99999"], 2, "1 to 65535"),
     ],
 )

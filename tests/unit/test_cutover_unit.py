@@ -83,6 +83,8 @@ def make_mover(
     mover.spec = spec
     mover.dry_run = False
     mover.report = lambda _m: None
+    mover.blockers = {}
+    mover.force = False
     mover.src_connect = ConnectClient(
         SRC_URL,
         transport=httpx.MockTransport(src or Worker("3.9.1")),

@@ -30,6 +30,7 @@ def all_dirs(root: Path) -> list[Path]:
     dirs = [root / "jars" / f"kafka-{v}" for v in (KAFKA_SOURCE_VERSION, KAFKA_DESTINATION_VERSION)]
     dirs += [root / "plugins" / f"connect-file-{v}" for v in CONNECT_FILE_VERSIONS.values()]
     dirs.append(root / "plugins" / f"debezium-postgres-{DEBEZIUM_VERSION}")
+    dirs.append(jars.jmx_exporter_jar(root).parent)
     return dirs
 
 
@@ -304,3 +305,20 @@ def test_appinfo_shim_needs_javac_when_the_class_moved(
     make_jar(lib / "kafka-clients-4.4.0.jar", "org/apache/kafka/Other.class")
     with pytest.raises(SandboxError, match="javac is not installed"):
         jars._appinfo_shim(lib, tmp_path / "cf")
+
+
+def test_fetch_jmx_exporter_asks_maven_for_the_pinned_agent_once(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    args_file = tmp_path / "args"
+    script = fake_mvn(tmp_path, f'printf "%s\\n" "$@" >> "{args_file}"\n')
+    monkeypatch.setattr(jars, "_mvn", lambda: script)
+    root = tmp_path / "cache"
+    jar = jars.fetch_jmx_exporter(root)
+    assert jar == jars.jmx_exporter_jar(root)
+    assert jar.name == f"jmx_prometheus_javaagent-{jars.JMX_EXPORTER_VERSION}.jar"
+    artifact = f"-Dartifact=io.prometheus.jmx:jmx_prometheus_javaagent:{jars.JMX_EXPORTER_VERSION}"
+    assert artifact in args_file.read_text().splitlines()
+    assert (jar.parent / MARKER).is_file()
+    jars.fetch_jmx_exporter(root)  # complete: Maven is not asked again
+    assert args_file.read_text().count(artifact) == 1

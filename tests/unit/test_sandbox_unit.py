@@ -456,3 +456,50 @@ def test_write_sandbox_spec_points_at_the_sandbox_ports(tmp_path: Path) -> None:
     assert spec.source.kafka.bootstrap_servers == "127.0.0.1:31092"
     assert spec.destination.connect is not None
     assert str(spec.destination.connect.url).rstrip("/") == "http://127.0.0.1:31083"
+
+
+def test_connect_worker_runs_the_jmx_exporter_agent_on_loopback(tmp_path: Path) -> None:
+    from connshift.io.sandbox.services import jmx_exporter_config
+
+    jar = tmp_path / "agent.jar"
+    worker = ConnectWorker(
+        "source-connect",
+        tmp_path / "sc",
+        31083,
+        dist=dist("3.9.2", tmp_path),
+        agent_jar=jar,
+        metrics_port=31084,
+    )
+    assert worker.metrics_url == "http://127.0.0.1:31084/metrics"
+    (arg,) = worker.agent_args()
+    assert arg == f"-javaagent:{jar}=127.0.0.1:31084:{jmx_exporter_config()}"
+    assert Path(jmx_exporter_config()).is_file()
+    # nothing answers on 31084 here: a running worker without the agent is outdated
+    assert worker.outdated() is True
+    bare = ConnectWorker("c", tmp_path / "c", 31083, dist=dist("3.9.2", tmp_path))
+    assert bare.agent_args() == ()
+    assert bare.metrics_url is None
+    assert bare.outdated() is False
+
+
+def test_sandbox_services_give_each_worker_its_metrics_port(tmp_path: Path) -> None:
+    sb = Sandbox(home=tmp_path / "home")
+    workers = {s.name: s for s in sb.services() if isinstance(s, ConnectWorker)}
+    assert workers["source-connect"].metrics_port == DEFAULT_PORTS["source-connect-metrics"]
+    dst = workers["destination-connect"]
+    assert dst.metrics_port == DEFAULT_PORTS["destination-connect-metrics"]
+    assert dst.agent_jar == jars.jmx_exporter_jar()
+    eps = endpoints(sb.ports, False)
+    assert eps["source.connect.metrics"] == "http://127.0.0.1:18084/metrics"
+    assert eps["destination.connect.metrics"] == "http://127.0.0.1:28084/metrics"
+
+
+def test_sandbox_spec_names_both_metrics_urls(tmp_path: Path) -> None:
+    from connshift.app.config import load_spec
+
+    sb = Sandbox(home=tmp_path / "home")
+    sb.state["ports"] = {"source-connect-metrics": 31084}
+    spec = load_spec(sandbox_mod.write_sandbox_spec(sb, tmp_path / "sandbox.yaml"))
+    assert spec.source.connect is not None and spec.destination.connect is not None
+    assert spec.source.connect.metrics_url == "http://127.0.0.1:31084/metrics"
+    assert spec.destination.connect.metrics_url == "http://127.0.0.1:28084/metrics"

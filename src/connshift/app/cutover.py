@@ -39,6 +39,8 @@ from connshift.io.connect import ConnectClient, ConnectorNotFoundError
 from connshift.io.journal import Journal
 
 Reporter = Callable[[str], None]
+#: called as a step starts (seconds None) and ends: (connector, kind, step, status, seconds)
+StepHook = Callable[[str, str, str, str, float | None], None]
 
 #: Kafka Connect versions: offsets read/stop (KIP-875), offsets write, initial_state (KIP-980)
 MIN_STOP_AND_READ = (3, 5)
@@ -169,6 +171,7 @@ class Mover:
         report: Reporter | None = None,
         blockers: Mapping[str, list[dict[str, Any]]] | None = None,
         force: bool = False,
+        on_step: StepHook | None = None,
     ):
         self.spec = spec
         self.dry_run = dry_run
@@ -176,6 +179,7 @@ class Mover:
         self.blockers = blockers or {}
         self.force = force
         self.report = report or (lambda _m: None)
+        self.on_step: StepHook = on_step or (lambda *_a: None)
         self.src, self.dst = clusters(spec)
         self.src_connect, self.dst_connect = connect_clients(spec)
         self.journal = Journal(Path(spec.state_dir) / "journal.db")
@@ -421,6 +425,8 @@ class Mover:
                 return data
             self.report(f"{name}: {step.value}")
             self.journal.record(name, attempt, "cutover", step.value, "started")
+            self.on_step(name, "cutover", step.value, "started", None)
+            began = time.monotonic()
             try:
                 status, detail, data = action()
             except ConnshiftError as exc:
@@ -428,7 +434,9 @@ class Mover:
                     name, attempt, "cutover", step.value, "failed", error=exc.one_line()
                 )
                 result.steps.append(StepOutcome(name, step.value, "failed", exc.one_line()))
+                self.on_step(name, "cutover", step.value, "failed", time.monotonic() - began)
                 raise
+            self.on_step(name, "cutover", step.value, status, time.monotonic() - began)
             self.journal.record(name, attempt, "cutover", step.value, status, data)
             result.steps.append(StepOutcome(name, step.value, status, detail, data))
             _fault_injection(step.value)
@@ -584,12 +592,16 @@ class Mover:
                 return {}
             self.report(f"{name}: rollback {step}")
             self.journal.record(name, attempt, "rollback", step, "started", {"force": force})
+            self.on_step(name, "rollback", step, "started", None)
+            began = time.monotonic()
             try:
                 status, detail, data = action()
             except ConnshiftError as exc:
                 self.journal.record(name, attempt, "rollback", step, "failed", error=exc.one_line())
                 result.steps.append(StepOutcome(name, step, "failed", exc.one_line()))
+                self.on_step(name, "rollback", step, "failed", time.monotonic() - began)
                 raise
+            self.on_step(name, "rollback", step, status, time.monotonic() - began)
             self.journal.record(name, attempt, "rollback", step, status, data)
             result.steps.append(StepOutcome(name, step, status, detail, data))
             return data

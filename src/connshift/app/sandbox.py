@@ -114,6 +114,10 @@ def endpoints(ports: Mapping[str, int], with_tansu: bool) -> dict[str, str]:
         "source.connect": f"http://{HOST}:{ports['source-connect']}",
         "destination.kafka": f"{HOST}:{ports['destination-kafka']}",
         "destination.connect": f"http://{HOST}:{ports['destination-connect']}",
+        "source.connect.metrics": f"http://{HOST}:{ports['source-connect-metrics']}/metrics",
+        "destination.connect.metrics": (
+            f"http://{HOST}:{ports['destination-connect-metrics']}/metrics"
+        ),
         "postgres": f"postgresql://postgres@{HOST}:{ports['postgres']}/shop",
     }
     if with_tansu:
@@ -166,6 +170,7 @@ class Sandbox:
                 "destination": jars.locate(jars.KAFKA_DESTINATION_VERSION),
             }
         src, dst = dists["source"], dists["destination"]
+        agent = jars.jmx_exporter_jar()
         out: list[Service] = [
             KafkaBroker(
                 "source-kafka",
@@ -199,6 +204,8 @@ class Sandbox:
                 group_id="connect-source",
                 topic_prefix="connect",
                 dist=src,
+                agent_jar=agent,
+                metrics_port=p["source-connect-metrics"],
             ),
             ConnectWorker(
                 "destination-connect",
@@ -208,6 +215,8 @@ class Sandbox:
                 group_id="connect-destination",
                 topic_prefix="connect-dst",
                 dist=dst,
+                agent_jar=agent,
+                metrics_port=p["destination-connect-metrics"],
             ),
         ]
         return out
@@ -275,7 +284,12 @@ class Sandbox:
             pending = []
             for svc in wave:
                 if self._alive(svc.name) and svc.ready():
-                    continue
+                    if not svc.outdated():
+                        continue
+                    rec = self.record(svc.name)
+                    assert rec is not None
+                    report(f"restarting {svc.name} (started without what it runs with now)")
+                    procs.stop(rec, sig=svc.stop_signal, timeout=30.0)
                 report(f"starting {svc.describe()}")
                 svc.prepare()
                 rec = svc.start()
@@ -327,6 +341,8 @@ class Sandbox:
             wanted = [svc.port]
             if isinstance(svc, KafkaBroker):
                 wanted.append(svc.controller_port)
+            if isinstance(svc, ConnectWorker) and svc.metrics_port is not None:
+                wanted.append(svc.metrics_port)
             for port in wanted:
                 if procs.port_open(HOST, port):
                     raise SandboxError(
@@ -370,6 +386,8 @@ def write_sandbox_spec(sandbox: Sandbox, path: Path) -> Path:
         source_connect=f"http://{HOST}:{p['source-connect']}",
         dest_kafka=f"{HOST}:{p['destination-kafka']}",
         dest_connect=f"http://{HOST}:{p['destination-connect']}",
+        source_metrics=f"http://{HOST}:{p['source-connect-metrics']}/metrics",
+        dest_metrics=f"http://{HOST}:{p['destination-connect-metrics']}/metrics",
         tansu_kafka=f"{HOST}:{p['tansu']}" if sandbox.with_tansu else None,
         state_dir=".connshift",
     )

@@ -387,6 +387,21 @@ class ConnectSpec(_Model):
 
     url: str
     auth: BasicAuth | None = None
+    #: a Prometheus endpoint of the worker(s) (the JMX exporter's /metrics); optional
+    metrics_url: str | None = None
+
+    @field_validator("metrics_url")
+    @classmethod
+    def _check_metrics_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc:
+            raise ValueError(
+                "must be an http(s):// URL without credentials, such as "
+                "http://127.0.0.1:18084/metrics"
+            )
+        return value.strip()
 
     @field_validator("url")
     @classmethod
@@ -983,6 +998,8 @@ def sandbox_spec_yaml(
     dest_connect: str = "http://127.0.0.1:28083",
     tansu_kafka: str | None = None,
     state_dir: str = ".connshift",
+    source_metrics: str | None = None,
+    dest_metrics: str | None = None,
 ) -> str:
     """The spec text for the local sandbox (``connshift sandbox up``).
 
@@ -1004,6 +1021,7 @@ def sandbox_spec_yaml(
         f"    bootstrap_servers: {q(_address(source_kafka, url=False))}",
         "  connect:",
         f"    url: {q(_address(source_connect, url=True))}",
+        *([f"    metrics_url: {q(source_metrics)}"] if source_metrics else []),
         "destination:",
         "  kafka:",
         f"    bootstrap_servers: {q(_address(dest_kafka, url=False))}",
@@ -1016,6 +1034,7 @@ def sandbox_spec_yaml(
     lines += [
         "  connect:",
         f"    url: {q(_address(dest_connect, url=True))}",
+        *([f"    metrics_url: {q(dest_metrics)}"] if dest_metrics else []),
         "connectors:",
         "  include: []   # every connector on the source Connect cluster",
         "  exclude: []",

@@ -6,6 +6,7 @@ One cache, reused by every sandbox and every test run:
 CACHE/jars/kafka-<v>/lib/*.jar               broker, Connect, tools (and MM2 for 3.x)
 CACHE/plugins/connect-file-<v>/connect-file/  FileStream connectors (a Connect plugin dir)
 CACHE/plugins/debezium-postgres-<v>/debezium-connector-postgres/
+CACHE/agents/jmx-exporter-<v>/jmx_prometheus_javaagent-<v>.jar   Connect workers' metrics
 ```
 
 Each directory is filled in a temporary sibling and renamed into place, with a
@@ -36,6 +37,9 @@ KAFKA_DESTINATION_VERSION = "4.4.0"
 CONNECT_FILE_VERSIONS = {KAFKA_SOURCE_VERSION: "3.9.2", KAFKA_DESTINATION_VERSION: "4.3.1"}
 #: Debezium PostgreSQL connector plugin (Java 17+).
 DEBEZIUM_VERSION = "3.6.1.Final"
+#: Prometheus JMX exporter java agent on the Connect workers (the newest 1.x the registry
+#: reachable here serves).
+JMX_EXPORTER_VERSION = "1.0.1"
 #: Pinned so that the resolution does not depend on Maven's default plugin version.
 DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
 
@@ -164,6 +168,32 @@ def _debezium(version: str, root: Path) -> Path:
     return _fill(root / "plugins" / f"debezium-postgres-{version}", fill)
 
 
+def jmx_exporter_jar(root: Path | None = None) -> Path:
+    """Where the JMX exporter agent jar lives in the cache (fetched or not)."""
+    root = root or cache_dir()
+    name = f"jmx_prometheus_javaagent-{JMX_EXPORTER_VERSION}.jar"
+    return root / "agents" / f"jmx-exporter-{JMX_EXPORTER_VERSION}" / name
+
+
+def fetch_jmx_exporter(root: Path | None = None) -> Path:
+    """Resolve (once) the Prometheus JMX exporter java agent; return its jar."""
+    root = root or cache_dir()
+    jar = jmx_exporter_jar(root)
+
+    def fill(tmp: Path) -> None:
+        _run_mvn(
+            [
+                f"{DEPENDENCY_PLUGIN}:copy",
+                f"-Dartifact=io.prometheus.jmx:jmx_prometheus_javaagent:{JMX_EXPORTER_VERSION}",
+                f"-DoutputDirectory={tmp}",
+            ],
+            f"Prometheus JMX exporter {JMX_EXPORTER_VERSION}",
+        )
+
+    _fill(jar.parent, fill)
+    return jar
+
+
 SHIM_JAR = "connshift-appinfo-shim.jar"
 OLD_APPINFO = "org/apache/kafka/common/utils/AppInfoParser.class"
 
@@ -244,7 +274,9 @@ def fetch(version: str, root: Path | None = None) -> KafkaDist:
 
 
 def fetch_all(root: Path | None = None) -> dict[str, KafkaDist]:
-    """Resolve both sandbox Kafka versions; keyed by ``source``/``destination``."""
+    """Resolve both sandbox Kafka versions (and the workers' JMX exporter agent); keyed by
+    ``source``/``destination``."""
+    fetch_jmx_exporter(root)
     return {
         "source": fetch(KAFKA_SOURCE_VERSION, root),
         "destination": fetch(KAFKA_DESTINATION_VERSION, root),
@@ -257,4 +289,5 @@ def is_fetched(root: Path | None = None) -> bool:
     dirs = [root / "jars" / f"kafka-{v}" for v in (KAFKA_SOURCE_VERSION, KAFKA_DESTINATION_VERSION)]
     dirs += [root / "plugins" / f"connect-file-{v}" for v in CONNECT_FILE_VERSIONS.values()]
     dirs.append(root / "plugins" / f"debezium-postgres-{DEBEZIUM_VERSION}")
+    dirs.append(jmx_exporter_jar(root).parent)
     return all(_complete(d) for d in dirs)

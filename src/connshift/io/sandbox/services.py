@@ -32,9 +32,11 @@ DEFAULT_PORTS: dict[str, int] = {
     "source-kafka": 19092,
     "source-controller": 19093,
     "source-connect": 18083,
+    "source-connect-metrics": 18084,
     "destination-kafka": 29092,
     "destination-controller": 29093,
     "destination-connect": 28083,
+    "destination-connect-metrics": 28084,
     "postgres": 15432,
     "tansu": 39092,
     "s3": 39000,
@@ -103,6 +105,11 @@ class Service:
     def after_ready(self) -> None:
         """One-time set-up once the service answers (idempotent)."""
 
+    def outdated(self) -> bool:
+        """True when a running instance lacks something this version starts it with
+        (``up`` restarts it then)."""
+        return False
+
     def describe(self) -> str:
         return self.address
 
@@ -131,10 +138,33 @@ def _jvm_logging(dist: KafkaDist) -> list[str]:
     return [f"-Dlog4j.configuration=file:{_resource('log4j.properties')}"]
 
 
-def _java_cmd(dist: KafkaDist, main_class: str, *args: str, heap: str | None = None) -> list[str]:
-    """``java [-Xmx] <logging> -cp <dist> main_class args...``."""
+def _java_cmd(
+    dist: KafkaDist,
+    main_class: str,
+    *args: str,
+    heap: str | None = None,
+    jvm_args: tuple[str, ...] = (),
+) -> list[str]:
+    """``java [-Xmx] <logging> [jvm_args] -cp <dist> main_class args...``."""
     memory = [f"-Xmx{heap}", "-Xms128m"] if heap else []
-    return [java_bin(), *memory, *_jvm_logging(dist), "-cp", dist.classpath, main_class, *args]
+    return [
+        java_bin(),
+        *memory,
+        *_jvm_logging(dist),
+        *jvm_args,
+        "-cp",
+        dist.classpath,
+        main_class,
+        *args,
+    ]
+
+
+JMX_EXPORTER_CONFIG = "jmx-exporter-connect.yaml"
+
+
+def jmx_exporter_config() -> str:
+    """The shipped JMX exporter rules for Connect workers (a file path)."""
+    return _resource(JMX_EXPORTER_CONFIG)
 
 
 def _kafka_api_ready(address: str) -> bool:
@@ -269,6 +299,10 @@ class ConnectWorker(Service):
     topic_prefix: str = "connect"
     dist: KafkaDist | None = None
     heap: str = "768m"
+    #: the Prometheus JMX exporter agent: its jar and the port it serves /metrics on
+    #: (127.0.0.1); no agent when either is unset
+    agent_jar: Path | None = None
+    metrics_port: int | None = None
 
     @property
     def properties(self) -> Path:
@@ -308,6 +342,19 @@ class ConnectWorker(Service):
         }
         _write(self.properties, _props(cfg))
 
+    @property
+    def metrics_url(self) -> str | None:
+        """The JMX exporter's Prometheus endpoint, when the worker runs with it."""
+        if self.metrics_port is None or self.agent_jar is None:
+            return None
+        return f"http://{HOST}:{self.metrics_port}/metrics"
+
+    def agent_args(self) -> tuple[str, ...]:
+        """``-javaagent:<jar>=127.0.0.1:<port>:<rules.yaml>`` (empty without an agent)."""
+        if self.metrics_url is None:
+            return ()
+        return (f"-javaagent:{self.agent_jar}={HOST}:{self.metrics_port}:{jmx_exporter_config()}",)
+
     def start(self) -> procs.ProcRecord:
         assert self.dist is not None
         cmd = _java_cmd(
@@ -315,15 +362,21 @@ class ConnectWorker(Service):
             "org.apache.kafka.connect.cli.ConnectDistributed",
             str(self.properties),
             heap=self.heap,
+            jvm_args=self.agent_args(),
         )
         return procs.start(self.name, cmd, log=self.log, marker=self.marker, cwd=self.directory)
 
     def ready(self) -> bool:
         return _http_ready(self.url + "/")
 
+    def outdated(self) -> bool:
+        """A worker started without the metrics agent (an older sandbox) is restarted."""
+        return self.metrics_url is not None and not _http_ready(self.metrics_url)
+
     def describe(self) -> str:
         version = self.dist.version if self.dist else "?"
-        return f"Kafka Connect {version} at {self.url}"
+        metrics = f" (metrics {self.metrics_url})" if self.metrics_url else ""
+        return f"Kafka Connect {version} at {self.url}{metrics}"
 
 
 # --------------------------------------------------------------------------- PostgreSQL

@@ -1,0 +1,112 @@
+"""`connshift baseline` on the sandbox: sample `before`, inject a regression (pause a source
+connector), sample `after`, and `baseline compare` names it; the workers' JMX exporter
+serves Kafka Connect metrics."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from connshift.app.sandbox import Sandbox
+from connshift.io.connect import ConnectClient
+from connshift.io.kafka import KafkaCluster
+
+from .helpers import run_cli, run_json
+
+CONNECTORS = ["shop-cdc", "files-source", "files-sink"]
+PAUSED = "files-source"
+
+
+def metrics_url(sandbox: Sandbox, side: str) -> str:
+    return f"http://127.0.0.1:{sandbox.ports[f'{side}-connect-metrics']}/metrics"
+
+
+def write_spec(sandbox: Sandbox, tmp_path: Path) -> Path:
+    p = sandbox.ports
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        "version: 1\nname: baseline-it\n"
+        f"source:\n  kafka: {{bootstrap_servers: '127.0.0.1:{p['source-kafka']}'}}\n"
+        f"  connect: {{url: 'http://127.0.0.1:{p['source-connect']}', "
+        f"metrics_url: '{metrics_url(sandbox, 'source')}'}}\n"
+        f"destination:\n  kafka: {{bootstrap_servers: '127.0.0.1:{p['destination-kafka']}'}}\n"
+        f"  connect: {{url: 'http://127.0.0.1:{p['destination-connect']}', "
+        f"metrics_url: '{metrics_url(sandbox, 'destination')}'}}\n"
+        f"connectors:\n  include: {json.dumps(CONNECTORS)}\n"
+        "topics:\n  include: ['app[.].*', 'shop[.].*', 'files[.].*']\n"
+        f"state_dir: '{tmp_path / 'state'}'\n"
+    )
+    return spec
+
+
+def test_jmx_exporter_serves_connect_metrics(sandbox: Sandbox, seeded: object) -> None:
+    source = httpx.get(metrics_url(sandbox, "source"), timeout=10).text
+    samples = [s for f in text_string_to_metric_families(source) for s in f.samples]
+    states = {
+        s.labels["connector"]: s.labels["status"]
+        for s in samples
+        if s.name == "kafka_connect_connector_status" and s.value == 1
+    }
+    assert set(CONNECTORS) <= set(states)
+    names = {s.name for s in samples}
+    assert "kafka_connect_task_error_total_record_errors" in names
+    assert "kafka_connect_task_error_total_retries" in names
+    assert "kafka_connect_worker_connector_count" in names
+    assert "debezium_metrics_millisecondsbehindsource" in names
+    destination = httpx.get(metrics_url(sandbox, "destination"), timeout=10).text
+    dst_names = {f.name for f in text_string_to_metric_families(destination)}
+    assert "kafka_connect_worker_connector_count" in dst_names
+
+
+def test_baseline_before_and_after_flags_a_paused_connector(
+    sandbox: Sandbox, seeded: object, tmp_path: Path
+) -> None:
+    spec = str(write_spec(sandbox, tmp_path))
+    url = f"http://127.0.0.1:{sandbox.ports['source-connect']}"
+    window = ["--duration", "10s", "--interval", "2s"]
+    with ConnectClient(url, name="source") as client:
+        for name in CONNECTORS:
+            client.wait_for_state(name, "RUNNING", tasks_state="RUNNING", timeout=120)
+        try:
+            before = run_json("baseline", "-c", spec, "--label", "before", *window)
+            assert before["schema"] == "connshift.baseline/1"
+            assert before["metrics_source"] == {"source": "jmx", "destination": "jmx"}
+            assert len(before["samples"]) >= 4
+            first = before["samples"][0]
+            assert first["connectors"][PAUSED]["state"] == "RUNNING"
+            assert first["connectors"][PAUSED]["side"] == "source"
+            assert first["connectors"][PAUSED]["task_errors"] is not None
+            assert set(first["produce_ms"]) == {"source", "destination"}
+            assert set(first["fetch_ms"]) == {"source", "destination"}
+            assert first["storage_bytes"]["source"] > 0
+            assert "connect-files-sink" in before["summary"]["groups"]
+
+            client.pause(PAUSED)
+            client.wait_for_state(PAUSED, "PAUSED", timeout=60)
+            after = run_json("baseline", "-c", spec, "--label", "after", *window)
+            assert after["summary"]["connectors"][PAUSED]["state_last"] == "PAUSED"
+
+            proc = run_cli("baseline", "compare", "-c", spec, "--json")
+            assert proc.returncode == 1, proc.stderr
+            result = json.loads(proc.stdout)
+            assert result["schema"] == "connshift.baseline-compare/1"
+            assert result["ok"] is False
+            flagged = {(r["metric"], r["subject"]) for r in result["regressions"]}
+            assert ("connector.state", PAUSED) in flagged
+            others = {s for m, s in flagged if m.startswith("connector.")} - {PAUSED}
+            assert not others, result["regressions"]
+            evidence = tmp_path / "state" / "evidence"
+            for kind in ("baseline-before", "baseline-after", "baseline-compare"):
+                assert (evidence / f"{kind}.json").is_file()
+        finally:
+            client.resume(PAUSED)
+            client.wait_for_state(PAUSED, "RUNNING", tasks_state="RUNNING", timeout=120)
+    # the canary topics are gone
+    for side in ("source", "destination"):
+        cluster = KafkaCluster(
+            {"bootstrap.servers": f"127.0.0.1:{sandbox.ports[f'{side}-kafka']}"}, name=side
+        )
+        assert before["canary_topics"][side] not in cluster.topics()
