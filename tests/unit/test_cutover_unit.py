@@ -17,6 +17,7 @@ import pytest
 from connshift.app.config import parse_spec_text
 from connshift.app.cutover import (
     CutoverRefused,
+    CutoverResult,
     Mover,
     _lsn,
     _rolled_back,
@@ -85,6 +86,7 @@ def make_mover(
     mover.report = lambda _m: None
     mover.blockers = {}
     mover.force = False
+    mover.on_step = lambda *_a: None
     mover.src_connect = ConnectClient(
         SRC_URL,
         transport=httpx.MockTransport(src or Worker("3.9.1")),
@@ -489,3 +491,48 @@ def test_bare_mover_talks_only_to_its_mocks(tmp_path: Path, movers: list[Mover])
     assert mover.timeouts.rollback_window_hours == 24.0
     assert cdc_plan().shape is Shape.CDC_SOURCE
     assert file_plan().strategy is Strategy.RESUME
+
+
+# --------------------------------------------------------------------------- readiness gate
+
+BLOCKERS = [{"scope": "estate", "row": "cost", "why": "no cost lines recorded"}]
+
+
+def test_gate_refuses_a_blocked_connector_and_changes_nothing(tmp_path: Path) -> None:
+    mover = make_mover(tmp_path)
+    mover.blockers = {"pg": BLOCKERS}
+    try:
+        with pytest.raises(CutoverRefused) as info:
+            mover._cutover_one(cdc_plan(), CutoverResult())
+        assert "scorecard blocks the cutover of pg" in info.value.one_line()
+        assert "cost" in info.value.one_line() and "--force" in info.value.one_line()
+        assert mover.journal.entries("pg") == []  # not even preflight ran
+    finally:
+        mover.close()
+
+
+def test_gate_forced_is_journaled_before_the_first_step(tmp_path: Path) -> None:
+    mover = make_mover(tmp_path, src=Worker("3.4.0"))  # preflight refuses after the gate
+    mover.blockers = {"pg": BLOCKERS}
+    mover.force = True
+    try:
+        with pytest.raises(CutoverRefused):
+            mover._cutover_one(cdc_plan(), CutoverResult())
+        first = mover.journal.entries("pg")[0]
+        assert (first.kind, first.step, first.status) == ("gate", "scorecard", "forced")
+        assert first.data["blockers"] == BLOCKERS
+    finally:
+        mover.close()
+
+
+def test_gate_in_a_dry_run_reports_instead_of_refusing(tmp_path: Path) -> None:
+    mover = make_mover(tmp_path)
+    mover.blockers = {"pg": BLOCKERS}
+    mover.dry_run = True
+    result = CutoverResult(dry_run=True)
+    try:
+        mover._gate("pg", 1, result)
+    finally:
+        mover.close()
+    assert [(s.step, s.status) for s in result.steps] == [("scorecard", "failed")]
+    assert "would be refused" in result.steps[0].detail
