@@ -306,3 +306,33 @@ def test_a_saving_made_of_effort_assumptions_is_no_broker_pressure() -> None:
     d = decide(inventory(), review=review(), cost=cost).to_json()
     # broker-side 120 -> 80: 33% lower
     assert d["pressures"]["broker"]["cost_saving"]["value"] == 40.0
+
+
+def test_decide_reads_the_totals_the_baseline_command_records() -> None:
+    """The real `baseline` summary (core.baseline.summarize) feeds decide's worker signals."""
+    from connshift.core.baseline import summarize
+    from connshift.core.decide import worker_signals
+
+    samples = [
+        {
+            "t": t,
+            "connectors": {
+                "pg-cdc": {
+                    "side": "source",
+                    "state": "RUNNING",
+                    "tasks_failed": failed,
+                    "task_errors": errors,
+                    "task_retries": 0,
+                }
+            },
+            "storage_bytes": {"source": 1000 + 10 * t},
+        }
+        for t, failed, errors in ((0, 0, 0), (5, 2, 3), (10, 1, 7))
+    ]
+    summary = summarize(samples)
+    assert summary["totals"]["task_failures"] == 2
+    assert summary["totals"]["task_errors"] == 7
+    assert summary["totals"]["storage_growth_bytes"] == 100
+    assert summary["totals"]["window_seconds"] == 10
+    signals = worker_signals(inventory(), None, baseline(summary))
+    assert any("2 task failure(s)" in s.text for s in signals), [s.text for s in signals]

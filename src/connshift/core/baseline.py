@@ -227,12 +227,39 @@ def _group_summary(samples: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, 
     return out
 
 
+def _totals(
+    connectors: Mapping[str, Mapping[str, Any]], samples: Sequence[Mapping[str, Any]]
+) -> dict[str, float | None]:
+    """Estate-wide figures over the window (what ``decide`` weighs): tasks seen FAILED,
+    task errors and retries counted, storage growth and the window's length."""
+    errors = [c["task_errors_increase"] for c in connectors.values()]
+    retries = [c["task_retries_increase"] for c in connectors.values()]
+    growth = None
+    storage = _series(samples, "storage_bytes")
+    if storage:
+        growth = sum(v[-1] - v[0] for v in storage.values())
+    times = [float(s["t"]) for s in samples if s.get("t") is not None]
+    return {
+        "task_failures": float(sum(int(c["tasks_failed_max"] or 0) for c in connectors.values())),
+        "task_errors": sum(e for e in errors if e is not None)
+        if any(e is not None for e in errors)
+        else None,
+        "task_retries": sum(r for r in retries if r is not None)
+        if any(r is not None for r in retries)
+        else None,
+        "storage_growth_bytes": growth,
+        "window_seconds": (max(times) - min(times)) if len(times) > 1 else None,
+    }
+
+
 def summarize(samples: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Aggregate a window's samples: per connector its states and counter growth, per
     group its lag and states, and last/max/p50/p99 of the numeric series."""
+    connectors = _connector_summary(samples)
     return {
         "samples": len(samples),
-        "connectors": _connector_summary(samples),
+        "totals": _totals(connectors, samples),
+        "connectors": connectors,
         "group_lag": {k: _stats(v) for k, v in sorted(_series(samples, "group_lag").items())},
         "source_lag_ms": {
             k: _stats(v) for k, v in sorted(_series(samples, "source_lag_ms").items())
