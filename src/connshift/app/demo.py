@@ -219,6 +219,7 @@ def _move_connectors(sandbox: Sandbox, spec: Any, report: Reporter) -> list[str]
         f"exactly once, {len(txids) - len(counts)} missing, "
         f"{sum(1 for n in counts.values() if n > 1)} twice"
     )
+    lines.extend(_baseline_after(spec, report))
     m = mover.Mover(spec, report=report)
     try:
         back = m.rollback(mover.plan(spec, ["files-source"]))
@@ -274,8 +275,18 @@ def _decide_to_go(sandbox: Sandbox, spec: Any, todo: list[str], report: Reporter
             feeder.join(5)
         steps = ", ".join(f"{s.step} {'PASS' if s.ok else 'FAIL'}" for s in rehearsed.steps)
         lines.append(f"   rehearse files-source on the sandbox: {steps}")
+    from connshift.app.baseline import run_baseline
     from connshift.app.cost import run_cost
     from connshift.app.decide import run_decide
+
+    report("baseline before the cutover (10 s)")
+    before = run_baseline(spec, "before", duration=10, interval=2, report=report)
+    record_evidence(spec, "baseline-before", before)
+    sources = ", ".join(f"{k} {v}" for k, v in before.get("metrics_source", {}).items())
+    lines.append(
+        f"   baseline before: {before['summary']['samples']} samples over 10 s "
+        f"(metrics: {sources}) -> {evidence_dir(spec.state_dir) / 'baseline-before.json'}"
+    )
 
     costed = run_cost(spec)
     current = costed["models"]["current"]["total"]
@@ -299,6 +310,23 @@ def _decide_to_go(sandbox: Sandbox, spec: Any, todo: list[str], report: Reporter
         + (f"; pilots: {', '.join(p.connector for p in card.pilots)}" if card.pilots else "")
     )
     return lines
+
+
+def _baseline_after(spec: Any, report: Reporter) -> list[str]:
+    """The same window after the cutover, compared with the one before."""
+    from connshift.app.baseline import compare_baselines, run_baseline
+
+    report("baseline after the cutover (10 s)")
+    record_evidence(
+        spec, "baseline-after", run_baseline(spec, "after", duration=10, interval=2, report=report)
+    )
+    compared = compare_baselines(spec, "before", "after")
+    record_evidence(spec, "baseline-compare", compared)
+    found = "; ".join(f"{r['metric']} {r['subject']}: {r['why']}" for r in compared["regressions"])
+    return [
+        "   baseline after + compare: "
+        + ("no regression" if compared["ok"] else f"regressions: {found}")
+    ]
 
 
 def _cut_over(spec: Any) -> list[str]:
