@@ -36,6 +36,7 @@ def run_demo(
     summary.append(f"1. sandbox up: {len(info.services)} services healthy under {sandbox.home}")
     summary.append(f"   spec written to {spec}")
     summary.extend(_roll_back_previous(load_spec(spec), report))
+    summary.extend(_fresh_destination(load_spec(spec), report))
     seeded = seed(sandbox, report=report)
     summary.append(
         f"2. seeded the source estate: {len(seeded.connectors)} connectors RUNNING, "
@@ -141,7 +142,14 @@ def run_demo(
         f"12. validate after the cutover: {tally['PASS']} PASS, {tally['FAIL']} FAIL "
         "(records the moved connectors wrote on the destination are reported, not compared)"
     )
-    summary.append("next (not built yet): inventory, probe, review, score, cost and report")
+    from connshift.app.score import run_score
+
+    card = run_score(spec_model)
+    summary.append(
+        "13. score after the move: "
+        + ("nothing blocks" if card.ok else f"{len(card.blockers())} row(s) at 0")
+        + f" -> {evidence_dir(spec_model.state_dir) / 'score.json'}"
+    )
     dest_topics = sorted(
         n for n in destination.topics() if n in topic_rows and topic_rows[n]["in_scope"]
     )
@@ -407,6 +415,38 @@ def _know_the_estate(spec: Any, report: Reporter) -> list[str]:
         f"{tally['SKIP']} SKIP -> {state / 'probe-destination.json'}",
         f"   review: {counts['high']} high, {counts['medium']} medium, {counts['low']} low "
         f"findings -> {state / 'review.json'}",
+    ]
+
+
+def _fresh_destination(spec: Any, report: Reporter) -> list[str]:
+    """A demo with a new state directory (run from another folder, or after tests and
+    rehearsals wrote to the sandbox) owns no copy on the destination: drop the in-scope
+    destination topics (and their mirrored maps) so its sync starts clean."""
+    from connshift.app.sync import MapMirror, state_path
+
+    if state_path(spec).exists():
+        return []
+    src, dst = clusters(spec)
+    source_topics = src.topics()
+    existing = dst.topics()
+    dropped = []
+    mirror = MapMirror(dst)
+    try:
+        for topic, info in source_topics.items():
+            if not spec.topics.selects(topic):
+                continue
+            dst_topic = spec.topics.destination_name(topic)
+            if dst_topic in existing:
+                report(f"dropping {dst_topic} on the destination (not this demo's copy)")
+                dst.delete_topic(dst_topic)
+                dropped.append(dst_topic)
+            mirror.forget(dst_topic, list(range(info.partitions)))
+    finally:
+        mirror.close()
+    if not dropped:
+        return []
+    return [
+        f"   (a new state directory: dropped {len(dropped)} destination topic(s) it did not copy)"
     ]
 
 
