@@ -119,7 +119,7 @@ def test_sandbox_status_json(sandbox: Sandbox) -> None:
     assert all(s["healthy"] and s["pid"] for s in names.values())
 
 
-@pytest.mark.parametrize("command", ["cost", "score", "report"])
+@pytest.mark.parametrize("command", ["cost", "score"])
 def test_planned_commands_exit_2(command: str) -> None:
     proc = run(command, "-c", "whatever.yaml")
     assert proc.returncode == 2

@@ -153,7 +153,7 @@ def test_sandbox_help_lists_its_subcommands(capsys: pytest.CaptureFixture[str]) 
 # ---------------------------------------------------------------------------- planned commands
 
 
-@pytest.mark.parametrize("argv", [["decide", "-c", "x"], ["report"], ["score", "a"]])
+@pytest.mark.parametrize("argv", [["decide", "-c", "x"], ["rehearse"], ["score", "a"]])
 def test_planned_command_exits_2_not_available_yet(
     capsys: pytest.CaptureFixture[str], argv: list[str]
 ) -> None:

@@ -1044,6 +1044,38 @@ def review(
         raise typer.Exit(int(ExitCode.CHECK_FAILED))
 
 
+@app.command()
+def report(
+    config: Path = ConfigOpt,
+    output: Path | None = typer.Option(
+        None, "-o", "--output", help="Where to write (default: report.html, .json or .md)."
+    ),
+    fmt: str = typer.Option("html", "--format", help="html (one self-contained page), json or md."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Render all the evidence (scorecard, blockers, validation, charts, cost, decision)
+    as one report; exits 0 once written — blockers are shown, not enforced."""
+    STATE.json = as_json
+    from connshift.app.report import write_report
+
+    spec = _load(config)
+    with progress("writing the report") as step:
+        result = write_report(spec, config=config, output=output, fmt=fmt.lower(), report=step)
+    if as_json:
+        emit_json(result.to_json())
+        return
+    sections = result.summary["sections"]
+    missing = [name for name, state in sections.items() if state != "present"]
+    blockers = result.summary.get("blockers")
+    if blockers:
+        console.print(
+            f"[red]{len(blockers)} blocker(s)[/] shown first in the report", highlight=False
+        )
+    if missing:
+        console.print(f"no evidence yet for: {', '.join(missing)}", highlight=False)
+    console.print(f"report: {result.path}", highlight=False, soft_wrap=True)
+
+
 # ---------------------------------------------------------------------------- not yet
 
 #: Commands of the design that are not built yet, and the issue that builds each.
@@ -1053,7 +1085,6 @@ PLANNED: dict[str, tuple[str, int]] = {
     "baseline": ("Sample an observability baseline; compare two.", 7),
     "cost": ("Monthly cost lines, current vs destination model.", 7),
     "decide": ("Which migration path fits, with reasons.", 7),
-    "report": ("HTML/JSON/Markdown report of all evidence.", 7),
 }
 
 
