@@ -89,16 +89,22 @@ def test_html_renders_every_section_from_the_fixture_evidence() -> None:
     assert scores.count("0") >= 2 and "1" in scores and "2" in scores
     for name in ("pg-orders-cdc", "files-sink", EVIL):
         assert name in text
-    # charts: two line charts (lag, latency) and one bar chart, one bar per topic
+    # charts: group lag, canary latency, source lag over time; one bar per topic
     svgs = [a["class"] for t, a in page.tags if t == "svg"]
-    assert svgs.count("chart line") == 2 and svgs.count("chart bar") == 1
+    assert svgs.count("chart line") == 3 and svgs.count("chart bar") == 1
     bars = [a["data-bar"] for t, a in page.tags if "data-bar" in a]
     assert bars == ["app.events", "files.lines", "shop.orders"]
     series = [a["data-series"] for t, a in page.tags if "data-series" in a]
-    assert {"before", "after", "produce before", "fetch after"} <= set(series)
+    assert {
+        "before",
+        "after",
+        "produce destination before",
+        "fetch destination after",
+        "pg-orders-cdc after",
+    } <= set(series)
     # the chosen path is marked, unowned cost lines are flagged
     chosen = [a["data-path"] for t, a in page.tags if "path chosen" in (a.get("class") or "")]
-    assert chosen == ["kafka-compatible"]
+    assert chosen == ["other-storage-platform"]
     assert "inter_zone_replication" in text and "unowned" in text
     assert "brokers x instance_hour x 730" in text
 
@@ -125,9 +131,12 @@ def test_the_page_links_to_nothing_on_the_network() -> None:
     assert "@import" not in html and "url(" not in html
     csp = [a["content"] for t, a in page.tags if a.get("http-equiv") == "Content-Security-Policy"]
     assert csp and "default-src 'none'" in csp[0]
-    # the URL-shaped evidence paths of the fixture are shown, not linked
+    # the URL-shaped evidence paths of the fixture are shown, not linked; so is a path
+    # that names no evidence file
     assert "http://evil.example/steal.json" in page.all_text
     assert "javascript:alert(1)" in page.all_text
+    assert "connshift.yaml#readiness.criteria" in page.all_text
+    assert not [a for t, a in page.tags if t == "a" and "connshift.yaml" in a["href"]]
 
 
 def test_evidence_links_are_relative_to_the_report_and_carry_an_excerpt() -> None:
@@ -256,6 +265,9 @@ def test_cost_flags_lines_without_owner_and_computes_missing_totals() -> None:
     assert (cur.total, dst.total) == (want_cur, want_dst)
     assert c.difference == round(want_dst - want_cur, 2)
     assert c.unowned == ["inter_zone_replication"]
+    line = next(ln for ln in cur.lines if ln.id == "broker_compute")
+    assert line.inputs["brokers"] == "3 brokers (inventory)"
+    assert cur.title == "current (shared-nothing, self-managed)"
 
 
 def test_inventory_sums_group_lag_and_known_sizes() -> None:
@@ -275,6 +287,14 @@ def test_baseline_series_come_from_the_samples() -> None:
     assert len(after.total_lag) == len(samples)
     assert after.total_lag[3] == (samples[3]["t"], sum(samples[3]["group_lag"].values()))
     assert after.last_states["files-sink"] == "PAUSED"
+    # per-side canary series, and failed tasks summed over connectors per sample
+    assert [p[1] for p in after.produce_ms["destination"]] == [
+        s["produce_ms"]["destination"] for s in samples
+    ]
+    assert [p[1] for p in after.task_failures] == [
+        sum(c["tasks_failed"] for c in s["connectors"].values()) for s in samples
+    ]
+    assert max(p[1] for p in before.task_failures) == 0
     cmp_ = V.baseline_compare(ev)
     assert cmp_ is not None and cmp_.ok is False and len(cmp_.regressions) == 2
 
@@ -308,9 +328,21 @@ def test_json_combines_all_evidence_with_a_summary() -> None:
     assert set(doc["evidence"]) == set(ev)
     s = doc["summary"]
     assert s["ready"] is False and len(s["blockers"]) == 2
-    assert s["decision"]["path"] == "kafka-compatible"
+    assert s["decision"]["path"] == "other-storage-platform"
     assert s["rehearsals"] == {"files-sink": False, "pg-orders-cdc": True}
     assert s["sections"] == {sec.id: "present" for sec in SECTIONS}
+
+
+def test_a_secret_left_in_evidence_stays_out_of_every_format() -> None:
+    ev = fixture_evidence()
+    ev["inventory"]["connectors"][0]["config"]["database.password"] = "s3cr3t-inline"
+    ev["cost"]["api_key"] = "s3cr3t-top"
+    ev["cost"]["profile"] = {"token": "s3cr3t-small", "path": "p.yaml"}
+    for fmt in ("html", "md", "json"):
+        out = render(ev, META, fmt)
+        assert "s3cr3t" not in out, fmt
+    doc = json.loads(render(ev, META, "json"))
+    assert doc["evidence"]["inventory"]["connectors"][0]["config"]["database.password"] == "***"
 
 
 def test_unknown_format_is_refused() -> None:

@@ -17,7 +17,7 @@ from typing import Any
 from connshift.core.report.html import render_html
 from connshift.core.report.markdown import render_markdown
 from connshift.core.report.sections import SECTIONS
-from connshift.core.report.views import ReportMeta, Views, collect
+from connshift.core.report.views import ReportMeta, Views, collect, scrub
 
 SCHEMA = "connshift.report/1"
 FORMATS = ("html", "json", "md")
@@ -108,6 +108,6 @@ def render(evidence: Mapping[str, Mapping[str, Any]], meta: ReportMeta, fmt: str
         "destination": {"kafka": meta.destination_kafka, "connect": meta.destination_connect},
         "evidence_dir": f"{meta.state_href}/evidence",
         "summary": summary_of(views),
-        "evidence": {k: evidence[k] for k in sorted(evidence)},
+        "evidence": {k: scrub(evidence[k]) for k in sorted(evidence)},
     }
     return json.dumps(doc, indent=2, default=str) + "\n"

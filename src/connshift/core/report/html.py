@@ -241,14 +241,21 @@ def sec_decision(v: Views) -> str | None:
     out = [
         '<div class="strip">'
         "<div><b>chosen path</b>"
-        f"<strong>{e(chosen.title if chosen else d.path or 'none')}</strong></div>"
+        f"<strong>{e(chosen.title if chosen else d.title or d.path or 'none')}</strong></div>"
         + (f"<div><b>confidence</b>{e(d.confidence)}</div>" if d.confidence else "")
         + "</div>"
     ]
+    if d.summary:
+        out.append(f"<p>{e(d.summary)}</p>")
+    if d.thin_evidence:
+        out.append(
+            '<p class="missing">Thin evidence: ' + "; ".join(e(t) for t in d.thin_evidence) + "</p>"
+        )
     for p in d.paths:
         is_chosen = p.id == d.path
         reasons = "".join(
-            f"<li>{e(r.text)} {evidence_links(r.evidence) if r.evidence else ''}</li>"
+            f"<li>{f'<b>{e(r.effect)}</b>: ' if r.effect else ''}{e(r.text)} "
+            f"{evidence_links(r.evidence) if r.evidence else ''}</li>"
             for r in p.reasons
         )
         hard = "".join(f"<li>{e(h)}</li>" for h in p.stays_hard)
@@ -344,13 +351,27 @@ def _baseline_charts(bls: Sequence[Baseline]) -> str:
     latency = line_chart(
         "Canary produce / fetch latency over time",
         [
-            Series(f"{kind} {b.label}", getattr(b, f"{kind}_ms"), dashed=kind == "fetch", colour=i)
+            Series(S.series_name(kind, side, b.label), points, dashed=kind == "fetch", colour=i)
             for i, b in enumerate(bls)
-            for kind in ("produce", "fetch")
+            for kind, per_side in (("produce", b.produce_ms), ("fetch", b.fetch_ms))
+            for side, points in sorted(per_side.items())
         ],
         y_label="ms",
     )
-    return f'<div class="charts">{lag}{latency}</div>'
+    charts = [lag, latency]
+    if any(b.source_lag_ms for b in bls):
+        charts.append(
+            line_chart(
+                "Source connector lag over time (MilliSecondsBehindSource)",
+                [
+                    Series(S.series_name("", name, b.label), points, colour=i)
+                    for i, b in enumerate(bls)
+                    for name, points in sorted(b.source_lag_ms.items())
+                ],
+                y_label="ms",
+            )
+        )
+    return f'<div class="charts">{"".join(charts)}</div>'
 
 
 def sec_baseline(v: Views) -> str | None:
@@ -363,7 +384,15 @@ def sec_baseline(v: Views) -> str | None:
         for b in v.baselines:
             states = ", ".join(f"{k}: {s}" for k, s in sorted(b.last_states.items()))
             failures = max((y for _, y in b.task_failures), default=None)
-            summary = "<br>".join(f"{e(k)}: {e(val)}" for k, val in b.summary.items())
+            summary = "<br>".join(
+                [f"{e(k)}: {e(val)}" for k, val in b.summary.items()]
+                + [f"max group lag: {e(S.series_max(b.total_lag))}"]
+                + [
+                    f"{e(S.series_name(kind, side, ''))} max: {e(S.series_max(points))} ms"
+                    for kind, per_side in (("produce", b.produce_ms), ("fetch", b.fetch_ms))
+                    for side, points in sorted(per_side.items())
+                ]
+            )
             rows.append(
                 [
                     f"<strong>{e(b.label)}</strong>",
@@ -480,7 +509,9 @@ def sec_cost(v: Views) -> str | None:
             for m in c.models
         )
         + "<div><b>difference (destination - current)</b>"
-        + f"{e(S.money(c.difference, c.currency, sign=True))}</div>"
+        + f"{e(S.money(c.difference, c.currency, sign=True))}"
+        + (f" ({c.percent:+g}%)" if c.percent is not None else "")
+        + "</div>"
         + "</div>"
     ]
     if c.unowned:
@@ -538,6 +569,13 @@ def sec_cost(v: Views) -> str | None:
                 cls="cost-lines",
             )
         )
+    for m in c.models:
+        if m.assumed:
+            out.append(
+                f"<p><small>{e(m.title)} assumes: "
+                + "; ".join(e(a) for a in m.assumed)
+                + "</small></p>"
+            )
     if c.profile:
         out.append(f"<p><small>pricing profile: <code>{e(c.profile)}</code></small></p>")
     return "".join(out)

@@ -116,7 +116,7 @@ def sec_decision(v: Views) -> str | None:
         return None
     chosen = d.chosen
     out = [
-        f"**Chosen path: {m(chosen.title if chosen else d.path or 'none')}**"
+        f"**Chosen path: {m(chosen.title if chosen else d.title or d.path or 'none')}**"
         + (f" (confidence {m(d.confidence)})" if d.confidence else "")
         + "\n"
     ]
@@ -129,7 +129,8 @@ def sec_decision(v: Views) -> str | None:
             out.append(
                 "Why:\n\n"
                 + "\n".join(
-                    f"- {m(r.text)}" + (f" ({links(r.evidence)})" if r.evidence else "")
+                    f"- {f'**{m(r.effect)}**: ' if r.effect else ''}{m(r.text)}"
+                    + (f" ({links(r.evidence)})" if r.evidence else "")
                     for r in p.reasons
                 )
                 + "\n"
@@ -184,31 +185,28 @@ def sec_baseline(v: Views) -> str | None:
     if v.baselines:
         bls: Sequence[Baseline] = v.baselines
         out.append("Per label, min / mean / max over the samples:\n")
-        out.append(
-            table(
-                [
-                    "label",
-                    "started",
-                    "samples",
-                    "group lag (records)",
-                    "produce ms",
-                    "fetch ms",
-                    "task failures",
-                ],
-                [
+        rows = []
+        for b in bls:
+            rows.append(
+                [m(b.label), "group lag (records)", _series_stats(b.total_lag), str(b.samples)]
+            )
+            for kind, per_side in (("produce", b.produce_ms), ("fetch", b.fetch_ms)):
+                for side, points in sorted(per_side.items()):
+                    name = S.series_name(kind, side, "") + " ms"
+                    rows.append([m(b.label), m(name), _series_stats(points), str(len(points))])
+            for name, points in sorted(b.source_lag_ms.items()):
+                rows.append(
                     [
                         m(b.label),
-                        m(b.started_at),
-                        str(b.samples),
-                        _series_stats(b.total_lag),
-                        _series_stats(b.produce_ms),
-                        _series_stats(b.fetch_ms),
-                        _series_stats(b.task_failures),
+                        m(f"source lag {name} ms"),
+                        _series_stats(points),
+                        str(len(points)),
                     ]
-                    for b in bls
-                ],
+                )
+            rows.append(
+                [m(b.label), "tasks failed", _series_stats(b.task_failures), str(b.samples)]
             )
-        )
+        out.append(table(["label", "series", "min / mean / max", "samples"], rows))
     c = v.compare
     if c is None:
         out.append("No comparison yet — run `connshift baseline compare`.\n")

@@ -85,3 +85,12 @@ def size(value: int | None) -> str:
             return f"{amount:.0f} {unit}" if unit == "B" else f"{amount:.1f} {unit}"
         amount /= 1024
     return f"{value} B"
+
+
+def series_name(kind: str, side: str, label: str) -> str:
+    """``produce destination before``: the parts that are there."""
+    return " ".join(x for x in (kind, side, label) if x)
+
+
+def series_max(points: list[tuple[float, float]]) -> str:
+    return num(max(y for _, y in points)) if points else "—"

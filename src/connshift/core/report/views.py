@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from connshift.core.redact import REDACTED, is_inline_secret
+
 Raw = Mapping[str, Any]
 
 # ---------------------------------------------------------------------------- coercions
@@ -126,6 +128,21 @@ def kind_of(path: str) -> str:
     return name[:-5] if name.endswith(".json") else name
 
 
+def scrub(value: Any) -> Any:
+    """``value`` with every secret-looking key's inline value shown as ``***`` (evidence is
+    redacted when recorded; the report does not count on it)."""
+    if isinstance(value, dict):
+        return {
+            k: REDACTED
+            if isinstance(k, str) and not isinstance(v, dict | list) and is_inline_secret(k, v)
+            else scrub(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [scrub(v) for v in value]
+    return value
+
+
 def excerpt(data: Raw | None, limit: int = 360) -> str:
     """A few lines that say what a piece of evidence holds: its scalar fields, and the
     size of its lists and objects (the envelope's ``recorded_at`` first)."""
@@ -142,9 +159,11 @@ def excerpt(data: Raw | None, limit: int = 360) -> str:
             lines.append(f"{key}: [{len(value)} item{'s' if len(value) != 1 else ''}]")
         elif isinstance(value, dict):
             if all(not isinstance(v, dict | list) for v in value.values()) and len(value) <= 6:
-                lines.append(f"{key}: {as_str(value)}")
+                lines.append(f"{key}: {as_str(scrub(value))}")
             else:
                 lines.append(f"{key}: {{{len(value)} keys}}")
+        elif isinstance(key, str) and is_inline_secret(key, value):
+            lines.append(f"{key}: {REDACTED}")
         else:
             lines.append(f"{key}: {as_str(value, 'null')}")
     text = "\n".join(lines)
@@ -187,7 +206,8 @@ def refs(value: object, evidence: Mapping[str, Raw], meta: ReportMeta) -> tuple[
             EvidenceRef(
                 path=path,
                 kind=kind,
-                href=safe_href(meta.state_href, path),
+                # only evidence files are linked; anything else is shown as written
+                href=safe_href(meta.state_href, path) if is_evidence else None,
                 present=(data is not None) if is_evidence else None,
                 excerpt=excerpt(data, limit=240) if is_evidence else "(not an evidence file)",
             )
@@ -637,6 +657,16 @@ class CostLine:
     inputs: dict[str, str]
     owner: str
     flagged: bool
+    reason: str = ""
+
+
+def _input(value: object) -> str:
+    """An input figure: ``{"value", "unit", "source"|"note"}`` as ``12.5 GB (source)``."""
+    if not isinstance(value, dict):
+        return as_str(value, "null")
+    text = f"{as_str(value.get('value'), 'null')} {as_str(value.get('unit'))}".strip()
+    where = as_str(value.get("source") or value.get("note"))
+    return f"{text} ({where})" if where else text
 
 
 @dataclass(frozen=True)
@@ -645,6 +675,7 @@ class CostModel:
     title: str
     lines: list[CostLine]
     total: float | None
+    assumed: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -654,6 +685,7 @@ class Cost:
     unowned: list[str]
     difference: float | None
     profile: str
+    percent: float | None = None
     recorded_at: str = ""
 
     def model(self, key: str) -> CostModel | None:
@@ -675,15 +707,21 @@ def _cost_model(key: str, raw: object) -> CostModel:
                 label=as_str(ln.get("label")) or as_str(ln.get("id"), "?"),
                 monthly=as_num(ln.get("monthly")),
                 formula=as_str(ln.get("formula")),
-                inputs={as_str(k): as_str(v, "null") for k, v in as_dict(ln.get("inputs")).items()},
+                inputs={as_str(k): _input(v) for k, v in as_dict(ln.get("inputs")).items()},
                 owner=owner,
                 flagged=flagged if flagged is not None else not owner,
+                reason=as_str(ln.get("reason")),
             )
         )
     total = as_num(d.get("total"))
     if total is None and lines and all(ln.monthly is not None for ln in lines):
         total = round(sum(ln.monthly or 0.0 for ln in lines), 2)
-    return CostModel(key, as_str(d.get("title") or d.get("label")) or key, lines, total)
+    shape = ", ".join(
+        as_str(d.get(k)) for k in ("storage_model", "worker_boundary") if as_str(d.get(k))
+    )
+    title = as_str(d.get("title") or d.get("label")) or (f"{key} ({shape})" if shape else key)
+    assumed = [as_str(a) for a in as_list(d.get("assumed"))]
+    return CostModel(key, title, lines, total, assumed)
 
 
 def cost(evidence: Mapping[str, Raw]) -> Cost | None:
@@ -701,8 +739,10 @@ def cost(evidence: Mapping[str, Raw]) -> Cost | None:
     if not unowned_raw:
         unowned = sorted({ln.id for m in models for ln in m.lines if ln.flagged})
     difference = as_num(data.get("difference"))
+    percent = None
     if isinstance(data.get("difference"), dict):
         difference = as_num(as_dict(data.get("difference")).get("monthly"))
+        percent = as_num(as_dict(data.get("difference")).get("percent"))
     if difference is None:
         cur, dst = (
             next((m.total for m in models if m.key == k), None) for k in ("current", "destination")
@@ -710,14 +750,18 @@ def cost(evidence: Mapping[str, Raw]) -> Cost | None:
         if cur is not None and dst is not None:
             difference = round(dst - cur, 2)
     profile = data.get("profile")
+    if isinstance(profile, dict):
+        name, path = as_str(profile.get("name")), as_str(profile.get("path"))
+        profile_text = f"{name} ({path})" if name and path else name or path
+    else:
+        profile_text = as_str(profile)
     return Cost(
         currency=as_str(data.get("currency"), "USD"),
         models=models,
         unowned=[u for u in unowned if u],
         difference=difference,
-        profile=as_str(as_dict(profile).get("source") or as_dict(profile).get("path"))
-        if isinstance(profile, dict)
-        else as_str(profile),
+        profile=profile_text,
+        percent=percent,
         recorded_at=recorded_at(data),
     )
 
@@ -729,6 +773,8 @@ def cost(evidence: Mapping[str, Raw]) -> Cost | None:
 class Reason:
     text: str
     evidence: tuple[EvidenceRef, ...]
+    #: for, against, not relieved (empty when the file does not say)
+    effect: str = ""
 
 
 @dataclass(frozen=True)
@@ -745,6 +791,9 @@ class Decision:
     path: str
     confidence: str
     paths: list[DecisionPath]
+    title: str = ""
+    summary: str = ""
+    thin_evidence: list[str] = field(default_factory=list)
     recorded_at: str = ""
 
     @property
@@ -766,7 +815,11 @@ def decision(evidence: Mapping[str, Raw], meta: ReportMeta) -> Decision | None:
         for r in as_list(d.get("reasons")):
             if isinstance(r, dict):
                 reasons.append(
-                    Reason(as_str(r.get("text")), refs(r.get("evidence"), evidence, meta))
+                    Reason(
+                        as_str(r.get("text")),
+                        refs(r.get("evidence"), evidence, meta),
+                        as_str(r.get("effect")),
+                    )
                 )
             else:
                 reasons.append(Reason(as_str(r), ()))
@@ -782,23 +835,37 @@ def decision(evidence: Mapping[str, Raw], meta: ReportMeta) -> Decision | None:
     chosen = data.get("path")
     if isinstance(chosen, dict):
         chosen = chosen.get("id")
-    return Decision(as_str(chosen), as_str(data.get("confidence")), paths, recorded_at(data))
+    return Decision(
+        path=as_str(chosen),
+        confidence=as_str(data.get("confidence")),
+        paths=paths,
+        title=as_str(data.get("title")),
+        summary=as_str(data.get("summary")),
+        thin_evidence=[as_str(t) for t in as_list(data.get("thin_evidence"))],
+        recorded_at=recorded_at(data),
+    )
 
 
 # ---------------------------------------------------------------------------- baseline
 
+Points = list[tuple[float, float]]
+
 
 @dataclass(frozen=True)
 class Baseline:
+    """One ``baseline-<label>`` window. Per-side series (``produce_ms`` ...) are keyed by
+    side (``source``/``destination``; ``""`` when a sample holds a bare number)."""
+
     label: str
     started_at: str
     duration_seconds: float | None
     #: (t, value) per series; t is seconds from the window's start
-    total_lag: list[tuple[float, float]]
-    produce_ms: list[tuple[float, float]]
-    fetch_ms: list[tuple[float, float]]
-    task_failures: list[tuple[float, float]]
-    storage_bytes: list[tuple[float, float]]
+    total_lag: Points
+    produce_ms: dict[str, Points]
+    fetch_ms: dict[str, Points]
+    storage_bytes: dict[str, Points]
+    source_lag_ms: dict[str, Points]
+    task_failures: Points
     samples: int
     groups: list[str]
     last_states: dict[str, str]
@@ -806,9 +873,20 @@ class Baseline:
     recorded_at: str = ""
 
 
+def _by_side(value: object) -> dict[str, float]:
+    """``{side: n}`` read as is; a bare number as ``{"": n}``."""
+    if isinstance(value, dict):
+        out = {as_str(k): as_num(v) for k, v in value.items()}
+        return {k: v for k, v in out.items() if v is not None}
+    number = as_num(value)
+    return {"": number} if number is not None else {}
+
+
 def _baseline(kind: str, data: Raw) -> Baseline:
-    series: dict[str, list[tuple[float, float]]] = {
-        k: [] for k in ("lag", "produce_ms", "fetch_ms", "task_failures", "storage_bytes")
+    lag: Points = []
+    failures: Points = []
+    per_side: dict[str, dict[str, Points]] = {
+        k: {} for k in ("produce_ms", "fetch_ms", "storage_bytes", "source_lag_ms")
     }
     groups: dict[str, None] = {}
     states: dict[str, str] = {}
@@ -817,31 +895,43 @@ def _baseline(kind: str, data: Raw) -> Baseline:
         s = as_dict(item)
         t = as_num(s.get("t"))
         t = float(i) if t is None else t
-        lag = s.get("group_lag")
-        if isinstance(lag, dict):
-            for g in lag:
-                groups.setdefault(as_str(g), None)
-            total = _lag(lag)
-            if total is not None:
-                series["lag"].append((t, float(total)))
-        elif as_num(lag) is not None:
-            series["lag"].append((t, float(as_num(lag) or 0.0)))
-        for key in ("produce_ms", "fetch_ms", "task_failures", "storage_bytes"):
-            value = as_num(s.get(key))
-            if value is not None:
-                series[key].append((t, value))
+        raw_lag = s.get("group_lag")
+        for g in as_dict(raw_lag):
+            groups.setdefault(as_str(g), None)
+        total = _lag(raw_lag)
+        if total is not None:
+            lag.append((t, float(total)))
+        for key, series in per_side.items():
+            for side, value in _by_side(s.get(key)).items():
+                series.setdefault(side, []).append((t, value))
+        # connector states: {"connectors": {name: {"state", "tasks_failed"}}} (or the
+        # flat {"connector_states": {name: state}}, "task_failures": n)
+        failed: float | None = as_num(s.get("task_failures"))
+        for name, entry in as_dict(s.get("connectors")).items():
+            e = as_dict(entry)
+            states[as_str(name)] = as_str(e.get("state"))
+            n = as_num(e.get("tasks_failed"))
+            if n is not None:
+                failed = (failed or 0.0) + n
         for name, state in as_dict(s.get("connector_states")).items():
             states[as_str(name)] = as_str(state.get("state") if isinstance(state, dict) else state)
-    summary = {as_str(k): as_str(v, "null") for k, v in as_dict(data.get("summary")).items()}
+        if failed is not None:
+            failures.append((t, failed))
+    summary = {
+        as_str(k): as_str(v, "null")
+        for k, v in as_dict(data.get("summary")).items()
+        if not isinstance(v, dict | list)
+    }
     return Baseline(
         label=as_str(data.get("label")) or kind.removeprefix("baseline-"),
         started_at=as_str(data.get("started_at")),
         duration_seconds=as_num(data.get("duration_seconds")),
-        total_lag=series["lag"],
-        produce_ms=series["produce_ms"],
-        fetch_ms=series["fetch_ms"],
-        task_failures=series["task_failures"],
-        storage_bytes=series["storage_bytes"],
+        total_lag=lag,
+        produce_ms=per_side["produce_ms"],
+        fetch_ms=per_side["fetch_ms"],
+        storage_bytes=per_side["storage_bytes"],
+        source_lag_ms=per_side["source_lag_ms"],
+        task_failures=failures,
         samples=len(samples),
         groups=list(groups),
         last_states=states,
