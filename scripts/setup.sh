@@ -3,7 +3,8 @@
 # when everything is already there. Called by `make setup` (and so by `make demo`,
 # `make test` and .ci/run).
 #
-#   1. Debian packages: a JDK 17 (java + javac), Maven, PostgreSQL server
+#   1. Debian packages: a JDK 17 (java + javac), Maven, PostgreSQL server, Chromium
+#      (headless: the test that reads `connshift report` back in a browser)
 #   2. .venv/ with connshift installed editable, with its dev and tansu extras
 #   3. Kafka, Connect, MirrorMaker 2 and Debezium jars from Maven Central into the cache
 #      (~/.cache/connshift, or $CONNSHIFT_CACHE)
@@ -20,6 +21,7 @@ command -v java  >/dev/null 2>&1 || need+=(openjdk-17-jdk-headless)
 command -v javac >/dev/null 2>&1 || need+=(openjdk-17-jdk-headless)
 command -v mvn   >/dev/null 2>&1 || need+=(maven)
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ "$(id -u)" = 0 ]; then
   command -v runuser >/dev/null 2>&1 || need+=(util-linux)
 fi

@@ -81,10 +81,6 @@ class UsageError(ConnshiftError):
     exit_code = ExitCode.USAGE
 
 
-class NotAvailableYet(UsageError):
-    """A command of the design that is not built yet."""
-
-
 class ConfigError(UsageError):
     """The migration spec (or another input file) is malformed or inconsistent."""
 

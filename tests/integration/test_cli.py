@@ -7,8 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from connshift.app.sandbox import Sandbox
 
 CLI = [sys.executable, "-m", "connshift.cli.main"]
@@ -117,10 +115,3 @@ def test_sandbox_status_json(sandbox: Sandbox) -> None:
         "tansu",
     }
     assert all(s["healthy"] and s["pid"] for s in names.values())
-
-
-@pytest.mark.parametrize("command", ["cost", "score", "report"])
-def test_planned_commands_exit_2(command: str) -> None:
-    proc = run(command, "-c", "whatever.yaml")
-    assert proc.returncode == 2
-    assert "not available yet" in one_error_line(proc)

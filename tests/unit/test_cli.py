@@ -128,41 +128,11 @@ def test_help_lists_every_command_of_the_design(capsys: pytest.CaptureFixture[st
     assert not missing, f"--help does not list {missing}"
 
 
-def test_help_marks_planned_commands_as_not_available(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    _, out, _ = invoke(capsys, "--help")
-    rows = {
-        line.strip("│ ").split()[0]: line
-        for line in out.splitlines()
-        if line.startswith("│ ") and line.strip("│ ")
-    }
-    for name in cli.PLANNED:
-        assert "(not available yet)" in rows[name], rows[name]
-    for name in ("init", "check", "sandbox", "demo"):
-        assert "not available" not in rows[name], rows[name]
-
-
 def test_sandbox_help_lists_its_subcommands(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = invoke(capsys, "sandbox", "--help")
     assert code == 0
     for sub in ("up", "status", "down", "fetch", "seed"):
         assert f"│ {sub} " in out, sub
-
-
-# ---------------------------------------------------------------------------- planned commands
-
-
-@pytest.mark.parametrize("argv", [["report", "-c", "x"], ["report"], ["report", "a"]])
-def test_planned_command_exits_2_not_available_yet(
-    capsys: pytest.CaptureFixture[str], argv: list[str]
-) -> None:
-    code, out, err = invoke(capsys, *argv)
-    assert code == ExitCode.USAGE == 2
-    line = one_line(err)
-    assert f"`connshift {argv[0]}` is not available yet" in line
-    assert "issue" in line
-    assert out == ""
 
 
 @pytest.mark.parametrize(
@@ -382,7 +352,7 @@ def test_internal_error_with_debug_shows_a_traceback(tmp_path: Path) -> None:
     ("argv", "code", "needle"),
     [
         (["check", "-c", "missing-spec-file.yaml"], 2, "spec file not found"),
-        (["report", "-c", "x"], 2, "not available yet"),
+        (["score", "--bogus"], 2, "No such option: --bogus"),
         (["sandbox", "up", "--port", "source-kafka=99999"], 2, "1 to 65535"),
     ],
 )

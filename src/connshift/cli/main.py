@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from connshift import __version__
-from connshift.errors import ConnshiftError, ExitCode, NotAvailableYet
+from connshift.errors import ConnshiftError, ExitCode
 from connshift.errors import UsageError as UsageError_
 
 console = Console()
@@ -1144,6 +1144,8 @@ def score(
         else:
             console.print("[green]no row at 0: the scorecard does not block the cutover[/]")
         console.print(f"evidence: {Path(spec.state_dir) / 'evidence'}", highlight=False)
+
+
 # ---------------------------------------------------------------------------- baseline
 
 baseline_app = typer.Typer(
@@ -1329,6 +1331,8 @@ def rehearse(
         )
     if not result.ok:
         raise typer.Exit(int(ExitCode.CHECK_FAILED))
+
+
 # ---------------------------------------------------------------------------- cost / decide
 
 
@@ -1425,30 +1429,36 @@ def decide(config: Path = ConfigOpt, as_json: bool = JsonOpt) -> None:
         console.print(f"  [yellow]thin:[/] {note}", highlight=False)
 
 
-# ---------------------------------------------------------------------------- not yet
+@app.command()
+def report(
+    config: Path = ConfigOpt,
+    output: Path | None = typer.Option(
+        None, "-o", "--output", help="Where to write (default: report.html, .json or .md)."
+    ),
+    fmt: str = typer.Option("html", "--format", help="html (one self-contained page), json or md."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Render all the evidence (scorecard, blockers, validation, charts, cost, decision)
+    as one report; exits 0 once written — blockers are shown, not enforced."""
+    STATE.json = as_json
+    from connshift.app.report import write_report
 
-#: Commands of the design that are not built yet, and the issue that builds each.
-PLANNED: dict[str, tuple[str, int]] = {
-    "report": ("HTML/JSON/Markdown report of all evidence.", 7),
-}
-
-
-def _planned(name: str, text: str, issue: int) -> None:
-    @app.command(
-        name,
-        help=f"{text} (not available yet)",
-        context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
-    )
-    def _cmd(ctx: typer.Context) -> None:
-        raise NotAvailableYet(
-            f"`connshift {name}` is not available yet",
-            why=f"it is planned (issue {issue})",
-            fix="see the README for the commands that exist today",
+    spec = _load(config)
+    with progress("writing the report") as step:
+        result = write_report(spec, config=config, output=output, fmt=fmt.lower(), report=step)
+    if as_json:
+        emit_json(result.to_json())
+        return
+    sections = result.summary["sections"]
+    missing = [name for name, state in sections.items() if state != "present"]
+    blockers = result.summary.get("blockers")
+    if blockers:
+        console.print(
+            f"[red]{len(blockers)} blocker(s)[/] shown first in the report", highlight=False
         )
-
-
-for _name, (_text, _issue) in PLANNED.items():
-    _planned(_name, _text, _issue)
+    if missing:
+        console.print(f"no evidence yet for: {', '.join(missing)}", highlight=False)
+    console.print(f"report: {result.path}", highlight=False, soft_wrap=True)
 
 
 # ---------------------------------------------------------------------------- entry point
