@@ -139,17 +139,23 @@ def run_demo(
     checked_again = validate(spec_model, report=report)
     tally = checked_again.to_json()["tally"]
     summary.append(
-        f"12. validate after the cutover: {tally['PASS']} PASS, {tally['FAIL']} FAIL "
+        f"13. validate after the cutover: {tally['PASS']} PASS, {tally['FAIL']} FAIL "
         "(records the moved connectors wrote on the destination are reported, not compared)"
     )
     from connshift.app.score import run_score
 
+    from connshift.app.report import write_report
+
     card = run_score(spec_model)
     summary.append(
-        "13. score after the move: "
+        "14. score after the move: "
         + ("nothing blocks" if card.ok else f"{len(card.blockers())} row(s) at 0")
         + f" -> {evidence_dir(spec_model.state_dir) / 'score.json'}"
     )
+    written = write_report(
+        spec_model, config=spec, output=Path(spec_model.state_dir) / "report.html", fmt="html"
+    )
+    summary.append(f"15. report (self-contained HTML): {written.path}")
     dest_topics = sorted(
         n for n in destination.topics() if n in topic_rows and topic_rows[n]["in_scope"]
     )
@@ -201,11 +207,11 @@ def _move_connectors(sandbox: Sandbox, spec: Any, report: Reporter) -> list[str]
     if result is not None:
         pauses = ", ".join(f"{n} {s:.1f}s" for n, s in result.pause_seconds.items())
         lines.append(
-            f"9. cutover (live writer running): {', '.join(todo)} moved to the destination "
+            f"10. cutover (live writer running): {', '.join(todo)} moved to the destination "
             f"Connect cluster; pause (source stopped -> destination RUNNING): {pauses}"
         )
     else:
-        lines.append("9. cutover: the seeded connectors were already on the destination")
+        lines.append("10. cutover: the seeded connectors were already on the destination")
     txids = set(stats[0].txids) if stats else set()
     _, dst = clusters(spec)
     deadline = time.monotonic() + 60
@@ -223,7 +229,7 @@ def _move_connectors(sandbox: Sandbox, spec: Any, report: Reporter) -> list[str]
         time.sleep(1)
     once = sum(1 for n in counts.values() if n == 1)
     lines.append(
-        f"10. {len(txids)} row changes written during the cutover: {once} on the destination "
+        f"11. {len(txids)} row changes written during the cutover: {once} on the destination "
         f"exactly once, {len(txids) - len(counts)} missing, "
         f"{sum(1 for n in counts.values() if n > 1)} twice"
     )
@@ -235,7 +241,7 @@ def _move_connectors(sandbox: Sandbox, spec: Any, report: Reporter) -> list[str]
         m.close()
     copied: Any = next((s.data.get("moved") for s in back.steps if s.step == "copy-back"), {})
     lines.append(
-        f"11. rollback files-source: stopped on the destination, {sum((copied or {}).values())} "
+        f"12. rollback files-source: stopped on the destination, {sum((copied or {}).values())} "
         "record(s) it wrote there copied back, resumed on the source at its destination "
         "position"
     )
@@ -251,7 +257,7 @@ def _decide_to_go(sandbox: Sandbox, spec: Any, todo: list[str], report: Reporter
     from connshift.app.rehearse import rehearse
     from connshift.app.score import run_score
 
-    lines: list[str] = []
+    lines: list[str] = ["9. decide to go: the evidence the scorecard gates the cutover on"]
     plans = mover.plan(spec, list(SEEDED))
     record_evidence(spec, "plan", mover.plan_json(plans))
     lines.append(
