@@ -142,9 +142,8 @@ def run_demo(
         f"13. validate after the cutover: {tally['PASS']} PASS, {tally['FAIL']} FAIL "
         "(records the moved connectors wrote on the destination are reported, not compared)"
     )
-    from connshift.app.score import run_score
-
     from connshift.app.report import write_report
+    from connshift.app.score import run_score
 
     card = run_score(spec_model)
     summary.append(
