@@ -427,27 +427,13 @@ def _fresh_destination(spec: Any, report: Reporter) -> list[str]:
     """A demo with a new state directory (run from another folder, or after tests and
     rehearsals wrote to the sandbox) owns no copy on the destination: drop the in-scope
     destination topics (and their mirrored maps) so its sync starts clean."""
-    from connshift.app.sync import MapMirror, state_path
+    from connshift.app.sync import drop_destination_copies, state_path
 
     if state_path(spec).exists():
         return []
-    src, dst = clusters(spec)
-    source_topics = src.topics()
-    existing = dst.topics()
-    dropped = []
-    mirror = MapMirror(dst)
-    try:
-        for topic, info in source_topics.items():
-            if not spec.topics.selects(topic):
-                continue
-            dst_topic = spec.topics.destination_name(topic)
-            if dst_topic in existing:
-                report(f"dropping {dst_topic} on the destination (not this demo's copy)")
-                dst.delete_topic(dst_topic)
-                dropped.append(dst_topic)
-            mirror.forget(dst_topic, list(range(info.partitions)))
-    finally:
-        mirror.close()
+    src, _ = clusters(spec)
+    topics = [t for t in src.topics() if spec.topics.selects(t)]
+    dropped = drop_destination_copies(spec, topics, report, why="not this demo's copy")
     if not dropped:
         return []
     return [
@@ -458,20 +444,15 @@ def _fresh_destination(spec: Any, report: Reporter) -> list[str]:
 def _drop_destination_copies(spec: Any, plans: Any, report: Reporter) -> None:
     """After `sandbox seed` reset cut-over connectors (deleted on the destination, resumed
     on the source), their destination topics hold records the source never had: drop
-    those copies and their maps so this demo's sync copies them afresh."""
-    from connshift.app.sync import MapMirror, state_path
+    those copies, their maps and their sync state so this demo's sync copies them afresh."""
+    from connshift.app.sync import drop_destination_copies, state_path
     from connshift.io.statestore import StateStore
 
-    src, dst = clusters(spec)
-    mirror = MapMirror(dst)
+    src, _ = clusters(spec)
+    topics = [t for plan in plans for t in plan.topics]
+    drop_destination_copies(spec, topics, report, why="sandbox reset")
+    source_topics = src.topics()
     with StateStore(state_path(spec)) as store:
-        for plan in plans:
-            for topic, dst_topic in zip(plan.topics, plan.destination_topics, strict=True):
-                parts = list(range(src.topics()[topic].partitions))
-                report(f"dropping the destination copy {dst_topic} (sandbox reset)")
-                if dst_topic in dst.topics():
-                    dst.delete_topic(dst_topic)
-                mirror.forget(dst_topic, parts)
-                for p in parts:
-                    store.forget(topic, p)
-    mirror.close()
+        for topic in topics:
+            for p in range(source_topics[topic].partitions):
+                store.forget(topic, p)

@@ -94,8 +94,8 @@ def rehearsal_prefix(connector: str) -> str:
 
 def sandbox_target() -> tuple[Spec, str]:
     """The sandbox's spec, when the sandbox is up (the default rehearsal target)."""
-    from connshift.app.sandbox import Sandbox
-    from connshift.core.spec import parse_spec, sandbox_spec_yaml
+    from connshift.app.sandbox import Sandbox, sandbox_spec_text
+    from connshift.core.spec import parse_spec
 
     sb = Sandbox()
     info = sb.status()
@@ -108,13 +108,7 @@ def sandbox_target() -> tuple[Spec, str]:
         )
     import yaml
 
-    p = sb.ports
-    text = sandbox_spec_yaml(
-        source_kafka=f"127.0.0.1:{p['source-kafka']}",
-        source_connect=f"http://127.0.0.1:{p['source-connect']}",
-        dest_kafka=f"127.0.0.1:{p['destination-kafka']}",
-        dest_connect=f"http://127.0.0.1:{p['destination-connect']}",
-    )
+    text = sandbox_spec_text(sb)
     spec = parse_spec(yaml.safe_load(text), env={}, read_file=lambda _p: "")
     return spec, "sandbox"
 
@@ -134,26 +128,9 @@ def _rehearsal_spec(
 
 def _drop_copies(spec: Spec, topics: list[str], report: Reporter) -> list[str]:
     """Delete the rehearsal's destination topics and their mirrored maps."""
-    from connshift.app.sync import MapMirror, clusters
+    from connshift.app.sync import drop_destination_copies
 
-    src, dst = clusters(spec)
-    existing = dst.topics()
-    src_topics = src.topics()
-    dropped = []
-    mirror = MapMirror(dst)
-    try:
-        for topic in topics:
-            dst_topic = spec.topics.destination_name(topic)
-            if dst_topic in existing:
-                report(f"removing the rehearsal copy {dst_topic}")
-                dst.delete_topic(dst_topic)
-                dropped.append(dst_topic)
-            parts = list(range(src_topics[topic].partitions)) if topic in src_topics else []
-            if parts:
-                mirror.forget(dst_topic, parts)
-    finally:
-        mirror.close()
-    return dropped
+    return drop_destination_copies(spec, topics, report, why="rehearsal copy")
 
 
 def rehearse(

@@ -378,10 +378,15 @@ class Sandbox:
 
 def write_sandbox_spec(sandbox: Sandbox, path: Path) -> Path:
     """Write the migration spec that points at this sandbox (``sandbox.yaml``)."""
+    return artifacts.write_text_atomic(Path(path), sandbox_spec_text(sandbox))
+
+
+def sandbox_spec_text(sandbox: Sandbox, *, state_dir: str = ".connshift") -> str:
+    """The migration spec (YAML text) that points at this sandbox."""
     from connshift.core.spec import sandbox_spec_yaml
 
     p = sandbox.ports
-    text = sandbox_spec_yaml(
+    return sandbox_spec_yaml(
         source_kafka=f"{HOST}:{p['source-kafka']}",
         source_connect=f"http://{HOST}:{p['source-connect']}",
         dest_kafka=f"{HOST}:{p['destination-kafka']}",
@@ -389,6 +394,5 @@ def write_sandbox_spec(sandbox: Sandbox, path: Path) -> Path:
         source_metrics=f"http://{HOST}:{p['source-connect-metrics']}/metrics",
         dest_metrics=f"http://{HOST}:{p['destination-connect-metrics']}/metrics",
         tansu_kafka=f"{HOST}:{p['tansu']}" if sandbox.with_tansu else None,
-        state_dir=".connshift",
+        state_dir=state_dir,
     )
-    return artifacts.write_text_atomic(Path(path), text)

@@ -842,3 +842,27 @@ class Syncer:
 def sync(spec: Spec, options: SyncOptions | None = None) -> SyncResult:
     """Copy the spec's topics (``--once`` by default; ``follow`` keeps tailing)."""
     return Syncer(spec, options or SyncOptions()).run()
+
+
+def drop_destination_copies(
+    spec: Spec, topics: Sequence[str], report: Callable[[str], None], *, why: str
+) -> list[str]:
+    """Delete the destination copies of source ``topics`` and forget their mirrored maps
+    (a fresh copy starts from nothing); returns the destination topics deleted."""
+    src, dst = clusters(spec)
+    source_topics = src.topics()
+    existing = dst.topics()
+    dropped = []
+    mirror = MapMirror(dst)
+    try:
+        for topic in topics:
+            dst_topic = spec.topics.destination_name(topic)
+            if dst_topic in existing:
+                report(f"dropping {dst_topic} on the destination ({why})")
+                dst.delete_topic(dst_topic)
+                dropped.append(dst_topic)
+            if topic in source_topics:
+                mirror.forget(dst_topic, list(range(source_topics[topic].partitions)))
+    finally:
+        mirror.close()
+    return dropped
