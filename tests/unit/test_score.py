@@ -1277,3 +1277,16 @@ def test_inputs_and_run_score_read_evidence_and_journal(tmp_path: Path) -> None:
     assert recorded is not None
     assert recorded.data["ok"] is False
     assert recorded.data["connectors"][CDC]["rows"][5]["evidence"] == [JOURNAL]
+
+
+def test_a_connector_reaching_a_remote_host_is_a_private_network_shape() -> None:
+    from connshift.core.score import _private_endpoints
+
+    assert _private_endpoints({"database.hostname": "pg.internal", "topic": "x"}) == [
+        "database.hostname=pg.internal"
+    ]
+    assert _private_endpoints({"connection.url": "jdbc:postgresql://db.corp:5432/app"}) == [
+        "connection.url=db.corp:5432"
+    ]
+    assert _private_endpoints({"database.hostname": "127.0.0.1", "url": "http://localhost:1"}) == []
+    assert _private_endpoints({"database.hostname": "${file:/s.properties:host}"}) == []

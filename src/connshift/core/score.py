@@ -18,6 +18,7 @@ Pure: no I/O. :mod:`connshift.app.score` gathers the inputs.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -789,7 +790,27 @@ def _shape_tags(i: Inputs, name: str) -> list[str]:
         if ms < 0 or ms >= 7 * 24 * 3_600_000:
             tags.append("long-retention topic")
             break
+    if _private_endpoints(inv.get("config") or {}):
+        tags.append("private-network dependency")
     return tags
+
+
+#: config keys that name the upstream or downstream system a connector talks to
+_ENDPOINT_KEY = re.compile(r"(^|\.)(hostname|host|hosts|url|uri|connection\.url|endpoint)$")
+_LOCAL = ("127.", "localhost", "::1", "[::1]")
+
+
+def _private_endpoints(config: Mapping[str, Any]) -> list[str]:
+    """Endpoints a connector reaches beyond this machine (a network path to keep)."""
+    out = []
+    for key, value in config.items():
+        if not _ENDPOINT_KEY.search(str(key)) or not isinstance(value, str) or not value:
+            continue
+        host = re.sub(r"^[a-z+]+://|^jdbc:[a-z]+://", "", value.strip()).split("/")[0]
+        host = host.rsplit("@", 1)[-1]
+        if host and not host.startswith(_LOCAL) and "${" not in host:
+            out.append(f"{key}={host}")
+    return out
 
 
 def _understanding(i: Inputs, name: str, rows: list[Row]) -> tuple[int, str]:
