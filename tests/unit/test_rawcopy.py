@@ -264,6 +264,106 @@ def test_planning_needs_until() -> None:
         planner(until=None).plan(plain(0, 1))
 
 
+# a fragmented source: one record per batch, as a Connect source task's polls, a rollback's
+# copy-back or any trickle of single records write it (the shape of files.access-log after a
+# few cutovers and rollbacks in the sandbox)
+TRICKLE = b"".join(plain(i, 1, pid=100 + i) for i in range(40))
+
+
+def coalescing(**kw: int) -> PartitionPlanner:
+    return PartitionPlanner(
+        start=kw.get("start", 0),
+        dst_next=kw.get("dst", 0),
+        until=kw.get("until", 1000),
+        producer_id=7,
+        producer_epoch=2,
+        base_sequence=kw.get("seq", 0),
+        coalesce_below=kw.get("below", 1024),
+        coalesce_bytes=kw.get("most", 64 << 10),
+    )
+
+
+def test_tiny_batches_stay_tiny_without_coalescing() -> None:
+    assert len(planner().plan(TRICKLE)) == 40  # what the raw copy wrote before: 40 batches
+
+
+def test_tiny_batches_coalesce_into_one_batch_with_exact_offsets() -> None:
+    pl = coalescing(seq=5)
+    (piece,) = pl.plan(TRICKLE)
+    assert piece.runs == [(0, 0, 40)] and piece.records == 40 and piece.src_next == 40
+    batch = BatchView(memoryview(piece.batch or b""))
+    assert batch.crc_valid() and batch.is_contiguous and batch.record_count == 40
+    assert (batch.producer_id, batch.producer_epoch, batch.base_sequence) == (7, 2, 5)
+    assert batch.timestamp_type is TimestampType.CREATE_TIME
+    # every record as it was: key, value, headers, timestamp
+    assert decode_records(batch) == [rec(i) for i in range(40)]
+    assert (pl.pos, pl.dst_next, pl.sequence) == (40, 40, 45)
+
+
+def test_coalescing_keeps_gaps_exact_and_big_batches_byte_for_byte() -> None:
+    log = b"".join(
+        [
+            plain(0, 1),
+            plain(1, 1, pid=1, tx=True),
+            marker(2, 1, ControlType.COMMIT),
+            plain(3, 1, pid=2, tx=True),  # aborted
+            marker(4, 2, ControlType.ABORT),
+            holed([5, 7], last=8),
+            big := plain(9, 30),  # not small: restamped, its records untouched
+            plain(39, 1),
+            empty(40, 44),
+        ]
+    )
+    small = len(plain(0, 1)) + 200
+    assert len(big) > small
+    pl = coalescing(below=small)
+    pieces = pl.plan(log, [(2, 3)])
+    assert [p.runs for p in pieces] == [
+        [(0, 0, 2), (5, 2, 1), (7, 3, 1)],
+        [(9, 4, 30)],
+        [(39, 34, 1)],
+    ]
+    # each piece covers the gaps after it: the marker and aborted batch ride on the first
+    assert [p.src_next for p in pieces] == [9, 39, 45]
+    assert [p.dst_start for p in pieces] == [0, 4, 34]
+    assert (pieces[1].batch or b"")[61:] == big[61:]
+    assert decoded(pieces[0].batch or b"") == kv([0, 1, 5, 7])
+    assert (pl.pos, pl.dst_next) == (45, 35)
+
+
+def test_coalescing_respects_its_size_limit_codec_start_and_until() -> None:
+    one = len(plain(0, 1))
+    pl = coalescing(below=one + 1, most=3 * one)
+    assert [p.runs for p in pl.plan(TRICKLE[: 7 * one])] == [
+        [(0, 0, 3)],
+        [(3, 3, 3)],
+        [(6, 6, 1)],
+    ]
+    mixed = plain(0, 1) + plain(1, 1, codec=1) + plain(2, 1, codec=1) + plain(3, 1)
+    pieces = coalescing(below=1024).plan(mixed)
+    assert [p.runs for p in pieces] == [[(0, 0, 1)], [(1, 1, 2)], [(3, 3, 1)]]
+    assert [BatchView(memoryview(p.batch or b"")).compression for p in pieces] == [0, 1, 0]
+    pl = coalescing(start=2, until=6)
+    (piece,) = pl.plan(plain(0, 3) + TRICKLE[3 * one :])
+    assert piece.runs == [(2, 0, 4)] and piece.src_next == 6 and pl.done
+
+
+def test_coalescing_options_validate() -> None:
+    with pytest.raises(ValueError):
+        CopyOptions(coalesce_below=2048, coalesce_bytes=1024)
+
+
+def test_copier_coalesces_across_fetches_and_keeps_offsets() -> None:
+    source = FakeSource({0: Log([plain(i, 1) for i in range(30)], [])}, fetch_bytes=400)
+    destination = FakeDestination()
+    options = CopyOptions(coalesce_below=1024, coalesce_bytes=64 << 10)
+    chunks = list(RawPartitionCopier(source, destination, "t", 0, dst_next=0, options=options))
+    check(chunks, destination.records[0], list(range(30)), 30)
+    assert [o for o, _ in destination.records[0]] == list(range(30))  # identical offsets
+    # one destination batch per fetch answer (5 records each), not one per source batch
+    assert len(destination.requests) == len(source.fetches) == 6
+
+
 # --------------------------------------------------------------------------------------------
 # fakes
 # --------------------------------------------------------------------------------------------

@@ -18,6 +18,9 @@ What does not go across as it is:
   LogAppendTime timestamps: decoded, and the records in range re-encoded as one contiguous
   CreateTime batch (same compression); Kafka rejects a batch whose offset range disagrees with
   its record count.
+- with ``CopyOptions.coalesce_below``: runs of small batches decoded and re-encoded as one
+  CreateTime batch (what ``sync`` does, so that tiny source batches do not become as many
+  destination objects on a broker that stores each batch as one object).
 
 Pipelining: the next fetch is in flight while the batches of the last one are produced, and up
 to ``max_in_flight`` produce requests (one batch per partition each; Apache Kafka accepts no
@@ -34,6 +37,8 @@ from dataclasses import dataclass, field
 
 from connshift.core.recordbatch import (
     AbortedTransactionFilter,
+    Compression,
+    Rec,
     TimestampType,
     decode_records,
     encode_batch,
@@ -94,6 +99,16 @@ class CopyOptions:
     requests may await their answers (at most 5: the broker deduplicates the last 5 batches
     of a producer); ``idle_timeout`` is how long a partition may make no progress before the
     copy fails (an open transaction holding the LSO, an ``until`` beyond the source's end).
+
+    ``coalesce_below`` (bytes, 0 = off): consecutive source batches smaller than this are
+    decoded and written as one destination batch of up to ``coalesce_bytes`` (a change of
+    compression codec starts a new one). Offsets stay exact (the runs say where each record
+    went); what changes is only how the records are cut into batches. It keeps a source whose
+    producers wrote many tiny batches (a Connect source task's poll, a copy-back, a trickle of
+    single records) from becoming as many tiny batches on the destination, which some
+    Kafka-API brokers that store each batch as one object (tansu 0.6 on S3: every fetch lists
+    all of a partition's objects, then reads them one by one, within the fetch's max wait)
+    serve too slowly for a consumer ever to reach the end.
     """
 
     max_bytes: int = 4 << 20
@@ -102,10 +117,14 @@ class CopyOptions:
     max_wait_ms: int = 500
     produce_timeout_ms: int = 30_000
     idle_timeout: float = 60.0
+    coalesce_below: int = 0
+    coalesce_bytes: int = 64 << 10
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_in_flight <= 5:
             raise ValueError("max_in_flight must be 1-5")
+        if self.coalesce_below < 0 or self.coalesce_bytes < self.coalesce_below:
+            raise ValueError("coalesce_below must be >= 0 and at most coalesce_bytes")
 
 
 @dataclass(frozen=True)
@@ -173,6 +192,8 @@ class PartitionPlanner:
         producer_id: int,
         producer_epoch: int,
         base_sequence: int = 0,
+        coalesce_below: int = 0,
+        coalesce_bytes: int = 0,
     ) -> None:
         self.pos = start
         self.dst_next = dst_next
@@ -180,6 +201,8 @@ class PartitionPlanner:
         self.producer_id = producer_id
         self.producer_epoch = producer_epoch
         self.sequence = base_sequence
+        self.coalesce_below = coalesce_below
+        self.coalesce_bytes = coalesce_bytes
 
     @property
     def done(self) -> bool:
@@ -192,7 +215,9 @@ class PartitionPlanner:
         """The pieces for the complete batches in ``records`` (a trailing partial one waits).
 
         Every real piece's ``src_next`` extends over the skipped offsets after it; a fetch that
-        only skipped offsets yields one piece with ``batch`` None.
+        only skipped offsets yields one piece with ``batch`` None. With ``coalesce_below`` set,
+        consecutive batches smaller than that many bytes (of one compression codec) become one
+        destination batch of up to ``coalesce_bytes``: see :class:`CopyOptions`.
         """
         if self.until is None:
             raise ValueError("until must be known before planning")
@@ -200,6 +225,33 @@ class PartitionPlanner:
         start_pos = self.pos
         filt = AbortedTransactionFilter(aborted)
         pieces: list[Piece] = []
+        group: list[Rec] = []  # records of consecutive small batches, not yet planned
+        group_pos = self.pos  # the source position where the group began
+        group_bytes = 0
+        group_codec = Compression.NONE
+
+        def emit(data: bytes, runs: list[Run], count: int, began: int) -> None:
+            # the previous piece covers every offset up to where this one's source began
+            if pieces:
+                pieces[-1].src_next = began
+            pieces.append(Piece(data, runs, count, self.pos, self.dst_next))
+            self.dst_next += count
+            self.sequence = increment_sequence(self.sequence, count)
+
+        def flush() -> None:
+            nonlocal group, group_bytes
+            if group:
+                data = encode_batch(
+                    group,
+                    producer_id=self.producer_id,
+                    producer_epoch=self.producer_epoch,
+                    base_sequence=self.sequence,
+                    compression=group_codec,
+                )
+                emit(data, runs_of((r.offset for r in group), self.dst_next), len(group), group_pos)
+                pieces[-1].src_next = self.pos
+            group, group_bytes = [], 0
+
         for batch in iter_batches(records):
             if self.pos >= until:
                 break
@@ -210,19 +262,33 @@ class PartitionPlanner:
             if aborted_batch or batch.is_control or batch.record_count <= 0:
                 self.pos = min(next_offset, until)
                 continue
-            dst_start = self.dst_next
+            began = self.pos
+            if batch.size < self.coalesce_below:
+                codec = batch.compression
+                if group and (
+                    codec is not group_codec or group_bytes + batch.size > self.coalesce_bytes
+                ):
+                    flush()
+                kept = [r for r in decode_records(batch) if began <= r.offset < until]
+                if kept:
+                    if not group:
+                        group_pos, group_codec = began, codec
+                    group.extend(kept)
+                    group_bytes += batch.size
+                self.pos = min(next_offset, until)
+                continue
+            flush()
             if (
                 batch.is_contiguous
-                and batch.base_offset >= self.pos
+                and batch.base_offset >= began
                 and next_offset <= until
                 and batch.timestamp_type is TimestampType.CREATE_TIME
             ):
                 count = batch.record_count
                 data = restamp(batch, self.producer_id, self.producer_epoch, self.sequence)
-                runs = [(batch.base_offset, dst_start, count)]
+                runs = [(batch.base_offset, self.dst_next, count)]
             else:
-                pos = self.pos
-                kept = [r for r in decode_records(batch) if pos <= r.offset < until]
+                kept = [r for r in decode_records(batch) if began <= r.offset < until]
                 if not kept:
                     self.pos = min(next_offset, until)
                     continue
@@ -234,13 +300,10 @@ class PartitionPlanner:
                     base_sequence=self.sequence,
                     compression=batch.compression,
                 )
-                runs = runs_of((r.offset for r in kept), dst_start)
-            if pieces:
-                pieces[-1].src_next = self.pos
+                runs = runs_of((r.offset for r in kept), self.dst_next)
             self.pos = min(next_offset, until)
-            self.dst_next += count
-            self.sequence = increment_sequence(self.sequence, count)
-            pieces.append(Piece(data, runs, count, self.pos, dst_start))
+            emit(data, runs, count, began)
+        flush()
         if pieces:
             pieces[-1].src_next = self.pos
         elif self.pos > start_pos:
@@ -324,6 +387,8 @@ class RawTopicCopier:
                 producer_id=pid,
                 producer_epoch=epoch,
                 base_sequence=spec.base_sequence,
+                coalesce_below=self.options.coalesce_below,
+                coalesce_bytes=self.options.coalesce_bytes,
             )
 
     def _active(self) -> list[_Partition]:

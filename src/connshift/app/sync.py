@@ -653,7 +653,11 @@ class Syncer:
         dst_raw = RawClient(self.dst.bootstrap, name="destination")
         pid: tuple[int, int] | None = None
         assigned_once = False
-        options = CopyOptions(idle_timeout=120.0)
+        # tiny source batches (Connect polls, copy-backs, trickles) go across merged: a broker
+        # that stores each batch as one object (tansu 0.6 on S3) lists them all on every fetch,
+        # and a partition of ~100 tiny batches was never read to its end by a consumer with a
+        # short fetch wait; batches of 8 KiB and more keep their bytes
+        options = CopyOptions(idle_timeout=120.0, coalesce_below=8 << 10, coalesce_bytes=64 << 10)
         try:
             while True:
                 consumer.poll(0.05 if not self.states else 0)
