@@ -824,8 +824,14 @@ def cutover(
 
     blockers = gate(spec, [p.name for p in plans])
     with progress("cutover") as report:
-        m = mover.Mover(spec, dry_run=dry_run, report=report, blockers=blockers, force=force)
-        m = mover.Mover(spec, dry_run=dry_run, report=report, on_step=_step_metrics(metrics_port))
+        m = mover.Mover(
+            spec,
+            dry_run=dry_run,
+            report=report,
+            blockers=blockers,
+            force=force,
+            on_step=_step_metrics(metrics_port),
+        )
         try:
             result = m.cutover(plans)
         finally:
@@ -1144,6 +1150,8 @@ def score(
         else:
             console.print("[green]no row at 0: the scorecard does not block the cutover[/]")
         console.print(f"evidence: {Path(spec.state_dir) / 'evidence'}", highlight=False)
+    if not data["ok"]:
+        raise typer.Exit(int(ExitCode.CHECK_FAILED))
 
 
 # ---------------------------------------------------------------------------- baseline
