@@ -391,3 +391,12 @@ def test_a_bad_flag_or_argument_is_one_line_exit_2(
     assert line.startswith("error: ") and says in line
     assert f"connshift {argv[0]} --help" in line or "--help" in line
     assert out == ""
+
+
+def test_score_exits_1_while_a_row_is_0(capsys: pytest.CaptureFixture[str]) -> None:
+    """No evidence recorded: every estate row is 0, the scorecard blocks (no I/O needed)."""
+    assert invoke(capsys, "init", "-o", "spec.yaml")[0] == 0
+    code, out, _ = invoke(capsys, "score", "-c", "spec.yaml", "--json")
+    assert code == 1
+    data = json.loads(out)
+    assert not data["ok"] and len(data["blockers"]) >= 12
