@@ -545,7 +545,7 @@ class Mover:
                 connector=name,
             )
         self.journal.record(name, attempt, "gate", "scorecard", "forced", {"blockers": blockers})
-        self.report(f"{name}: --force past scorecard rows at 0: {rows} (journaled)")
+        self.report(f"{name}: --force past the scorecard (journaled)")
         result.steps.append(
             StepOutcome(name, "scorecard", "forced", f"--force past rows at 0: {rows}")
         )
