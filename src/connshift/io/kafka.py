@@ -666,16 +666,7 @@ class KafkaCluster:
         EOF), not to the end ListOffsets reports: some Kafka-API brokers (tansu 0.6)
         answer ListOffsets(LATEST) wrongly. ``extra`` adds consumer settings.
         """
-        consumer = self.consumer(
-            {
-                "group.id": "connshift-reader",
-                "isolation.level": isolation,
-                "enable.partition.eof": True,
-                "fetch.wait.max.ms": 10,
-                "fetch.queue.backoff.ms": 10,
-                **(extra or {}),
-            }
-        )
+        consumer = self._reader(isolation, extra)
         try:
             consumer.assign([TopicPartition(topic, partition, start)])
             deadline = time.monotonic() + timeout
@@ -694,17 +685,7 @@ class KafkaCluster:
                     off = msg.offset()
                     if off is None or (end is not None and off >= end):
                         return
-                    ts_type, ts = msg.timestamp()
-                    yield Record(
-                        topic=topic,
-                        partition=partition,
-                        offset=off,
-                        key=msg.key(),
-                        value=msg.value(),
-                        headers=_headers(msg.headers()),
-                        timestamp=ts,
-                        timestamp_type=ts_type,
-                    )
+                    yield _record(msg, topic, partition, off)
                     if end is not None and off + 1 >= end:
                         return
             raise KafkaError(
@@ -715,6 +696,19 @@ class KafkaCluster:
             )
         finally:
             consumer.close()
+
+    def _reader(self, isolation: str, extra: Mapping[str, Any] | None = None) -> Any:
+        """A consumer for reading ranges: no commits, partition EOF on, short fetch waits."""
+        return self.consumer(
+            {
+                "group.id": "connshift-reader",
+                "isolation.level": isolation,
+                "enable.partition.eof": True,
+                "fetch.wait.max.ms": 10,
+                "fetch.queue.backoff.ms": 10,
+                **(extra or {}),
+            }
+        )
 
     def read_ranges(
         self,
@@ -730,15 +724,7 @@ class KafkaCluster:
         waiting = {tp: end for tp, (start, end) in ranges.items() if end > start}
         if not waiting:
             return out
-        consumer = self.consumer(
-            {
-                "group.id": "connshift-reader",
-                "isolation.level": isolation,
-                "enable.partition.eof": True,
-                "fetch.wait.max.ms": 10,
-                "fetch.queue.backoff.ms": 10,
-            }
-        )
+        consumer = self._reader(isolation)
         try:
             consumer.assign([TopicPartition(t, p, ranges[(t, p)][0]) for t, p in waiting])
             deadline = time.monotonic() + timeout
@@ -759,19 +745,7 @@ class KafkaCluster:
                             )
                         off = None  # the end the fetch reports: nothing more to read
                     elif off is not None and off < waiting[tp]:
-                        ts_type, ts = msg.timestamp()
-                        out[tp].append(
-                            Record(
-                                topic=tp[0],
-                                partition=tp[1],
-                                offset=off,
-                                key=msg.key(),
-                                value=msg.value(),
-                                headers=_headers(msg.headers()),
-                                timestamp=ts,
-                                timestamp_type=ts_type,
-                            )
-                        )
+                        out[tp].append(_record(msg, tp[0], tp[1], off))
                         off += 1
                     if off is None or off >= waiting[tp]:
                         del waiting[tp]
@@ -1001,19 +975,7 @@ class KafkaCluster:
                             group=group,
                             topic=topic,
                         )
-                    ts_type, ts = msg.timestamp()
-                    records.append(
-                        Record(
-                            topic=topic,
-                            partition=msg.partition() or 0,
-                            offset=msg.offset() or 0,
-                            key=msg.key(),
-                            value=msg.value(),
-                            headers=_headers(msg.headers()),
-                            timestamp=ts,
-                            timestamp_type=ts_type,
-                        )
-                    )
+                    records.append(_record(msg, topic, msg.partition() or 0, msg.offset() or 0))
             committed: dict[tuple[str, int], int] = {}
             if records:
                 for tp in consumer.commit(asynchronous=False) or []:
@@ -1073,3 +1035,18 @@ def describe_partitions(
         for p in range(infos[t].partitions if t in infos else 0):
             out[(t, p)] = cluster.watermarks(t, p)
     return out
+
+
+def _record(msg: Any, topic: str, partition: int, offset: int) -> Record:
+    """A consumed message as a :class:`Record`."""
+    ts_type, ts = msg.timestamp()
+    return Record(
+        topic=topic,
+        partition=partition,
+        offset=offset,
+        key=msg.key(),
+        value=msg.value(),
+        headers=_headers(msg.headers()),
+        timestamp=ts,
+        timestamp_type=ts_type,
+    )
