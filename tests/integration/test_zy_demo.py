@@ -1,7 +1,8 @@
 """`make demo` end to end on the sandbox: from inventory to the HTML report.
 
-Runs near the end of the suite (file name): the demo leaves shop-cdc and files-sink cut
-over to the destination; the next session's `sandbox seed` brings them back.
+Runs near the end of the suite (file name). The demo leaves shop-cdc and files-sink cut
+over to the destination; the test seeds the sandbox again afterwards, which brings them
+back to the source (and checks that it does), so later tests find the estate as seeded.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from connshift.app.sandbox import Sandbox
-from connshift.app.seed import SeedResult
+from connshift.app.seed import SeedResult, seed
 
 from .helpers import run_cli
 
@@ -21,6 +22,18 @@ def test_demo_runs_the_whole_journey_and_ends_with_the_report(
     sandbox: Sandbox, seeded: SeedResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
+    try:
+        _demo(tmp_path)
+    finally:
+        restored = seed(sandbox)
+    assert restored.connectors == {
+        "shop-cdc": "RUNNING",
+        "files-source": "RUNNING",
+        "files-sink": "RUNNING",
+    }, restored.connectors
+
+
+def _demo(tmp_path: Path) -> None:
     proc = run_cli("demo", "--json", timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout)

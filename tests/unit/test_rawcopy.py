@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import struct
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import crc32c
@@ -445,9 +445,13 @@ class FakeDestination(RawClient):
         self.shift = shift
         self.error = error
         self.discarded = 0
+        self.waited: list[tuple[str, list[int]]] = []
 
     def init_producer_id(self) -> tuple[int, int]:
         return 42, 0
+
+    def wait_leaders(self, topic: str, partitions: Iterable[int], **_: object) -> None:
+        self.waited.append((topic, sorted(partitions)))
 
     def send_produce(
         self, topic: str, batches: Mapping[int, bytes | bytearray | memoryview], **_: object
@@ -608,6 +612,7 @@ def test_copy_many_round_robin() -> None:
     check(chunks[2], destination.records[2], list(range(30)), 30)
     assert destination.max_in_flight <= 2
     assert any(len(req) == 3 for req in destination.requests)  # partitions share requests
+    assert destination.waited == [("t", [0, 1, 2])]  # leaders serve before the first produce
     assert all(len(f) >= 1 for f in source.fetches)
 
 
@@ -656,3 +661,36 @@ def test_abandoned_iteration_discards_pending_requests() -> None:
 def test_options_validate_in_flight() -> None:
     with pytest.raises(ValueError):
         CopyOptions(max_in_flight=6)
+
+
+class _LeaderlessFor(RawClient):
+    """ListOffsets answers ``errors`` in turn, then succeeds."""
+
+    def __init__(self, errors: list[int]) -> None:
+        super().__init__("127.0.0.1:1", name="destination")
+        self.errors = list(errors)
+        self.calls = 0
+
+    def list_offsets(self, topic: str, partitions: Mapping[int, int], **_: object) -> dict[int, int]:
+        self.calls += 1
+        if self.errors:
+            code = self.errors.pop(0)
+            raise KafkaError("could not list offsets", why="x", partition=0, error_code=code)
+        return dict.fromkeys(partitions, 0)
+
+
+def test_wait_leaders_retries_retriable_errors_until_served() -> None:
+    client = _LeaderlessFor([6, 5, 6])  # NOT_LEADER_OR_FOLLOWER, LEADER_NOT_AVAILABLE
+    client.wait_leaders("t", [0, 1], timeout=10)
+    assert client.calls == 4
+
+
+def test_wait_leaders_raises_other_errors_at_once_and_retriable_ones_at_the_deadline() -> None:
+    fatal = _LeaderlessFor([29])  # TOPIC_AUTHORIZATION_FAILED
+    with pytest.raises(KafkaError):
+        fatal.wait_leaders("t", [0], timeout=10)
+    assert fatal.calls == 1
+    stuck = _LeaderlessFor([6] * 1000)
+    with pytest.raises(KafkaError):
+        stuck.wait_leaders("t", [0], timeout=0.3)
+    assert 1 < stuck.calls < 20

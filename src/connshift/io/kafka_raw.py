@@ -1195,9 +1195,31 @@ class RawClient:
                         why=error_name(error),
                         topic=topic,
                         partition=partition,
+                        error_code=error,
                     )
                 out[partition] = offset
         return out
+
+    def wait_leaders(self, topic: str, partitions: Iterable[int], *, timeout: float = 30.0) -> None:
+        """Wait until every partition's leader answers for it (a just-created topic's leaders
+        can be named in metadata before the broker serves them: NOT_LEADER_OR_FOLLOWER).
+
+        Asks ListOffsets(EARLIEST) — its error code is right even where its LATEST is not —
+        and retries retriable errors with a fresh leader until ``timeout``; then raises the
+        last error.
+        """
+        todo = sorted(set(partitions))
+        deadline = time.monotonic() + timeout
+        delay = 0.05
+        while todo:
+            try:
+                self.list_offsets(topic, dict.fromkeys(todo, EARLIEST))
+                return
+            except KafkaError as exc:
+                if exc.context.get("error_code") not in RETRIABLE or time.monotonic() + delay > deadline:
+                    raise
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
 
     # -- introspection (connshift probe) -----------------------------------------------------------
     def describe_log_dirs(
