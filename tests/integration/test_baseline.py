@@ -1,6 +1,7 @@
-"""`connshift baseline` on the sandbox: sample `before`, inject a regression (pause a source
-connector), sample `after`, and `baseline compare` names it; the workers' JMX exporter
-serves Kafka Connect metrics."""
+"""`connshift baseline` on the sandbox around a real cutover: sample `before`, cut
+files-source over, sample again (the move is not a regression), inject one (pause the
+connector on the destination worker), sample `after`, and `baseline compare` names it;
+the workers' JMX exporter serves Kafka Connect metrics."""
 
 from __future__ import annotations
 
@@ -14,17 +15,17 @@ from connshift.app.sandbox import Sandbox
 from connshift.io.connect import ConnectClient
 from connshift.io.kafka import KafkaCluster
 
-from .helpers import run_cli, run_json
+from .helpers import run_cli, run_json, unique_prefix
 
 CONNECTORS = ["shop-cdc", "files-source", "files-sink"]
-PAUSED = "files-source"
+MOVED = "files-source"
 
 
 def metrics_url(sandbox: Sandbox, side: str) -> str:
     return f"http://127.0.0.1:{sandbox.ports[f'{side}-connect-metrics']}/metrics"
 
 
-def write_spec(sandbox: Sandbox, tmp_path: Path) -> Path:
+def write_spec(sandbox: Sandbox, tmp_path: Path, prefix: str = "") -> Path:
     p = sandbox.ports
     spec = tmp_path / "spec.yaml"
     spec.write_text(
@@ -37,6 +38,7 @@ def write_spec(sandbox: Sandbox, tmp_path: Path) -> Path:
         f"metrics_url: '{metrics_url(sandbox, 'destination')}'}}\n"
         f"connectors:\n  include: {json.dumps(CONNECTORS)}\n"
         "topics:\n  include: ['app[.].*', 'shop[.].*', 'files[.].*']\n"
+        f"  prefix: '{prefix}'\n"
         f"state_dir: '{tmp_path / 'state'}'\n"
     )
     return spec
@@ -61,33 +63,52 @@ def test_jmx_exporter_serves_connect_metrics(sandbox: Sandbox, seeded: object) -
     assert "kafka_connect_worker_connector_count" in dst_names
 
 
-def test_baseline_before_and_after_flags_a_paused_connector(
+def test_baseline_around_a_cutover_flags_a_paused_worker_connector(
     sandbox: Sandbox, seeded: object, tmp_path: Path
 ) -> None:
-    spec = str(write_spec(sandbox, tmp_path))
-    url = f"http://127.0.0.1:{sandbox.ports['source-connect']}"
+    """before → cutover files-source → after (clean: no connector regression) → pause the
+    connector on the destination worker → after → compare names exactly that regression."""
+    prefix = unique_prefix("base")
+    spec = str(write_spec(sandbox, tmp_path, prefix=prefix))
     window = ["--duration", "10s", "--interval", "2s"]
-    with ConnectClient(url, name="source") as client:
+    src_url = f"http://127.0.0.1:{sandbox.ports['source-connect']}"
+    dst_url = f"http://127.0.0.1:{sandbox.ports['destination-connect']}"
+    with (
+        ConnectClient(src_url, name="source") as src,
+        ConnectClient(dst_url, name="destination") as dst,
+    ):
         for name in CONNECTORS:
-            client.wait_for_state(name, "RUNNING", tasks_state="RUNNING", timeout=120)
+            src.wait_for_state(name, "RUNNING", tasks_state="RUNNING", timeout=120)
+        run_json("sync", "-c", spec, "--once", timeout=600)
+        cut = False
         try:
             before = run_json("baseline", "-c", spec, "--label", "before", *window)
             assert before["schema"] == "connshift.baseline/1"
             assert before["metrics_source"] == {"source": "jmx", "destination": "jmx"}
             assert len(before["samples"]) >= 4
             first = before["samples"][0]
-            assert first["connectors"][PAUSED]["state"] == "RUNNING"
-            assert first["connectors"][PAUSED]["side"] == "source"
-            assert first["connectors"][PAUSED]["task_errors"] is not None
+            assert first["connectors"][MOVED]["state"] == "RUNNING"
+            assert first["connectors"][MOVED]["side"] == "source"
+            assert first["connectors"][MOVED]["task_errors"] is not None
             assert set(first["produce_ms"]) == {"source", "destination"}
             assert set(first["fetch_ms"]) == {"source", "destination"}
             assert first["storage_bytes"]["source"] > 0
             assert "connect-files-sink" in before["summary"]["groups"]
 
-            client.pause(PAUSED)
-            client.wait_for_state(PAUSED, "PAUSED", timeout=60)
+            cut = True
+            run_json("cutover", "--force", "-c", spec, MOVED, timeout=600)
+            moved = run_json("baseline", "-c", spec, "--label", "moved", *window)
+            assert moved["summary"]["connectors"][MOVED]["side"] == "destination"
+            assert moved["summary"]["connectors"][MOVED]["state_last"] == "RUNNING"
+            clean = run_cli("baseline", "compare", "-c", spec, "--after", "moved", "--json")
+            clean_flags = json.loads(clean.stdout)["regressions"]
+            # the move itself is not a regression (other metrics, e.g. latency, may be noisy)
+            assert not [r for r in clean_flags if r["metric"].startswith("connector.")], clean_flags
+
+            dst.pause(MOVED)  # the injected regression, on the worker that now runs it
+            dst.wait_for_state(MOVED, "PAUSED", timeout=60)
             after = run_json("baseline", "-c", spec, "--label", "after", *window)
-            assert after["summary"]["connectors"][PAUSED]["state_last"] == "PAUSED"
+            assert after["summary"]["connectors"][MOVED]["state_last"] == "PAUSED"
 
             proc = run_cli("baseline", "compare", "-c", spec, "--json")
             assert proc.returncode == 1, proc.stderr
@@ -95,15 +116,29 @@ def test_baseline_before_and_after_flags_a_paused_connector(
             assert result["schema"] == "connshift.baseline-compare/1"
             assert result["ok"] is False
             flagged = {(r["metric"], r["subject"]) for r in result["regressions"]}
-            assert ("connector.state", PAUSED) in flagged
-            others = {s for m, s in flagged if m.startswith("connector.")} - {PAUSED}
+            assert ("connector.state", MOVED) in flagged
+            others = {s for m, s in flagged if m.startswith("connector.")} - {MOVED}
             assert not others, result["regressions"]
             evidence = tmp_path / "state" / "evidence"
             for kind in ("baseline-before", "baseline-after", "baseline-compare"):
                 assert (evidence / f"{kind}.json").is_file()
         finally:
-            client.resume(PAUSED)
-            client.wait_for_state(PAUSED, "RUNNING", tasks_state="RUNNING", timeout=120)
+            if cut:
+                if dst.exists(MOVED) and dst.status(MOVED).state == "PAUSED":
+                    dst.resume(MOVED)
+                run_cli("rollback", "-c", spec, MOVED, "--force", timeout=600)
+                if dst.exists(MOVED):
+                    dst.delete(MOVED)
+                if src.status(MOVED).state != "RUNNING":
+                    src.resume(MOVED)
+            src.wait_for_state(MOVED, "RUNNING", tasks_state="RUNNING", timeout=120)
+            copies = KafkaCluster(
+                {"bootstrap.servers": f"127.0.0.1:{sandbox.ports['destination-kafka']}"},
+                name="destination",
+            )
+            for topic in copies.topics():
+                if topic.startswith(prefix):
+                    copies.delete_topic(topic)
     # the canary topics are gone
     for side in ("source", "destination"):
         cluster = KafkaCluster(

@@ -372,7 +372,9 @@ class RawTopicCopier:
             self.producer = self.destination.init_producer_id()
         pid, epoch = self.producer
         # a topic created a moment ago may name leaders that do not serve it yet
-        self.destination.wait_leaders(self.dst_topic, (st.dst_partition for st in self._parts.values()))
+        self.destination.wait_leaders(
+            self.dst_topic, (st.dst_partition for st in self._parts.values())
+        )
         unknown = [p for p, st in self._parts.items() if st.spec.start is None]
         earliest = (
             self.source.list_offsets(self.topic, dict.fromkeys(unknown, EARLIEST))

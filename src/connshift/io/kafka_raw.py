@@ -1216,7 +1216,10 @@ class RawClient:
                 self.list_offsets(topic, dict.fromkeys(todo, EARLIEST))
                 return
             except KafkaError as exc:
-                if exc.context.get("error_code") not in RETRIABLE or time.monotonic() + delay > deadline:
+                if (
+                    exc.context.get("error_code") not in RETRIABLE
+                    or time.monotonic() + delay > deadline
+                ):
                     raise
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
