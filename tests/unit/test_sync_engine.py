@@ -1,4 +1,4 @@
-"""Which copy engine sync picks, from the spec's security settings."""
+"""Which copy engine sync picks, from the spec's security settings; when --once is done."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from connshift.app import sync as syncmod
 from connshift.app.config import parse_spec_text
-from connshift.app.sync import Syncer, SyncOptions
-from connshift.errors import UsageError
+from connshift.app.sync import PartitionState, Syncer, SyncOptions
+from connshift.core.offsetmap import PartitionMap
+from connshift.errors import KafkaError, UsageError
 
 PLAIN = """version: 1
 source: {kafka: {bootstrap_servers: '127.0.0.1:1'}}
@@ -42,3 +44,77 @@ def test_raw_refused_without_plaintext(tmp_path: Path) -> None:
         syncer(SASL, tmp_path, "raw").engine()
     assert info.value.exit_code == 2
     assert "PLAINTEXT" in info.value.one_line()
+
+
+# ------------------------------------------------------------- --once and other members
+
+
+class _Mirror:
+    """The mirrored maps another member publishes (a fake of MapMirror.load_all)."""
+
+    def __init__(self) -> None:
+        self.maps: dict[tuple[str, int], tuple[str, PartitionMap]] = {}
+        self.loads = 0
+
+    def load_all(self) -> dict[tuple[str, int], tuple[str, PartitionMap]]:
+        self.loads += 1
+        return dict(self.maps)
+
+
+def _once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Syncer, _Mirror, list[float]]:
+    s = syncer(PLAIN, tmp_path, "raw")
+    mirror = _Mirror()
+    s.mirror = mirror  # type: ignore[assignment]
+    s.topic_names = {"t": "d.t"}
+    s._once_targets = {("t", 0): (0, 100), ("t", 1): (0, 50), ("t", 2): (7, 7)}  # 2 is empty
+    clock = [1000.0]
+    monkeypatch.setattr(syncmod.time, "monotonic", lambda: clock[0])
+    s._rest_since = clock[0]
+    own = PartitionState("t", 0, "d.t", PartitionMap(src_next=100, dst_next=100), 100)
+    s.states = {("t", 0): own}
+    return s, mirror, clock
+
+
+def test_once_waits_for_a_partition_another_member_holds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s, mirror, clock = _once(tmp_path, monkeypatch)
+    assert s._rest_copied() is False  # t[1] is not ours and nobody has copied it
+    mirror.maps[("d.t", 1)] = ("t", PartitionMap(src_next=30, dst_next=30))
+    clock[0] += 1
+    assert s._rest_copied() is False and mirror.loads == 1  # the mirror is read every 2 s
+    clock[0] += 2
+    assert s._rest_copied() is False and mirror.loads == 2  # 30 < 50
+    mirror.maps[("d.t", 1)] = ("other", PartitionMap(src_next=50, dst_next=50))
+    clock[0] += 2
+    assert s._rest_copied() is False  # a map of another source topic does not count
+    mirror.maps[("d.t", 1)] = ("t", PartitionMap(src_next=50, dst_next=50))
+    clock[0] += 2
+    assert s._rest_copied() is True
+
+
+def test_once_is_done_when_the_rest_is_ours_or_released_at_its_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s, mirror, _clock = _once(tmp_path, monkeypatch)
+    s.released = [PartitionState("t", 1, "d.t", PartitionMap(src_next=50, dst_next=50), 50)]
+    assert s._rest_copied() is True and mirror.loads == 0
+    s.released = []
+    s.states[("t", 1)] = PartitionState("t", 1, "d.t", PartitionMap(src_next=50), 50)
+    assert s._rest_copied() is True and mirror.loads == 0
+
+
+def test_once_gives_up_when_the_other_member_makes_no_progress(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s, mirror, clock = _once(tmp_path, monkeypatch)
+    mirror.maps[("d.t", 1)] = ("t", PartitionMap(src_next=10, dst_next=10))
+    assert s._rest_copied() is False
+    clock[0] += syncmod.ONCE_WAIT_S - 1
+    assert s._rest_copied() is False
+    mirror.maps[("d.t", 1)] = ("t", PartitionMap(src_next=20, dst_next=20))  # progress
+    clock[0] += 5
+    assert s._rest_copied() is False
+    clock[0] += syncmod.ONCE_WAIT_S + 1
+    with pytest.raises(KafkaError, match=r"held by another member .* \(t\[1\]\)"):
+        s._rest_copied()

@@ -41,6 +41,8 @@ MAP_TOPIC = "connshift.offset-maps"
 CHECKPOINT_SECONDS = 1.0
 #: raw engine: source offsets per partition in one round (the group is polled between rounds)
 ROUND_OFFSETS = 500_000
+# sync --once waits this long for partitions another group member holds to make progress
+ONCE_WAIT_S = 120.0
 
 
 class SyncRefused(CheckFailed):
@@ -382,12 +384,17 @@ class Syncer:
         self._last_checkpoint = time.monotonic()
         self._last_progress = 0.0
         self.released: list[PartitionState] = []  # partitions this process gave up (or closed)
+        self._once_targets: dict[tuple[str, int], tuple[int, int]] = {}
+        self._rest_checked = 0.0
+        self._rest_since = time.monotonic()
+        self._rest_positions: dict[tuple[str, int], int] = {}
 
     # ------------------------------------------------------------------ setup
     def prepare(self) -> list[str]:
         self.src.check_reachable()
         self.dst.check_reachable()
-        topics = select_topics(list(self.src.topics()), self.spec, self.opts.topics)
+        source_topics = self.src.topics()
+        topics = select_topics(list(source_topics), self.spec, self.opts.topics)
         if not topics:
             raise UsageError(
                 "no source topic matches the spec's topics and --topics",
@@ -398,7 +405,60 @@ class Syncer:
             dst_topic = self.spec.topics.destination_name(topic)
             self.topic_names[topic] = dst_topic
             self.result.topics.append(prepare_topic(self.src, self.dst, topic, dst_topic))
+        if not self.opts.follow:
+            # what --once promises: every selected partition copied up to its end as of now,
+            # whichever group member owns it
+            tps = [(t, p) for t in topics for p in range(source_topics[t].partitions)]
+            self._once_targets = self.src.watermarks_of(tps)
         return topics
+
+    # ------------------------------------------------------------------ --once: the rest
+    def _rest_copied(self) -> bool:
+        """--once: whether every selected partition this process does not own is copied to
+        its end as of the run's start — by another sync process in the group, or, once the
+        group hands them over, by this one (a member killed a moment ago holds its
+        partitions until its session times out; leaving before then would leave them
+        uncopied). Reads the mirrored maps at most every 2 s; raises when they make no
+        progress for ``ONCE_WAIT_S``."""
+        done = {k for k, s in self.states.items() if s.done}
+        done |= {
+            (s.topic, s.partition)
+            for s in self.released
+            if s.map.src_next >= self._once_targets.get((s.topic, s.partition), (0, 0))[1]
+        }
+        rest = {
+            tp: high
+            for tp, (low, high) in self._once_targets.items()
+            if tp not in done and tp not in self.states and high > low
+        }
+        if not rest:
+            return True
+        now = time.monotonic()
+        if now - self._rest_checked < 2.0:
+            return False
+        self._rest_checked = now
+        mirrored = self.mirror.load_all()
+        positions = {}
+        for topic, p in rest:
+            found = mirrored.get((self.topic_names[topic], p))
+            positions[(topic, p)] = found[1].src_next if found and found[0] == topic else -1
+        left = sorted(tp for tp, high in rest.items() if positions[tp] < high)
+        if not left:
+            return True
+        if positions != self._rest_positions:
+            self._rest_positions = positions
+            self._rest_since = now
+        elif now - self._rest_since > ONCE_WAIT_S:
+            names = ", ".join(f"{t}[{p}]" for t, p in left[:5])
+            raise KafkaError(
+                f"sync --once: {len(left)} partition(s) held by another member of the sync "
+                f"group made no progress for {ONCE_WAIT_S:g}s ({names})",
+                why="another sync process owns them and is stuck, or the group never handed "
+                "them to this one",
+                fix="check other `connshift sync` processes with this spec (group "
+                f"{self.opts.group_id or 'connshift-sync-' + self.spec.name}); rerun sync",
+            )
+        return False
 
     def _stored(
         self, topic: str, partition: int, *, mirrored: bool = True
@@ -676,10 +736,11 @@ class Syncer:
                     break
                 active = [s for s in self.states.values() if not s.done]
                 if not active:
-                    if not self.opts.follow and assigned_once:
+                    waiting = not self.opts.follow and assigned_once
+                    if waiting and self._rest_copied():
                         break
                     self._tick(producer)
-                    time.sleep(0.1 if self.opts.follow else 0)
+                    time.sleep(0.1 if self.opts.follow or waiting else 0)
                     continue
                 if pid is None:
                     pid = dst_raw.init_producer_id()
@@ -808,8 +869,8 @@ class Syncer:
             if (
                 not self.opts.follow
                 and assigned_once
-                and states
                 and all(s.done for s in states.values())
+                and self._rest_copied()
             ):
                 break
         self.result.bytes = sum(s.bytes for s in [*self.released, *self.states.values()])
