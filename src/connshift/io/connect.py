@@ -249,8 +249,10 @@ class ConnectClient:
     ``auth`` is ``(user, password)`` for HTTP basic auth; credentials written into the URL are
     taken as ``auth`` and removed from the URL. ``name`` labels the worker in messages
     (``"source"``, ``"destination"``). ``transport`` replaces the network (tests pass an
-    :class:`httpx.MockTransport`). ``409 Conflict`` answers are retried ``conflict_retries``
-    times, sleeping ``conflict_backoff`` seconds doubled each time (capped at 2 s).
+    :class:`httpx.MockTransport`). ``409 Conflict`` answers ("a rebalance is expected/in
+    progress") are retried ``conflict_retries`` times, sleeping ``conflict_backoff`` seconds
+    doubled each time (capped at 2 s): about 36 s by default, as a rebalance after a
+    connector is stopped, resumed or deleted can take that long on a loaded worker.
 
     Use it as a context manager, or call :meth:`close`.
     """
@@ -263,7 +265,7 @@ class ConnectClient:
         timeout: float = 10.0,
         transport: httpx.BaseTransport | None = None,
         name: str = "connect",
-        conflict_retries: int = 4,
+        conflict_retries: int = 20,
         conflict_backoff: float = 0.25,
     ) -> None:
         self.name = name
