@@ -394,6 +394,16 @@ def test_409_gives_up_after_retries(fake: FakeConnect) -> None:
     assert len(fake.requests) == 3
 
 
+def test_500_rebalance_expected_is_retried_then_succeeds(
+    fake: FakeConnect, client: ConnectClient
+) -> None:
+    # Connect's ConnectExceptionMapper answers RebalanceNeededException with a plain 500
+    expected = err(500, "Request cannot be completed because a rebalance is expected")
+    fake.on("GET", "/connectors/s", expected, expected, ok({"name": "s", "config": {}}))
+    assert client.exists("s")
+    assert fake.calls() == [("GET", "/connectors/s")] * 3
+
+
 def test_409_already_exists_is_not_retried(fake: FakeConnect, client: ConnectClient) -> None:
     fake.on("POST", "/connectors", err(409, "Connector s already exists"))
     with pytest.raises(ConnectRequestError) as info:

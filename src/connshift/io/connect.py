@@ -242,6 +242,19 @@ def _as_str(value: object) -> str | None:
 # --------------------------------------------------------------------------------------------
 
 
+def _rebalancing(status: int, message: str) -> bool:
+    """Whether an error answer means "ask again once the worker's rebalance is over".
+
+    409: a rebalance in progress or a stale configuration (not "already exists"). 500:
+    Connect's exception mapper answers RebalanceNeededException ("Request cannot be
+    completed because a rebalance is expected") with a plain internal error.
+    """
+    text = message.lower()
+    if status == 409:
+        return "already exists" not in text
+    return status == 500 and "rebalance is expected" in text
+
+
 class ConnectClient:
     """A client for one Kafka Connect worker's REST API.
 
@@ -249,10 +262,12 @@ class ConnectClient:
     ``auth`` is ``(user, password)`` for HTTP basic auth; credentials written into the URL are
     taken as ``auth`` and removed from the URL. ``name`` labels the worker in messages
     (``"source"``, ``"destination"``). ``transport`` replaces the network (tests pass an
-    :class:`httpx.MockTransport`). ``409 Conflict`` answers ("a rebalance is expected/in
-    progress") are retried ``conflict_retries`` times, sleeping ``conflict_backoff`` seconds
-    doubled each time (capped at 2 s): about 36 s by default, as a rebalance after a
-    connector is stopped, resumed or deleted can take that long on a loaded worker.
+    :class:`httpx.MockTransport`). Answers that mean "the worker is rebalancing" — ``409
+    Conflict`` (other than "already exists"), and the ``500`` Connect sends for its
+    RebalanceNeededException ("a rebalance is expected") — are retried
+    ``conflict_retries`` times, sleeping ``conflict_backoff`` seconds doubled each time
+    (capped at 2 s): about 36 s by default, as a rebalance after a connector is stopped,
+    resumed or deleted can take that long on a loaded worker.
 
     Use it as a context manager, or call :meth:`close`.
     """
@@ -686,7 +701,7 @@ class ConnectClient:
             if response.is_success:
                 return response
             message = self._error_message(response, secrets)
-            retryable = response.status_code == 409 and "already exists" not in message.lower()
+            retryable = _rebalancing(response.status_code, message)
             if retryable and attempt < self.conflict_retries:
                 delay = min(self.conflict_backoff * (2**attempt), 2.0)
                 attempt += 1
