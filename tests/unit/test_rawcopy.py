@@ -685,6 +685,11 @@ def test_wait_leaders_retries_retriable_errors_until_served() -> None:
     client = _LeaderlessFor([6, 5, 6])  # NOT_LEADER_OR_FOLLOWER, LEADER_NOT_AVAILABLE
     client.wait_leaders("t", [0, 1], timeout=10)
     assert client.calls == 4
+    client.wait_leaders("t", [1, 0], timeout=10)  # seen answering: not asked again
+    assert client.calls == 4
+    client._forget_leader("t", 1)  # a leader error since: ask again, for that one
+    client.wait_leaders("t", [0, 1], timeout=10)
+    assert client.calls == 5
 
 
 def test_wait_leaders_raises_other_errors_at_once_and_retriable_ones_at_the_deadline() -> None:

@@ -420,16 +420,11 @@ class Syncer:
         partitions until its session times out; leaving before then would leave them
         uncopied). Reads the mirrored maps at most every 2 s; raises when they make no
         progress for ``ONCE_WAIT_S``."""
-        done = {k for k, s in self.states.items() if s.done}
-        done |= {
-            (s.topic, s.partition)
-            for s in self.released
-            if s.map.src_next >= self._once_targets.get((s.topic, s.partition), (0, 0))[1]
-        }
+        released = {(s.topic, s.partition): s.map.src_next for s in self.released}
         rest = {
             tp: high
             for tp, (low, high) in self._once_targets.items()
-            if tp not in done and tp not in self.states and high > low
+            if high > low and tp not in self.states and released.get(tp, -1) < high
         }
         if not rest:
             return True

@@ -834,6 +834,7 @@ class RawClient:
         self._versions: dict[tuple[str, int], ApiVersionsResult] = {}
         self._brokers: dict[int, BrokerInfo] = {}
         self._leaders: dict[tuple[str, int], int] = {}
+        self._served: set[tuple[str, int]] = set()  # leaders seen answering (wait_leaders)
         self._partitions: dict[str, list[int]] = {}
         self._control: _Connection | None = None
 
@@ -991,11 +992,13 @@ class RawClient:
                 fix="check the topic's partition count; retry later",
                 topic=topic,
                 partition=partition,
+                error_code=LEADER_NOT_AVAILABLE,
             )
         return node
 
     def _forget_leader(self, topic: str, partition: int) -> None:
         self._leaders.pop((topic, partition), None)
+        self._served.discard((topic, partition))
 
     def _by_leader(
         self, topic: str, partitions: Iterable[int], api_key: int
@@ -1206,14 +1209,18 @@ class RawClient:
 
         Asks ListOffsets(EARLIEST) — its error code is right even where its LATEST is not —
         and retries retriable errors with a fresh leader until ``timeout``; then raises the
-        last error.
+        last error. A leader seen answering is not asked again until a leader error makes
+        this client forget it (a copier calls this on every round).
         """
-        todo = sorted(set(partitions))
+        todo = sorted({p for p in partitions if (topic, p) not in self._served})
+        if not todo:
+            return
         deadline = time.monotonic() + timeout
         delay = 0.05
-        while todo:
+        while True:
             try:
                 self.list_offsets(topic, dict.fromkeys(todo, EARLIEST))
+                self._served.update((topic, p) for p in todo)
                 return
             except KafkaError as exc:
                 if (
