@@ -193,6 +193,16 @@ class KafkaCluster:
             self._admin = AdminClient(self._client_config())
         return self._admin
 
+    def close(self) -> None:
+        """Let go of the admin client (idempotent; the cluster object stays usable)."""
+        self._admin = None
+
+    def __enter__(self) -> KafkaCluster:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
     # ------------------------------------------------------------------ cluster
     def check_reachable(self, timeout: float = 10.0) -> ClusterInfo:
         """Ask the cluster to describe itself; :class:`KafkaError` when unreachable."""
