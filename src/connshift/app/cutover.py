@@ -1,46 +1,68 @@
 """``connshift plan``, ``cutover``, ``rollback`` and ``status``: move connectors.
 
-One executor runs a connector's steps (:mod:`connshift.core.plan`) and records
-each in the journal before and after it runs; a rerun skips what is done and
-continues; ``--dry-run`` walks the same steps, reads what it needs, and changes
-nothing. The source connector is always stopped before the destination one is
-resumed (a replication slot has one reader), and ``rollback`` stops the destination
+A connector's cutover is a list of step objects (:mod:`connshift.app.steps`), each with
+its undo (:data:`connshift.core.plan.UNDO`), run by the one journaling executor: every
+step is recorded before and after it runs, a rerun skips what is done and continues,
+and ``--dry-run`` runs the read-only preflight and describes the rest. A rollback is
+the reverse of the journaled cutover: the undo of every step the attempt started,
+newest first. The source connector is always stopped before the destination one is
+resumed (a replication slot has one reader), and a rollback stops the destination
 connector before it resumes the source one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
 import re
-import signal
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from connshift.app.offsets import load_map
-from connshift.app.sync import SyncOptions, clusters, sync
+from connshift.app.context import Migration
+from connshift.app.steps import (
+    ENDED,
+    Executor,
+    Learned,
+    Op,
+    Outcome,
+    StepHook,
+    StepOutcome,
+    ended,
+    reverse_of,
+)
+from connshift.app.sync import PartitionState, SyncDeadlinePassed, SyncOptions, sync
 from connshift.core.digest import record_digest
-from connshift.core.offsetmap import PartitionMap
 from connshift.core.plan import (
     PLAN_SCHEMA,
+    UNDO,
+    UNDO_DOES,
     ConnectorPlan,
     Shape,
     Step,
     Strategy,
+    Undo,
+    describe,
     plan_connector,
 )
 from connshift.core.redact import redact
-from connshift.core.spec import Spec
-from connshift.errors import CheckFailed, ConnectError, ConnshiftError, UsageError
+from connshift.errors import CheckFailed, ConnectError
 from connshift.io.connect import ConnectClient, ConnectorNotFoundError
 from connshift.io.journal import Journal
 
+__all__ = [
+    "CutoverRefused",
+    "CutoverResult",
+    "Mover",
+    "StepOutcome",
+    "plan",
+    "plan_json",
+    "redact_config",
+    "status",
+]
+
 Reporter = Callable[[str], None]
-#: called as a step starts (seconds None) and ends: (connector, kind, step, status, seconds)
-StepHook = Callable[[str, str, str, str, float | None], None]
 
 #: Kafka Connect versions: offsets read/stop (KIP-875), offsets write, initial_state (KIP-980)
 MIN_STOP_AND_READ = (3, 5)
@@ -57,68 +79,50 @@ def redact_config(config: Mapping[str, str]) -> dict[str, str]:
     return redact(config)
 
 
-def _version(text: str) -> tuple[int, int]:
+def connect_version(text: str) -> tuple[int, int]:
+    """(major, minor) of a Connect version string ((0, 0) when it has none)."""
     parts = re.findall(r"\d+", text)
     return (int(parts[0]), int(parts[1])) if len(parts) >= 2 else (0, 0)
-
-
-def connect_clients(spec: Spec) -> tuple[ConnectClient, ConnectClient]:
-    """The source and destination Connect clients of ``spec``."""
-    out = []
-    for role in ("source", "destination"):
-        side = getattr(spec, role)
-        if side.connect is None:
-            raise UsageError(
-                f"the spec has no {role}.connect",
-                why="moving connectors needs both Connect clusters' REST URLs",
-                fix=f"add {role}.connect.url to the spec",
-            )
-        auth = None
-        if side.connect.auth is not None:
-            auth = (side.connect.auth.username, side.connect.auth.password.get_secret_value())
-        out.append(ConnectClient(str(side.connect.url), auth=auth, name=role))
-    return out[0], out[1]
 
 
 # ---------------------------------------------------------------------------- plan
 
 
 def plan(
-    spec: Spec, names: Sequence[str] | None = None, strategy: Strategy = Strategy.RESUME
+    migration: Migration, names: Sequence[str] | None = None, strategy: Strategy = Strategy.RESUME
 ) -> list[ConnectorPlan]:
     """Plan the cutover of the named connectors (default: every one the spec selects)."""
-    src_connect, _ = connect_clients(spec)
-    with src_connect:
-        existing = src_connect.connectors()
-        wanted = list(names) if names else [n for n in existing if spec.connectors.selects(n)]
-        plugins = {p.class_name: p.type for p in src_connect.plugins()}
-        out = []
-        for name in wanted:
-            if name not in existing:
-                raise CutoverRefused(
-                    f"connector {name} not found on the source Connect cluster",
-                    why=f"it has: {', '.join(sorted(existing)) or 'no connectors'}",
-                    fix="check the connector name",
-                    connector=name,
-                )
-            config = src_connect.connector_config(name)
-            cls = config.get("connector.class", "")
-            ctype = plugins.get(cls) or src_connect.status(name).type or "source"
-            topics = src_connect.topics(name)
-            out.append(
-                plan_connector(
-                    name,
-                    cls,
-                    ctype,
-                    config,
-                    topics,
-                    destination_topic=spec.topics.destination_name,
-                    topic_prefix=spec.topics.prefix,
-                    strategy=strategy,
-                    # client overrides naming a bootstrap follow the data to the destination
-                    destination_bootstrap=spec.destination.kafka.bootstrap_servers,
-                )
+    spec, src_connect = migration.spec, migration.src_connect
+    existing = src_connect.connectors()
+    wanted = list(names) if names else [n for n in existing if spec.connectors.selects(n)]
+    plugins = {p.class_name: p.type for p in src_connect.plugins()}
+    out = []
+    for name in wanted:
+        if name not in existing:
+            raise CutoverRefused(
+                f"connector {name} not found on the source Connect cluster",
+                why=f"it has: {', '.join(sorted(existing)) or 'no connectors'}",
+                fix="check the connector name",
+                connector=name,
             )
+        config = src_connect.connector_config(name)
+        cls = config.get("connector.class", "")
+        ctype = plugins.get(cls) or src_connect.status(name).type or "source"
+        topics = src_connect.topics(name)
+        out.append(
+            plan_connector(
+                name,
+                cls,
+                ctype,
+                config,
+                topics,
+                destination_topic=spec.topics.destination_name,
+                topic_prefix=spec.topics.prefix,
+                strategy=strategy,
+                # client overrides naming a bootstrap follow the data to the destination
+                destination_bootstrap=spec.destination.kafka.bootstrap_servers,
+            )
+        )
     return out
 
 
@@ -126,21 +130,7 @@ def plan_json(plans: Sequence[ConnectorPlan]) -> dict[str, Any]:
     return {"schema": PLAN_SCHEMA, "connectors": [p.to_json(redact_config) for p in plans]}
 
 
-# ---------------------------------------------------------------------------- cutover
-
-
-@dataclass
-class StepOutcome:
-    """What one step did (or would do, in a dry run)."""
-
-    connector: str
-    step: str
-    status: str  # done | skipped | would | failed
-    detail: str
-    data: dict[str, Any] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+# ---------------------------------------------------------------------------- results
 
 
 @dataclass
@@ -160,12 +150,275 @@ class CutoverResult:
         }
 
 
+# ---------------------------------------------------------------------------- the steps
+
+
+class _Step(Op):
+    """A step of one connector's move: the mover that does the work and the plan."""
+
+    def __init__(self, mover: Mover, plan: ConnectorPlan) -> None:
+        self.mover = mover
+        self.plan = plan
+
+    @property
+    def m(self) -> Migration:
+        return self.mover.migration
+
+
+class _CutoverStep(_Step):
+    step: Step
+
+    def describe(self) -> str:
+        p = self.plan
+        return describe(self.step, p.name, p.shape, p.strategy)
+
+    def reverse(self) -> list[Op]:
+        return [UNDO_STEPS[u](self.mover, self.plan) for u in UNDO[self.step]]
+
+
+class _UndoStep(_Step):
+    undo: Undo
+
+    def describe(self) -> str:
+        return UNDO_DOES[self.undo]
+
+
+class Preflight(_CutoverStep):
+    name = Step.PREFLIGHT.value
+    step = Step.PREFLIGHT
+    read_only = True
+
+    def run(self, learned: Learned) -> Outcome:
+        created_by_us = Step.CREATE_STOPPED.value in learned
+        try:
+            detail = self.mover.preflight(self.plan, created_by_us)
+        except ConnectorNotFoundError as exc:
+            raise CutoverRefused(
+                f"connector {self.plan.name} not found on the source Connect cluster",
+                fix="check the connector name (`connshift plan` lists them)",
+                connector=self.plan.name,
+            ) from exc
+        # the plan as cut over: a rollback undoes this one, whatever the spec says by then
+        return Outcome("done", detail, {"plan": self.plan.to_json(redact_config)})
+
+
+class StopSource(_CutoverStep):
+    name = Step.STOP_SOURCE.value
+    step = Step.STOP_SOURCE
+
+    def run(self, learned: Learned) -> Outcome:
+        self.m.src_connect.stop(self.plan.name)
+        self.mover.wait(self.m.src_connect, self.plan.name, "STOPPED", tasks=False)
+        return Outcome("done", "source connector STOPPED", {"stopped_at": time.time()})
+
+
+class ReadOffsets(_CutoverStep):
+    name = Step.READ_OFFSETS.value
+    step = Step.READ_OFFSETS
+
+    def run(self, learned: Learned) -> Outcome:
+        offsets = self.m.src_connect.get_offsets(self.plan.name)
+        return Outcome("done", f"{len(offsets)} offset entries", {"offsets": offsets})
+
+
+class CatchUp(_CutoverStep):
+    name = Step.CATCH_UP.value
+    step = Step.CATCH_UP
+    #: a catch-up that cannot finish resumes the stopped source connector and ends the attempt
+    undo_on_failure = True
+
+    def run(self, learned: Learned) -> Outcome:
+        ends = self.mover.catch_up(self.plan)
+        return Outcome("done", f"{len(ends)} partition(s) copied to the end", {"ends": ends})
+
+
+class CreateStopped(_CutoverStep):
+    name = Step.CREATE_STOPPED.value
+    step = Step.CREATE_STOPPED
+
+    def run(self, learned: Learned) -> Outcome:
+        dst, name = self.m.dst_connect, self.plan.name
+        if not dst.exists(name):
+            dst.create(name, self.plan.destination_config, initial_state="STOPPED")
+        self.mover.wait(dst, name, "STOPPED", tasks=False)
+        return Outcome("done", "created STOPPED on the destination")
+
+
+class WriteOffsets(_CutoverStep):
+    name = Step.WRITE_OFFSETS.value
+    step = Step.WRITE_OFFSETS
+
+    def run(self, learned: Learned) -> Outcome:
+        plan = self.plan
+        if plan.strategy is not Strategy.RESUME:
+            return Outcome("skipped", f"strategy {plan.strategy}: no offsets written")
+        offsets = learned.get(Step.READ_OFFSETS.value, {}).get("offsets", [])
+        if plan.shape is Shape.SINK:
+            written = self.mover.translate_sink_offsets(plan, offsets)
+        else:
+            written = self.mover.server_keys(plan, offsets, to_destination=True)
+        if not written:
+            return Outcome("skipped", "the source connector had no offsets")
+        message = self.m.dst_connect.alter_offsets(plan.name, written)
+        return Outcome(
+            "done", message or f"{len(written)} offset entries written", {"written": written}
+        )
+
+
+class Resume(_CutoverStep):
+    name = Step.RESUME.value
+    step = Step.RESUME
+
+    def run(self, learned: Learned) -> Outcome:
+        self.m.dst_connect.resume(self.plan.name)
+        self.mover.wait(self.m.dst_connect, self.plan.name, "RUNNING")
+        return Outcome("done", "destination connector RUNNING", {"running_at": time.time()})
+
+
+class Verify(_CutoverStep):
+    name = Step.VERIFY.value
+    step = Step.VERIFY
+
+    def run(self, learned: Learned) -> Outcome:
+        ends = learned.get(Step.CATCH_UP.value, {}).get("ends", {})
+        status, detail = self.mover.verify(self.plan, ends)
+        return Outcome(status, detail)
+
+
+CUTOVER_STEPS: tuple[type[_CutoverStep], ...] = (
+    Preflight,
+    StopSource,
+    ReadOffsets,
+    CatchUp,
+    CreateStopped,
+    WriteOffsets,
+    Resume,
+    Verify,
+)
+
+
+class StopDestination(_UndoStep):
+    name = Undo.STOP_DESTINATION.value
+    undo = Undo.STOP_DESTINATION
+
+    def run(self, learned: Learned) -> Outcome:
+        dst, name = self.m.dst_connect, self.plan.name
+        if not dst.exists(name):
+            return Outcome("skipped", "not on the destination")
+        dst.stop(name)
+        self.mover.wait(dst, name, "STOPPED", tasks=False)
+        return Outcome("done", "destination connector STOPPED")
+
+
+class ReadDestinationOffsets(_UndoStep):
+    name = Undo.READ_DESTINATION_OFFSETS.value
+    undo = Undo.READ_DESTINATION_OFFSETS
+    read_only = True
+
+    def run(self, learned: Learned) -> Outcome:
+        dst, name = self.m.dst_connect, self.plan.name
+        if not dst.exists(name):
+            return Outcome("skipped", "not on the destination", {"offsets": []})
+        offsets = dst.get_offsets(name)
+        return Outcome("done", f"{len(offsets)} offset entries", {"offsets": offsets})
+
+
+class CopyBack(_UndoStep):
+    name = Undo.COPY_BACK.value
+    undo = Undo.COPY_BACK
+
+    def run(self, learned: Learned) -> Outcome:
+        ends = learned.get(Step.CATCH_UP.value, {}).get("ends")
+        if self.plan.shape is Shape.SINK or not ends:
+            return Outcome("skipped", "nothing produced on the destination")
+        moved = self.mover.copy_back(self.plan, ends)
+        total = sum(moved.values())
+        return Outcome("done", f"{total} record(s) copied back to the source", {"moved": moved})
+
+
+class WriteSourceOffsets(_UndoStep):
+    name = Undo.WRITE_SOURCE_OFFSETS.value
+    undo = Undo.WRITE_SOURCE_OFFSETS
+
+    def run(self, learned: Learned) -> Outcome:
+        plan = self.plan
+        dst_offsets = learned.get(Undo.READ_DESTINATION_OFFSETS.value, {}).get("offsets")
+        if dst_offsets is None:  # the attempt never resumed: read what the destination holds
+            dst = self.m.dst_connect
+            dst_offsets = dst.get_offsets(plan.name) if dst.exists(plan.name) else []
+        if plan.shape is Shape.SINK:
+            entries = self.mover.reverse_sink_offsets(plan, dst_offsets)
+        else:
+            entries = self.mover.server_keys(plan, dst_offsets, to_destination=False)
+        if not entries:
+            return Outcome("skipped", "no positions to write back")
+        self.m.src_connect.alter_offsets(plan.name, entries)
+        return Outcome(
+            "done", f"{len(entries)} offset entries written to the source", {"written": entries}
+        )
+
+
+class DeleteDestination(_UndoStep):
+    name = Undo.DELETE_DESTINATION.value
+    undo = Undo.DELETE_DESTINATION
+
+    def run(self, learned: Learned) -> Outcome:
+        dst, name = self.m.dst_connect, self.plan.name
+        if not dst.exists(name):
+            return Outcome("skipped", "not on the destination")
+        dst.delete(name)
+        return Outcome("done", "destination connector deleted")
+
+
+class ResumeSource(_UndoStep):
+    name = Undo.RESUME_SOURCE.value
+    undo = Undo.RESUME_SOURCE
+
+    def run(self, learned: Learned) -> Outcome:
+        self.m.src_connect.resume(self.plan.name)
+        self.mover.wait(self.m.src_connect, self.plan.name, "RUNNING")
+        return Outcome("done", "source connector RUNNING")
+
+
+class RolledBack(_Step):
+    """The last step of a rollback: the attempt is over."""
+
+    name = ENDED
+
+    def describe(self) -> str:
+        return "close the attempt: the connector runs on the source again"
+
+    def run(self, learned: Learned) -> Outcome:
+        return Outcome("done", "rollback complete")
+
+
+UNDO_STEPS: dict[Undo, type[_UndoStep]] = {
+    cls.undo: cls
+    for cls in (
+        StopDestination,
+        ReadDestinationOffsets,
+        CopyBack,
+        WriteSourceOffsets,
+        DeleteDestination,
+        ResumeSource,
+    )
+}
+
+
+# ---------------------------------------------------------------------------- the mover
+
+
 class Mover:
-    """Runs cutover and rollback steps for one spec, journaled."""
+    """Cuts connectors over and rolls them back for one migration, journaled.
+
+    ``blockers`` (connector -> scorecard rows at 0) default to the readiness gate
+    computed from the recorded evidence (:func:`connshift.app.score.gate`): a library
+    caller is gated like the CLI. ``force`` runs past the gate, journaled.
+    """
 
     def __init__(
         self,
-        spec: Spec,
+        migration: Migration,
         *,
         dry_run: bool = False,
         report: Reporter | None = None,
@@ -173,25 +426,24 @@ class Mover:
         force: bool = False,
         on_step: StepHook | None = None,
     ):
-        self.spec = spec
+        self.migration = migration
+        self.spec = migration.spec
         self.dry_run = dry_run
-        #: connector -> scorecard rows at 0 that block its cutover (see app.score.gate)
-        self.blockers = blockers or {}
+        self.blockers = blockers
         self.force = force
-        self.report = report or (lambda _m: None)
-        self.on_step: StepHook = on_step or (lambda *_a: None)
-        self.src, self.dst = clusters(spec)
-        self.src_connect, self.dst_connect = connect_clients(spec)
-        self.journal = Journal(Path(spec.state_dir) / "journal.db")
-        self.timeouts = spec.cutover
+        self.report: Reporter = report or (lambda _m: None)
+        self.timeouts = migration.spec.cutover
+        self.executor = Executor(
+            migration.journal, dry_run=dry_run, report=self.report, on_step=on_step
+        )
 
-    def close(self) -> None:
-        self.src_connect.close()
-        self.dst_connect.close()
-        self.journal.close()
+    @property
+    def journal(self) -> Journal:
+        return self.migration.journal
 
     # ------------------------------------------------------------------ helpers
-    def _wait(self, client: ConnectClient, name: str, state: str, tasks: bool = True) -> None:
+    def wait(self, client: ConnectClient, name: str, state: str, tasks: bool = True) -> None:
+        """Wait (bounded by ``cutover.state_timeout_seconds``) for ``state``."""
         client.wait_for_state(
             name,
             state,
@@ -199,19 +451,14 @@ class Mover:
             timeout=self.timeouts.state_timeout_seconds,
         )
 
-    def _maps(self, plan: ConnectorPlan) -> dict[tuple[str, int], tuple[str, PartitionMap]]:
-        out = {}
-        for topic in plan.topics:
-            for p in range(self.src.topics()[topic].partitions):
-                found = load_map(self.spec, topic, p)
-                if found is not None:
-                    out[(topic, p)] = found
-        return out
+    def _partitions(self, topic: str) -> range:
+        return range(self.migration.src.topics()[topic].partitions)
 
-    def _versions(self) -> None:
-        src_v = self.src_connect.info().version
-        dst_v = self.dst_connect.info().version
-        if _version(src_v) < MIN_WRITE_OFFSETS:
+    def check_versions(self) -> None:
+        """Refuse Connect versions without the offsets API or ``initial_state``."""
+        src_v = self.migration.src_connect.info().version
+        dst_v = self.migration.dst_connect.info().version
+        if connect_version(src_v) < MIN_WRITE_OFFSETS:
             raise CutoverRefused(
                 f"the source Connect cluster runs {src_v}: it cannot stop a connector or "
                 "report/alter its offsets",
@@ -219,7 +466,7 @@ class Mover:
                 "(reading offsets and stop: 3.5)",
                 fix="upgrade the source workers to 3.6+, or move the connectors by hand",
             )
-        if _version(dst_v) < MIN_INITIAL_STATE:
+        if connect_version(dst_v) < MIN_INITIAL_STATE:
             raise CutoverRefused(
                 f"the destination Connect cluster runs {dst_v}: it cannot create a connector "
                 "STOPPED",
@@ -227,11 +474,12 @@ class Mover:
                 fix="upgrade the destination workers to 3.7+",
             )
 
-    # ------------------------------------------------------------------ steps
+    # ------------------------------------------------------------------ step work
     def preflight(self, plan: ConnectorPlan, created_by_us: bool) -> str:
-        self._versions()
-        status = self.src_connect.status(plan.name)  # ConnectorNotFoundError if missing
-        plugins = {p.class_name: p for p in self.dst_connect.plugins()}
+        m = self.migration
+        self.check_versions()
+        status = m.src_connect.status(plan.name)  # ConnectorNotFoundError if missing
+        plugins = {p.class_name: p for p in m.dst_connect.plugins()}
         if plan.class_name not in plugins:
             raise CutoverRefused(
                 f"plugin {plan.class_name} is missing on the destination Connect worker",
@@ -240,20 +488,20 @@ class Mover:
                 fix="install the plugin on the destination workers' plugin.path and restart them",
                 connector=plan.name,
             )
-        src_plugins = {p.class_name: p for p in self.src_connect.plugins()}
+        src_plugins = {p.class_name: p for p in m.src_connect.plugins()}
         notes = []
         sv = src_plugins.get(plan.class_name)
         dv = plugins[plan.class_name]
         if sv is not None and sv.version != dv.version:
             notes.append(f"plugin version drift: {sv.version} -> {dv.version}")
-        if self.dst_connect.exists(plan.name) and not created_by_us:
+        if m.dst_connect.exists(plan.name) and not created_by_us:
             raise CutoverRefused(
                 f"connector {plan.name} already exists on the destination Connect cluster",
                 why="connshift did not create it (no journal entry), so it may be running",
                 fix="delete it there first if it is a leftover, or move another connector",
                 connector=plan.name,
             )
-        validation = self.dst_connect.validate_config(
+        validation = m.dst_connect.validate_config(
             plan.class_name, {**plan.destination_config, "name": plan.name}
         )
         if not validation.ok:
@@ -264,9 +512,10 @@ class Mover:
                 fix="fix the config (or the destination worker), then rerun",
                 connector=plan.name,
             )
-        missing = [t for t in plan.topics if t not in self.src.topics()]
-        maps = self._maps(plan)
-        unsynced = sorted({t for t in plan.topics if t not in missing} - {t for t, _ in maps})
+        present = [t for t in plan.topics if t in m.src.topics()]
+        unsynced = sorted(
+            t for t in present if not any(m.maps.get(t, p) for p in self._partitions(t))
+        )
         if unsynced:
             raise CutoverRefused(
                 f"connector {plan.name}'s topics are not being synced: {', '.join(unsynced)}",
@@ -277,35 +526,67 @@ class Mover:
             )
         return f"source connector {status.state}; " + ("; ".join(notes) or "checks pass")
 
+    def _owned_by_live_members(self) -> set[tuple[str, int]]:
+        """Partitions a live member of the sync group holds (a running ``sync --follow``)."""
+        group = f"connshift-sync-{self.spec.name}"
+        out = set()
+        for member in self.migration.src.group_members(group):
+            for tp in member.get("assigned", []):
+                topic, _, rest = tp.rpartition("[")
+                out.add((topic, int(rest.rstrip("]"))))
+        return out
+
     def catch_up(self, plan: ConnectorPlan) -> dict[str, Any]:
-        """Sync the connector's topics to their end (bounded); return the ends reached."""
-        topics = plan.topics
-        deadline = time.monotonic() + self.timeouts.catch_up_timeout_seconds
+        """Copy the connector's topics to their end as of now (its source is stopped), and
+        return the ends reached. Bounded by ``cutover.catch_up_timeout_seconds``.
+
+        It reads the shared map store, which a running ``sync --follow`` keeps current,
+        and copies by itself (an in-process ``sync --once``) only the partitions no live
+        member of the sync group holds; with ``cutover.run_sync: false`` it only waits.
+        """
+        m, timeout = self.migration, self.timeouts.catch_up_timeout_seconds
+        deadline = time.monotonic() + timeout
+        tps = [(t, p) for t in plan.topics for p in self._partitions(t)]
+        targets = m.src.watermarks_of(tps)
+
+        def behind(ends: dict[str, Any]) -> list[tuple[str, int]]:
+            m.maps.refresh()
+            out = []
+            for (topic, p), (low, high) in sorted(targets.items()):
+                found = m.maps.get(topic, p)
+                if found is None:
+                    if high > low:
+                        out.append((topic, p))
+                    continue
+                if found.map.src_next < high:
+                    out.append((topic, p))
+                    continue
+                ends[f"{topic}/{p}"] = {
+                    "src_next": found.map.src_next,
+                    "dst_next": found.map.dst_next,
+                    "dst_topic": found.dst_topic,
+                }
+            return out
+
         ends: dict[str, Any] = {}
-        if topics and self.timeouts.run_sync:
-            patterns = [re.escape(t) for t in topics]
-            sync(self.spec, SyncOptions(topics=patterns))
+        left = behind(ends)
+        if left and self.timeouts.run_sync:
+            held = self._owned_by_live_members()
+            mine = sorted({t for t, p in left if (t, p) not in held})
+            if mine:
+                # past the deadline: said below, with what is still behind
+                with contextlib.suppress(SyncDeadlinePassed):
+                    options = SyncOptions(topics=[re.escape(t) for t in mine], deadline=deadline)
+                    sync(m, options)
         while True:
-            behind = []
-            for topic in topics:
-                for p in range(self.src.topics()[topic].partitions):
-                    _, high = self.src.watermarks(topic, p)
-                    found = load_map(self.spec, topic, p)
-                    if found is None or found[1].src_next < high:
-                        behind.append(f"{topic}[{p}]")
-                    else:
-                        ends[f"{topic}/{p}"] = {
-                            "src_next": found[1].src_next,
-                            "dst_next": found[1].dst_next,
-                            "dst_topic": found[0],
-                        }
-            if not behind:
+            ends = {}
+            left = behind(ends)
+            if not left:
                 return ends
             if time.monotonic() > deadline:
                 raise CutoverRefused(
-                    f"sync did not copy {plan.name}'s topics to the end within "
-                    f"{self.timeouts.catch_up_timeout_seconds:.0f}s",
-                    why="still behind: " + ", ".join(behind[:5]),
+                    f"sync did not copy {plan.name}'s topics to the end within {timeout:.0f}s",
+                    why="still behind: " + ", ".join(f"{t}[{p}]" for t, p in left[:5]),
                     fix="let sync catch up (is `connshift sync --follow` running?) or raise "
                     "cutover.catch_up_timeout_seconds; the source connector was resumed",
                     connector=plan.name,
@@ -315,15 +596,16 @@ class Mover:
     def translate_sink_offsets(
         self, plan: ConnectorPlan, offsets: list[dict[str, Any]]
     ) -> list[dict[str, Any]]:
+        """A sink's source group positions, translated exactly onto its destination topics."""
         out = []
         for entry in offsets:
             part = entry.get("partition", {})
             topic, p = part.get("kafka_topic"), int(part.get("kafka_partition", 0))
-            if topic not in plan.topics:
+            if topic not in plan.topic_map:
                 continue  # the group also remembers topics this connector no longer reads
             pos = int(entry.get("offset", {}).get("kafka_offset", 0))
-            found = load_map(self.spec, topic, p)
-            translated = found[1].position(pos) if found else None
+            found = self.migration.maps.get(topic, p, dst_topic=plan.topic_map[topic])
+            translated = found.map.position(pos) if found else None
             if found is None or translated is None:
                 raise CutoverRefused(
                     f"sink {plan.name}'s position {topic}[{p}]@{pos} is beyond what sync copied",
@@ -333,7 +615,7 @@ class Mover:
                 )
             out.append(
                 {
-                    "partition": {"kafka_topic": found[0], "kafka_partition": p},
+                    "partition": {"kafka_topic": found.dst_topic, "kafka_partition": p},
                     "offset": {"kafka_offset": translated},
                 }
             )
@@ -342,7 +624,7 @@ class Mover:
     def verify(self, plan: ConnectorPlan, ends: dict[str, Any]) -> tuple[str, str]:
         """(status, detail): the first new records follow the last old ones."""
         if plan.shape is Shape.SINK:
-            status = self.dst_connect.status(plan.name)
+            status = self.migration.dst_connect.status(plan.name)
             return "done", f"sink running on the destination ({status.describe()})"
         deadline = time.monotonic() + self.timeouts.verify_timeout_seconds
         checked: list[str] = []
@@ -351,13 +633,17 @@ class Mover:
             dst_topic, boundary = end["dst_topic"], int(end["dst_next"])
             new: list[Any] = []
             while time.monotonic() < deadline:
-                new = list(self.dst.read(dst_topic, p, boundary, boundary + 50, timeout=10))
+                new = list(
+                    self.migration.dst.read(dst_topic, p, boundary, boundary + 50, timeout=10)
+                )
                 if new:
                     break
                 time.sleep(0.5)
             if not new:
                 continue
-            old = list(self.dst.read(dst_topic, p, max(boundary - 200, 0), boundary, timeout=10))
+            old = list(
+                self.migration.dst.read(dst_topic, p, max(boundary - 200, 0), boundary, timeout=10)
+            )
             old_digests = {record_digest(r.key, r.value, r.headers, r.timestamp) for r in old}
             dup = [
                 r.offset
@@ -390,140 +676,35 @@ class Mover:
 
     # ------------------------------------------------------------------ cutover
     def cutover(self, plans: Sequence[ConnectorPlan]) -> CutoverResult:
+        """Cut each planned connector over (a rerun continues a crashed attempt)."""
         result = CutoverResult(dry_run=self.dry_run)
-        for plan in plans:
-            self._cutover_one(plan, result)
+        if self.blockers is None:
+            from connshift.app.score import gate
+
+            self.blockers = gate(self.spec, [p.name for p in plans])
+        for p in plans:
+            self._cutover_one(p, result)
         return result
 
     def _cutover_one(self, plan: ConnectorPlan, result: CutoverResult) -> None:
-        name = plan.name
-        attempt = self.journal.attempt(name)
-        done = self.journal.done_steps(name, attempt) if attempt else {}
-        finished = Step.VERIFY.value in done or _rolled_back(self.journal, name, attempt)
-        if not attempt or finished:
+        name, journal = plan.name, self.journal
+        attempt = journal.attempt(name)
+        done = journal.done_steps(name, attempt) if attempt else {}
+        if not attempt or Step.VERIFY.value in done or ended(journal, name, attempt):
             attempt += 1
             done = {}
-        created_by_us = Step.CREATE_STOPPED.value in done
-        paused_at: float | None = None
         if not done:  # a rerun continues an attempt the gate already let through
             self._gate(name, attempt, result)
+        ops = [cls(self, plan) for cls in CUTOVER_STEPS]
+        learned = self.executor.run(name, attempt, "cutover", ops, result.steps, done=done)
+        paused_at = learned.get(Step.STOP_SOURCE.value, {}).get("stopped_at")
+        running_at = learned.get(Step.RESUME.value, {}).get("running_at")
+        if paused_at and running_at and not self.dry_run:
+            result.pause_seconds[name] = round(float(running_at) - float(paused_at), 3)
 
-        def run(
-            step: Step, action: Callable[[], tuple[str, str, dict[str, Any]]]
-        ) -> dict[str, Any]:
-            if step.value in done:
-                e = done[step.value]
-                result.steps.append(StepOutcome(name, step.value, "skipped", "done before", e.data))
-                return e.data
-            if self.dry_run:
-                data: dict[str, Any] = {}
-                status, detail = "would", _dry(step, plan)
-                if step is Step.PREFLIGHT:
-                    status, detail, data = action()
-                    status = "done"
-                result.steps.append(StepOutcome(name, step.value, status, detail, data))
-                return data
-            self.report(f"{name}: {step.value}")
-            self.journal.record(name, attempt, "cutover", step.value, "started")
-            self.on_step(name, "cutover", step.value, "started", None)
-            began = time.monotonic()
-            try:
-                status, detail, data = action()
-            except ConnshiftError as exc:
-                self.journal.record(
-                    name, attempt, "cutover", step.value, "failed", error=exc.one_line()
-                )
-                result.steps.append(StepOutcome(name, step.value, "failed", exc.one_line()))
-                self.on_step(name, "cutover", step.value, "failed", time.monotonic() - began)
-                raise
-            self.on_step(name, "cutover", step.value, status, time.monotonic() - began)
-            self.journal.record(name, attempt, "cutover", step.value, status, data)
-            result.steps.append(StepOutcome(name, step.value, status, detail, data))
-            _fault_injection(step.value)
-            return data
-
-        def preflight() -> tuple[str, str, dict[str, Any]]:
-            try:
-                return "done", self.preflight(plan, created_by_us), {}
-            except ConnectorNotFoundError as exc:
-                raise CutoverRefused(
-                    f"connector {name} not found on the source Connect cluster",
-                    fix="check the connector name (`connshift plan` lists them)",
-                    connector=name,
-                ) from exc
-
-        run(Step.PREFLIGHT, preflight)
-
-        def stop() -> tuple[str, str, dict[str, Any]]:
-            self.src_connect.stop(name)
-            self._wait(self.src_connect, name, "STOPPED", tasks=False)
-            return "done", "source connector STOPPED", {"stopped_at": time.time()}
-
-        stop_data = run(Step.STOP_SOURCE, stop)
-        paused_at = stop_data.get("stopped_at")
-
-        def read_offsets() -> tuple[str, str, dict[str, Any]]:
-            offsets = self.src_connect.get_offsets(name)
-            return "done", f"{len(offsets)} offset entries", {"offsets": offsets}
-
-        offsets = run(Step.READ_OFFSETS, read_offsets).get("offsets", [])
-
-        def catch_up() -> tuple[str, str, dict[str, Any]]:
-            try:
-                ends = self.catch_up(plan)
-            except ConnshiftError as exc:
-                # undo the stop, and end this attempt: never leave the connector stopped on
-                # both sides, and a rerun starts from the beginning
-                self.src_connect.resume(name)
-                self.journal.record(
-                    name, attempt, "rollback", "rolled-back", "done", {"reason": exc.one_line()}
-                )
-                raise
-            return "done", f"{len(ends)} partition(s) copied to the end", {"ends": ends}
-
-        ends = run(Step.CATCH_UP, catch_up).get("ends", {})
-
-        def create() -> tuple[str, str, dict[str, Any]]:
-            if not self.dst_connect.exists(name):
-                self.dst_connect.create(name, plan.destination_config, initial_state="STOPPED")
-            self._wait(self.dst_connect, name, "STOPPED", tasks=False)
-            return "done", "created STOPPED on the destination", {}
-
-        run(Step.CREATE_STOPPED, create)
-
-        def write_offsets() -> tuple[str, str, dict[str, Any]]:
-            if plan.strategy is not Strategy.RESUME:
-                return "skipped", f"strategy {plan.strategy}: no offsets written", {}
-            if plan.shape is Shape.SINK:
-                written = self.translate_sink_offsets(plan, offsets)
-            else:
-                written = self._server_keys(plan, offsets, to_destination=True)
-            if not written:
-                return "skipped", "the source connector had no offsets", {}
-            message = self.dst_connect.alter_offsets(name, written)
-            return "done", message or f"{len(written)} offset entries written", {"written": written}
-
-        run(Step.WRITE_OFFSETS, write_offsets)
-
-        def resume() -> tuple[str, str, dict[str, Any]]:
-            self.dst_connect.resume(name)
-            self._wait(self.dst_connect, name, "RUNNING")
-            return "done", "destination connector RUNNING", {"running_at": time.time()}
-
-        resumed = run(Step.RESUME, resume)
-        if paused_at and resumed.get("running_at") and not self.dry_run:
-            result.pause_seconds[name] = round(float(resumed["running_at"]) - float(paused_at), 3)
-
-        def verify() -> tuple[str, str, dict[str, Any]]:
-            status, detail = self.verify(plan, ends)
-            return status, detail, {}
-
-        run(Step.VERIFY, verify)
-
-    # ------------------------------------------------------------------ rollback
     def _gate(self, name: str, attempt: int, result: CutoverResult) -> None:
         """Refuse a connector the readiness scorecard blocks, unless forced (journaled)."""
-        blockers = self.blockers.get(name) or []
+        blockers = (self.blockers or {}).get(name) or []
         if not blockers:
             return
         rows = ", ".join(
@@ -550,23 +731,33 @@ class Mover:
             StepOutcome(name, "scorecard", "forced", f"--force past rows at 0: {rows}")
         )
 
-    def rollback(self, plans: Sequence[ConnectorPlan], *, force: bool = False) -> CutoverResult:
+    # ------------------------------------------------------------------ rollback
+    def journaled_plan(self, name: str) -> ConnectorPlan | None:
+        """The plan the connector's latest cutover attempt ran (None: not journaled)."""
+        attempt = self.journal.attempt(name)
+        for e in self.journal.attempt_entries(name, attempt):
+            if e.kind == "cutover" and e.step == Step.PREFLIGHT.value and "plan" in e.data:
+                return ConnectorPlan.from_json(e.data["plan"])
+        return None
+
+    def rollback(self, names: Sequence[str], *, force: bool = False) -> CutoverResult:
+        """Undo each connector's latest cutover: the reverse of its journaled steps."""
         result = CutoverResult(dry_run=self.dry_run)
-        for plan in plans:
-            self._rollback_one(plan, result, force=force)
+        for name in names:
+            self._rollback_one(name, result, force=force)
         return result
 
-    def _rollback_one(self, plan: ConnectorPlan, result: CutoverResult, *, force: bool) -> None:
-        name = plan.name
-        attempt = self.journal.attempt(name)
-        if not attempt or _rolled_back(self.journal, name, attempt):
+    def _rollback_one(self, name: str, result: CutoverResult, *, force: bool) -> None:
+        journal = self.journal
+        attempt = journal.attempt(name)
+        if not attempt or ended(journal, name, attempt):
             raise CutoverRefused(
                 f"connector {name} has no cutover to roll back",
                 why="the journal holds no open cutover attempt for it",
                 fix="`connshift status` shows the journal",
                 connector=name,
             )
-        done = self.journal.done_steps(name, attempt)
+        done = journal.done_steps(name, attempt)
         verified = done.get(Step.VERIFY.value)
         window = self.timeouts.rollback_window_hours * 3600
         if verified is not None and time.time() - verified.at > window and not force:
@@ -576,141 +767,65 @@ class Mover:
                 fix="pass --force to roll back anyway (recorded in the journal)",
                 connector=name,
             )
-        ends = done.get(Step.CATCH_UP.value)
-        rb_done = {
-            e.step: e
-            for e in self.journal.attempt_entries(name, attempt)
-            if e.kind == "rollback" and e.status in ("done", "skipped")
-        }
+        plan_ = self.journaled_plan(name) or plan(self.migration, [name])[0]
+        # every step the attempt started (a crash may have cut one short): undo it
+        started = {e.step for e in journal.attempt_entries(name, attempt) if e.kind == "cutover"}
+        cut = [cls(self, plan_) for cls in CUTOVER_STEPS if cls.name in started]
+        ops = [*reverse_of(cut), RolledBack(self, plan_)]
+        if force and not self.dry_run:
+            journal.record(name, attempt, "rollback", "forced", "done", {"force": True})
+        self.executor.run(
+            name,
+            attempt,
+            "rollback",
+            ops,
+            result.steps,
+            done=journal.done_steps(name, attempt, kind="rollback"),
+            learned={k: e.data for k, e in done.items()},
+        )
 
-        def run(step: str, action: Callable[[], tuple[str, str, dict[str, Any]]]) -> dict[str, Any]:
-            if step in rb_done:
-                result.steps.append(StepOutcome(name, step, "skipped", "done before"))
-                return rb_done[step].data
-            if self.dry_run:
-                result.steps.append(StepOutcome(name, step, "would", step.replace("-", " ")))
-                return {}
-            self.report(f"{name}: rollback {step}")
-            self.journal.record(name, attempt, "rollback", step, "started", {"force": force})
-            self.on_step(name, "rollback", step, "started", None)
-            began = time.monotonic()
-            try:
-                status, detail, data = action()
-            except ConnshiftError as exc:
-                self.journal.record(name, attempt, "rollback", step, "failed", error=exc.one_line())
-                result.steps.append(StepOutcome(name, step, "failed", exc.one_line()))
-                self.on_step(name, "rollback", step, "failed", time.monotonic() - began)
-                raise
-            self.on_step(name, "rollback", step, status, time.monotonic() - began)
-            self.journal.record(name, attempt, "rollback", step, status, data)
-            result.steps.append(StepOutcome(name, step, status, detail, data))
-            return data
-
-        def stop_destination() -> tuple[str, str, dict[str, Any]]:
-            if not self.dst_connect.exists(name):
-                return "skipped", "not on the destination", {}
-            self.dst_connect.stop(name)
-            self._wait(self.dst_connect, name, "STOPPED", tasks=False)
-            return "done", "destination connector STOPPED", {}
-
-        run("stop-destination", stop_destination)
-
-        def read_destination() -> tuple[str, str, dict[str, Any]]:
-            if not self.dst_connect.exists(name):
-                return "skipped", "not on the destination", {"offsets": []}
-            offsets = self.dst_connect.get_offsets(name)
-            return "done", f"{len(offsets)} offset entries", {"offsets": offsets}
-
-        dst_offsets = run("read-destination-offsets", read_destination).get("offsets", [])
-
-        def copy_back() -> tuple[str, str, dict[str, Any]]:
-            if plan.shape is Shape.SINK or ends is None:
-                return "skipped", "nothing produced on the destination", {}
-            moved = self._copy_back(plan, ends.data.get("ends", {}))
-            total = sum(moved.values())
-            return "done", f"{total} record(s) copied back to the source", {"moved": moved}
-
-        run("copy-back", copy_back)
-
-        def write_source() -> tuple[str, str, dict[str, Any]]:
-            if plan.shape is Shape.SINK:
-                entries = self._reverse_sink_offsets(plan, dst_offsets)
-            else:
-                entries = self._server_keys(plan, dst_offsets, to_destination=False)
-            if not entries:
-                return "skipped", "no positions to write back", {}
-            self.src_connect.alter_offsets(name, entries)
-            return (
-                "done",
-                f"{len(entries)} offset entries written to the source",
-                {"written": entries},
-            )
-
-        run("write-source-offsets", write_source)
-
-        def delete_destination() -> tuple[str, str, dict[str, Any]]:
-            if self.dst_connect.exists(name):
-                self.dst_connect.delete(name)
-            return "done", "destination connector deleted", {}
-
-        run("delete-destination", delete_destination)
-
-        def resume_source() -> tuple[str, str, dict[str, Any]]:
-            self.src_connect.resume(name)
-            self._wait(self.src_connect, name, "RUNNING")
-            return "done", "source connector RUNNING", {}
-
-        run("resume-source", resume_source)
-        run("rolled-back", lambda: ("done", "rollback complete", {}))
-
-    def _copy_back(self, plan: ConnectorPlan, ends: dict[str, Any]) -> dict[str, int]:
+    def copy_back(self, plan: ConnectorPlan, ends: dict[str, Any]) -> dict[str, int]:
         """Append what the destination connector produced to the source topics; extend
         the forward maps so sync will not copy those records back again."""
-        from connshift.app.sync import MapMirror, PartitionState, state_path
-        from connshift.io.statestore import StateStore
-
+        m = self.migration
         moved: dict[str, int] = {}
-        mirror = MapMirror(self.dst)
-        with StateStore(state_path(self.spec)) as store:
-            for key in ends:
-                topic, _, part = key.rpartition("/")
-                p = int(part)
-                found = load_map(self.spec, topic, p)
-                if found is None:
-                    continue
-                dst_topic, pmap = found
-                _, src_high = self.src.watermarks(topic, p)
-                if src_high != pmap.src_next:
-                    raise CutoverRefused(
-                        f"source topic {topic}[{p}] changed since the cutover "
-                        f"(end {src_high}, copied up to {pmap.src_next})",
-                        why="another producer wrote to it; copying back would interleave",
-                        fix="stop that producer; then rerun the rollback",
-                        topic=topic,
-                    )
-                delta = list(
-                    self.dst.read(dst_topic, p, pmap.dst_next, None, isolation="read_committed")
+        for key in ends:
+            topic, _, part = key.rpartition("/")
+            p = int(part)
+            found = m.maps.get(topic, p, dst_topic=plan.topic_map.get(topic))
+            if found is None:
+                continue
+            dst_topic, pmap = found.dst_topic, found.map
+            _, src_high = m.src.watermarks(topic, p)
+            if src_high != pmap.src_next:
+                raise CutoverRefused(
+                    f"source topic {topic}[{p}] changed since the cutover "
+                    f"(end {src_high}, copied up to {pmap.src_next})",
+                    why="another producer wrote to it; copying back would interleave",
+                    fix="stop that producer; then rerun the rollback",
+                    topic=topic,
                 )
-                if not delta:
-                    moved[f"{topic}[{p}]"] = 0
-                    continue
-                producer = self.src.producer({"enable.idempotence": True, "acks": "all"})
-                for r in delta:
-                    headers: Any = r.headers
-                    producer.produce(topic, r.value, r.key, p, None, None, r.timestamp, headers)
-                if producer.flush(60):
-                    raise ConnectError(f"could not copy records back to {topic}[{p}]")
-                # the source now holds them at [src_high, src_high + n): map them onto the
-                # destination records they came from
-                for r in delta:
-                    pmap.append(pmap.src_next, r.offset, 1)
-                store.replace(topic, p, dst_topic, pmap)
-                mirror.publish([PartitionState(topic, p, dst_topic, pmap, target=None)])
-                moved[f"{topic}[{p}]"] = len(delta)
-        mirror.close()
+            delta = list(m.dst.read(dst_topic, p, pmap.dst_next, None, isolation="read_committed"))
+            if not delta:
+                moved[f"{topic}[{p}]"] = 0
+                continue
+            producer = m.src.producer({"enable.idempotence": True, "acks": "all"})
+            for r in delta:
+                headers: Any = r.headers
+                producer.produce(topic, r.value, r.key, p, None, None, r.timestamp, headers)
+            if producer.flush(60):
+                raise ConnectError(f"could not copy records back to {topic}[{p}]")
+            # the source now holds them at [src_high, src_high + n): map them onto the
+            # destination records they came from
+            for r in delta:
+                pmap.append(pmap.src_next, r.offset, 1)
+            m.store.replace(topic, p, dst_topic, pmap)
+            m.mirror.publish([PartitionState(topic, p, dst_topic, pmap, target=None)])
+            moved[f"{topic}[{p}]"] = len(delta)
+        m.mirror.close()
         return moved
 
-    def _server_keys(
+    def server_keys(
         self, plan: ConnectorPlan, offsets: list[dict[str, Any]], *, to_destination: bool
     ) -> list[dict[str, Any]]:
         """Debezium keys its offsets by ``{"server": topic.prefix}``. Keep only the entry
@@ -735,26 +850,28 @@ class Mover:
             out.append({**entry, "partition": part})
         return out
 
-    def _reverse_sink_offsets(
+    def reverse_sink_offsets(
         self, plan: ConnectorPlan, dst_offsets: list[dict[str, Any]]
     ) -> list[dict[str, Any]]:
-        back = {d: s for s, d in zip(plan.topics, plan.destination_topics, strict=False)}
+        """A sink's destination positions, translated back onto the source topics they
+        were copied from (through the plan's topic map and sync's exact maps)."""
         out = []
         for entry in dst_offsets:
             part = entry.get("partition", {})
             dst_topic, p = part.get("kafka_topic"), int(part.get("kafka_partition", 0))
-            if dst_topic not in back:
+            topic = plan.source_topic(str(dst_topic))
+            if topic is None:
                 continue  # offsets of other topics this group once read on the destination
             pos = int(entry.get("offset", {}).get("kafka_offset", 0))
-            topic = back[dst_topic]
             # a sync --follow may not have checkpointed the latest copies yet: wait for it
             deadline = time.monotonic() + self.timeouts.catch_up_timeout_seconds
             while True:
-                found = load_map(self.spec, topic, p)
-                source_pos = found[1].reverse_position(pos) if found else None
+                found = self.migration.maps.get(topic, p, dst_topic=str(dst_topic))
+                source_pos = found.map.reverse_position(pos) if found else None
                 if source_pos is not None or time.monotonic() > deadline:
                     break
                 time.sleep(0.5)
+                self.migration.maps.refresh()
             if source_pos is None:
                 raise CutoverRefused(
                     f"sink {plan.name}'s destination position {dst_topic}[{p}]@{pos} has no "
@@ -770,25 +887,6 @@ class Mover:
                 }
             )
         return out
-
-
-def _fault_injection(step: str) -> None:
-    """Tests set CONNSHIFT_CRASH_AFTER_STEP to kill -9 this process right after a step."""
-    if os.environ.get("CONNSHIFT_CRASH_AFTER_STEP") == step:
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
-def _rolled_back(journal: Journal, name: str, attempt: int) -> bool:
-    return any(
-        e.kind == "rollback" and e.step == "rolled-back" and e.status == "done"
-        for e in journal.attempt_entries(name, attempt)
-    )
-
-
-def _dry(step: Step, plan: ConnectorPlan) -> str:
-    from connshift.core.plan import _describe
-
-    return "would " + _describe(step, plan.name, plan.shape, plan.strategy)
 
 
 def _lsn(value: bytes | None) -> int | None:
@@ -809,25 +907,19 @@ def _lsn(value: bytes | None) -> int | None:
 # ---------------------------------------------------------------------------- status
 
 
-def status(spec: Spec) -> dict[str, Any]:
+def status(migration: Migration) -> dict[str, Any]:
     """The journal, per connector: latest attempt and its steps."""
-    with Journal(Path(spec.state_dir) / "journal.db") as journal:
-        out = {}
-        for name in journal.connectors():
-            attempt = journal.attempt(name)
-            entries = journal.attempt_entries(name, attempt)
-            out[name] = {
-                "attempt": attempt,
-                "rolled_back": _rolled_back(journal, name, attempt),
-                "entries": [
-                    {
-                        "kind": e.kind,
-                        "step": e.step,
-                        "status": e.status,
-                        "at": e.at,
-                        "error": e.error,
-                    }
-                    for e in entries
-                ],
-            }
+    journal = migration.journal
+    out = {}
+    for name in journal.connectors():
+        attempt = journal.attempt(name)
+        entries = journal.attempt_entries(name, attempt)
+        out[name] = {
+            "attempt": attempt,
+            "rolled_back": ended(journal, name, attempt),
+            "entries": [
+                {"kind": e.kind, "step": e.step, "status": e.status, "at": e.at, "error": e.error}
+                for e in entries
+            ],
+        }
     return {"schema": "connshift.status/1", "connectors": out}

@@ -14,10 +14,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from connshift.app.offsets import load_map
-from connshift.app.sync import clusters
+from connshift.app.context import Migration
 from connshift.core.offsetmap import PartitionMap
-from connshift.core.spec import Spec
 from connshift.errors import CheckFailed, UsageError
 
 
@@ -87,15 +85,14 @@ def translate_position(pmap: PartitionMap, offset: int) -> tuple[int | None, Tra
     return position, Translation.NEXT_RECORD
 
 
-def translate(spec: Spec, groups_regex: str | None = None) -> GroupsResult:
+def translate(migration: Migration, groups_regex: str | None = None) -> GroupsResult:
     """Translate every committed offset of the selected source groups."""
-    src, _dst = clusters(spec)
+    spec, src = migration.spec, migration.src
     try:
         pattern = re.compile(groups_regex) if groups_regex else None
     except re.error as exc:
         raise UsageError(f"bad --groups regex {groups_regex!r}", why=str(exc)) from exc
     result = GroupsResult()
-    maps: dict[tuple[str, int], tuple[str, PartitionMap] | None] = {}
     for group in src.groups():
         if group.startswith("connshift-") or (pattern and not pattern.fullmatch(group)):
             continue
@@ -105,27 +102,25 @@ def translate(spec: Spec, groups_regex: str | None = None) -> GroupsResult:
                     GroupOffset(group, topic, part, offset, None, None, Translation.NOT_MIGRATED)
                 )
                 continue
-            if (topic, part) not in maps:
-                maps[(topic, part)] = load_map(spec, topic, part)
-            found = maps[(topic, part)]
+            found = migration.maps.get(topic, part)
             if found is None:
                 result.offsets.append(
                     GroupOffset(group, topic, part, offset, None, None, Translation.NOT_COPIED)
                 )
                 continue
-            dst_topic, pmap = found
-            dst_offset, how = translate_position(pmap, offset)
+            dst_topic = found.dst_topic
+            dst_offset, how = translate_position(found.map, offset)
             result.offsets.append(
                 GroupOffset(group, topic, part, offset, dst_topic, dst_offset, how)
             )
     return result
 
 
-def translate_back(spec: Spec, groups_regex: str | None = None) -> GroupsResult:
+def translate_back(migration: Migration, groups_regex: str | None = None) -> GroupsResult:
     """The reverse, for a rollback: destination groups' offsets on migrated topics,
     translated back to source positions through the same exact maps. A position on
     records that exist only on the destination is reported, never guessed."""
-    src, dst = clusters(spec)
+    spec, src, dst = migration.spec, migration.src, migration.dst
     try:
         pattern = re.compile(groups_regex) if groups_regex else None
     except re.error as exc:
@@ -137,25 +132,31 @@ def translate_back(spec: Spec, groups_regex: str | None = None) -> GroupsResult:
             continue
         for (dst_topic, part), offset in sorted(dst.group_offsets(group).items()):
             topic = back.get(dst_topic)
-            found = load_map(spec, topic, part) if topic else None
+            found = migration.maps.get(topic, part) if topic else None
             if topic is None or found is None:
                 continue  # not a migrated topic: nothing to move back
-            position = found[1].reverse_position(offset)
+            position = found.map.reverse_position(offset)
             how = Translation.EXACT if position is not None else Translation.NOT_COPIED
             result.offsets.append(GroupOffset(group, dst_topic, part, offset, topic, position, how))
     return result
 
 
 def apply(
-    spec: Spec, groups_regex: str | None = None, *, dry_run: bool = False, reverse: bool = False
+    migration: Migration,
+    groups_regex: str | None = None,
+    *,
+    dry_run: bool = False,
+    reverse: bool = False,
 ) -> GroupsResult:
     """Commit the translated offsets on the destination (memberless groups only); with
     ``reverse``, commit destination groups' positions back on the source."""
-    result = translate_back(spec, groups_regex) if reverse else translate(spec, groups_regex)
-    result.dry_run = dry_run
-    src, dst = clusters(spec)
     if reverse:
-        dst = src  # commit where the group goes back to
+        result = translate_back(migration, groups_regex)
+    else:
+        result = translate(migration, groups_regex)
+    result.dry_run = dry_run
+    # commit where the group goes (back) to
+    dst = migration.src if reverse else migration.dst
     by_group: dict[str, list[GroupOffset]] = {}
     for o in result.offsets:
         if o.destination_offset is not None and o.destination_topic is not None:

@@ -20,24 +20,22 @@ destination and the mirrored map before it writes.
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
+from connshift.app.context import Migration
+from connshift.app.maps import MAP_TOPIC
 from connshift.core.digest import record_digest
 from connshift.core.offsetmap import PartitionMap
 from connshift.core.spec import Spec
 from connshift.core.topicconfig import ConfigMapping, map_topic_configs, without_rejected
 from connshift.errors import CheckFailed, KafkaError, UsageError
 from connshift.io.kafka import PARTITION_EOF, KafkaCluster, Record, TopicPartition
-from connshift.io.statestore import StateStore
 
-MAP_TOPIC = "connshift.offset-maps"
 CHECKPOINT_SECONDS = 1.0
 #: raw engine: source offsets per partition in one round (the group is polled between rounds)
 ROUND_OFFSETS = 500_000
@@ -146,18 +144,6 @@ def select_topics(
     return out
 
 
-def clusters(spec: Spec) -> tuple[KafkaCluster, KafkaCluster]:
-    """The source and destination clusters of ``spec``."""
-    return (
-        KafkaCluster(spec.source.kafka.client_config(), name="source"),
-        KafkaCluster(spec.destination.kafka.client_config(), name="destination"),
-    )
-
-
-def state_path(spec: Spec) -> Path:
-    return Path(spec.state_dir) / "sync.db"
-
-
 # ---------------------------------------------------------------------------- topics
 
 
@@ -189,74 +175,6 @@ def prepare_topic(src: KafkaCluster, dst: KafkaCluster, topic: str, dst_topic: s
         configs=mapping.kept,
         dropped_configs=mapping.dropped,
     )
-
-
-# ---------------------------------------------------------------------------- map mirror
-
-
-class MapMirror:
-    """The offset maps mirrored to a compacted topic on the destination.
-
-    Key ``<destination topic>/<partition>`` (what is unique on the destination, whatever
-    migrations share it); value the JSON map with its source topic. Another machine
-    taking a partition over reads it from here.
-    """
-
-    def __init__(self, dst: KafkaCluster) -> None:
-        self.dst = dst
-        self._producer: Any = None
-
-    def ensure(self) -> None:
-        if MAP_TOPIC not in self.dst.topics():
-            config = {"cleanup.policy": "compact", "max.message.bytes": str(16 * 1024 * 1024)}
-            rejected = self.dst.rejected_topic_configs(MAP_TOPIC, 1, config)
-            self.dst.create_topic(
-                MAP_TOPIC,
-                1,
-                replication_factor=-1,
-                config={k: v for k, v in config.items() if k not in rejected},
-            )
-
-    def publish(self, states: Sequence[PartitionState]) -> None:
-        if self._producer is None:
-            self._producer = self.dst.producer(
-                {"message.max.bytes": 16 * 1024 * 1024, "compression.type": "lz4", "linger.ms": 0}
-            )
-        for st in states:
-            value = json.dumps({"source_topic": st.topic, **st.map.to_json()})
-            key = f"{st.dst_topic}/{st.partition}".encode()
-            self._producer.produce(MAP_TOPIC, value.encode(), key)
-        if self._producer.flush(30) > 0:
-            raise KafkaError(
-                "could not mirror the offset maps to the destination",
-                why=f"{MAP_TOPIC} did not acknowledge within 30s",
-                topic=MAP_TOPIC,
-            )
-
-    def forget(self, dst_topic: str, partitions: Sequence[int]) -> None:
-        """Drop mirrored maps (tombstones) for a destination topic that is being re-created."""
-        if self._producer is None:
-            self._producer = self.dst.producer({"linger.ms": 0})
-        for p in partitions:
-            self._producer.produce(MAP_TOPIC, None, f"{dst_topic}/{p}".encode())
-        self._producer.flush(30)
-
-    def load_all(self) -> dict[tuple[str, int], tuple[str, PartitionMap]]:
-        """The latest mirrored map of every destination partition: (source topic, map)."""
-        if MAP_TOPIC not in self.dst.topics():
-            return {}
-        out: dict[tuple[str, int], tuple[str, PartitionMap]] = {}
-        for rec in self.dst.read(MAP_TOPIC, 0, isolation="read_uncommitted", timeout=60):
-            if rec.key is None or rec.value is None:
-                continue
-            topic, _, part = rec.key.decode().rpartition("/")
-            data = json.loads(rec.value)
-            out[(topic, int(part))] = (str(data["source_topic"]), PartitionMap.from_json(data))
-        return out
-
-    def close(self) -> None:
-        if self._producer is not None:
-            self._producer.flush(30)
 
 
 # ---------------------------------------------------------------------------- reconcile
@@ -363,17 +281,27 @@ class SyncOptions:
     group_id: str | None = None
     linger_ms: int = 20
     engine: str = "auto"  # auto | raw | record
+    #: give up (:class:`SyncDeadlinePassed`) when ``time.monotonic()`` passes this
+    deadline: float | None = None
+    #: copy exactly these source topics under their own names, whatever the spec's
+    #: include/exclude and rename/prefix say (Connect's internal topics, repointed)
+    exact_topics: Sequence[str] | None = None
+
+
+class SyncDeadlinePassed(CheckFailed):
+    """A bounded sync (the catch-up inside ``cutover``) ran out of time."""
 
 
 class Syncer:
     """One sync process: its source consumer (in the group), producer, state and maps."""
 
-    def __init__(self, spec: Spec, options: SyncOptions) -> None:
-        self.spec = spec
+    def __init__(self, migration: Migration, options: SyncOptions) -> None:
+        self.migration = migration
+        self.spec = migration.spec
         self.opts = options
-        self.src, self.dst = clusters(spec)
-        self.store = StateStore(state_path(spec))
-        self.mirror = MapMirror(self.dst)
+        self.src, self.dst = migration.src, migration.dst
+        self.store = migration.store
+        self.mirror = migration.mirror
         self.states: dict[tuple[str, int], PartitionState] = {}
         self.result = SyncResult()
         self.topic_names: dict[str, str] = {}
@@ -394,7 +322,10 @@ class Syncer:
         self.src.check_reachable()
         self.dst.check_reachable()
         source_topics = self.src.topics()
-        topics = select_topics(list(source_topics), self.spec, self.opts.topics)
+        if self.opts.exact_topics is not None:
+            topics = sorted(t for t in self.opts.exact_topics if t in source_topics)
+        else:
+            topics = select_topics(list(source_topics), self.spec, self.opts.topics)
         if not topics:
             raise UsageError(
                 "no source topic matches the spec's topics and --topics",
@@ -402,7 +333,7 @@ class Syncer:
             )
         self.mirror.ensure()
         for topic in topics:
-            dst_topic = self.spec.topics.destination_name(topic)
+            dst_topic = self.destination_name(topic)
             self.topic_names[topic] = dst_topic
             self.result.topics.append(prepare_topic(self.src, self.dst, topic, dst_topic))
         if not self.opts.follow:
@@ -411,6 +342,12 @@ class Syncer:
             tps = [(t, p) for t in topics for p in range(source_topics[t].partitions)]
             self._once_targets = self.src.watermarks_of(tps)
         return topics
+
+    def destination_name(self, topic: str) -> str:
+        """The destination copy of ``topic``: named by the spec, or as it is (exact_topics)."""
+        if self.opts.exact_topics is not None:
+            return topic
+        return self.spec.topics.destination_name(topic)
 
     # ------------------------------------------------------------------ --once: the rest
     def _rest_copied(self) -> bool:
@@ -432,10 +369,11 @@ class Syncer:
         if now - self._rest_checked < 2.0:
             return False
         self._rest_checked = now
-        mirrored = self.mirror.load_all()
+        maps = self.migration.maps
+        maps.refresh()  # only what was mirrored since the last look
         positions = {}
         for topic, p in rest:
-            found = mirrored.get((self.topic_names[topic], p))
+            found = maps.mirrored(self.topic_names[topic], p)
             positions[(topic, p)] = found[1].src_next if found and found[0] == topic else -1
         left = sorted(tp for tp, high in rest.items() if positions[tp] < high)
         if not left:
@@ -645,8 +583,7 @@ class Syncer:
             try:
                 consumer.close()
             finally:
-                self.mirror.close()
-                self.store.close()
+                self.mirror.close()  # flushes; the migration context closes the rest
         self.result.seconds = time.monotonic() - started
         finished = {(s.topic, s.partition): s for s in [*self.released, *self.states.values()]}
         for (t, p), st in sorted(finished.items()):
@@ -665,8 +602,16 @@ class Syncer:
         return self.result
 
     def _tick(self, producer: Any) -> None:
-        """Periodic work of both engines: checkpoint, progress, metrics."""
+        """Periodic work of both engines: checkpoint, progress, metrics, the deadline."""
         now = time.monotonic()
+        if self.opts.deadline is not None and now > self.opts.deadline:
+            self.checkpoint(producer)  # keep what was copied: the next run resumes from it
+            left = sorted(f"{s.topic}[{s.partition}]" for s in self.states.values() if not s.done)
+            raise SyncDeadlinePassed(
+                "sync ran out of time before copying everything to its end",
+                why="still copying: " + (", ".join(left[:5]) or "partitions other members hold"),
+                fix="rerun: the copy resumes exactly where it stopped",
+            )
         if now - self._last_checkpoint >= CHECKPOINT_SECONDS:
             self.checkpoint(producer)
             self._last_checkpoint = now
@@ -707,7 +652,6 @@ class Syncer:
         src_raw = RawClient(self.src.bootstrap, name="source")
         dst_raw = RawClient(self.dst.bootstrap, name="destination")
         pid: tuple[int, int] | None = None
-        assigned_once = False
         # tiny source batches (Connect polls, copy-backs, trickles) go across merged: a broker
         # that stores each batch as one object (tansu 0.6 on S3) lists them all on every fetch,
         # and a partition of ~100 tiny batches was never read to its end by a consumer with a
@@ -725,13 +669,14 @@ class Syncer:
                     pid = None
                     for st in self.states.values():
                         st.sequence = 0
-                if self.states:
-                    assigned_once = True
                 if self.opts.stop.is_set():
                     break
                 active = [s for s in self.states.values() if not s.done]
                 if not active:
-                    waiting = not self.opts.follow and assigned_once
+                    # --once: done when every selected partition reached its start-time end,
+                    # whoever copied it — also when the group never gave this member any
+                    # (a `sync --follow` holds them all, as beside a cutover's catch-up)
+                    waiting = not self.opts.follow
                     if waiting and self._rest_copied():
                         break
                     self._tick(producer)
@@ -797,7 +742,6 @@ class Syncer:
         eof_code = PARTITION_EOF
         states = self.states
         produce = producer.produce
-        assigned_once = False
         while True:
             if self._error is not None:
                 raise self._error
@@ -856,14 +800,11 @@ class Syncer:
                 self.result.records += 1
                 st.dirty = True
             producer.poll(0)
-            if states:
-                assigned_once = True
             self._tick(producer)
             if self.opts.stop.is_set():
                 break
             if (
                 not self.opts.follow
-                and assigned_once
                 and all(s.done for s in states.values())
                 and self._rest_copied()
             ):
@@ -899,21 +840,21 @@ class Syncer:
         )
 
 
-def sync(spec: Spec, options: SyncOptions | None = None) -> SyncResult:
+def sync(migration: Migration, options: SyncOptions | None = None) -> SyncResult:
     """Copy the spec's topics (``--once`` by default; ``follow`` keeps tailing)."""
-    return Syncer(spec, options or SyncOptions()).run()
+    return Syncer(migration, options or SyncOptions()).run()
 
 
 def drop_destination_copies(
-    spec: Spec, topics: Sequence[str], report: Callable[[str], None], *, why: str
+    migration: Migration, topics: Sequence[str], report: Callable[[str], None], *, why: str
 ) -> list[str]:
     """Delete the destination copies of source ``topics`` and forget their mirrored maps
     (a fresh copy starts from nothing); returns the destination topics deleted."""
-    src, dst = clusters(spec)
+    spec, src, dst = migration.spec, migration.src, migration.dst
     source_topics = src.topics()
     existing = dst.topics()
     dropped = []
-    mirror = MapMirror(dst)
+    mirror = migration.mirror
     try:
         for topic in topics:
             dst_topic = spec.topics.destination_name(topic)

@@ -13,14 +13,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from connshift.app.context import Migration
 from connshift.app.groups import Translation, translate
-from connshift.app.offsets import load_map
-from connshift.app.sync import clusters, select_topics
+from connshift.app.sync import select_topics
 from connshift.core.checks import CheckResult, Status, tally
 from connshift.core.digest import record_digest
-from connshift.core.spec import Spec
 from connshift.core.streamdiff import Entry, SideIndex, diff_partition, same_record_at
 from connshift.io.kafka import KafkaCluster
 
@@ -64,23 +64,23 @@ class ValidateResult:
 
 
 def validate(
-    spec: Spec,
+    migration: Migration,
     topics: Sequence[str] | None = None,
     *,
     groups: bool = True,
     report: Reporter = lambda _m: None,
 ) -> ValidateResult:
     """Compare source and destination over what sync copied; check applied groups."""
-    src, dst = clusters(spec)
+    spec, src, dst = migration.spec, migration.src, migration.dst
     result = ValidateResult()
-    moved = cutover_boundaries(spec)
+    moved = cutover_boundaries(migration)
     indexes: dict[tuple[str, int], tuple[SideIndex, SideIndex, str]] = {}
     src_topics = src.topics()
     for topic in select_topics(list(src_topics), spec, topics):
         compacted = "compact" in src.topic_configs(topic).get("cleanup.policy", "delete")
         for part in range(src_topics[topic].partitions):
             subject = f"{topic}[{part}]"
-            found = load_map(spec, topic, part)
+            found = migration.maps.get(topic, part)
             if found is None:
                 result.checks.append(
                     CheckResult(
@@ -91,7 +91,7 @@ def validate(
                     )
                 )
                 continue
-            dst_topic, pmap = found
+            dst_topic, pmap = found.dst_topic, found.map
             report(f"comparing {subject} with {dst_topic}[{part}]")
             s_idx = SideIndex.build(_entries(src, topic, part, pmap.src_start, pmap.src_next))
             # a connector cut over writes this topic on the destination now: what it wrote
@@ -133,43 +133,37 @@ def validate(
                     CheckResult("stream.diff", Status.FAIL, subject, summary, evidence)
                 )
     if groups:
-        result.checks.extend(_group_checks(spec, dst, indexes, topics))
+        result.checks.extend(_group_checks(migration, indexes))
     return result
 
 
-def cutover_boundaries(spec: Spec) -> dict[tuple[str, int], int]:
+def cutover_boundaries(migration: Migration) -> dict[tuple[str, int], int]:
     """(source topic, partition) -> destination offset where a cut-over connector's own
     records begin, for connectors whose latest cutover is not rolled back."""
-    from pathlib import Path
-
-    from connshift.io.journal import Journal
-
-    path = Path(spec.state_dir) / "journal.db"
-    if not path.is_file():
+    if not (Path(migration.spec.state_dir) / "journal.db").is_file():
         return {}
     out: dict[tuple[str, int], int] = {}
-    with Journal(path) as journal:
-        for name in journal.connectors():
-            attempt = journal.attempt(name)
-            entries = journal.attempt_entries(name, attempt)
-            if any(e.kind == "rollback" and e.step == "rolled-back" for e in entries):
-                continue
-            done = journal.done_steps(name, attempt)
-            if "resume" not in done or "catch-up" not in done:
-                continue
-            for key, end in done["catch-up"].data.get("ends", {}).items():
-                topic, _, part = key.rpartition("/")
-                out[(topic, int(part))] = int(end["dst_next"])
+    journal = migration.journal
+    for name in journal.connectors():
+        attempt = journal.attempt(name)
+        entries = journal.attempt_entries(name, attempt)
+        if any(e.kind == "rollback" and e.step == "rolled-back" for e in entries):
+            continue
+        done = journal.done_steps(name, attempt)
+        if "resume" not in done or "catch-up" not in done:
+            continue
+        for key, end in done["catch-up"].data.get("ends", {}).items():
+            topic, _, part = key.rpartition("/")
+            out[(topic, int(part))] = int(end["dst_next"])
     return out
 
 
 def _group_checks(
-    spec: Spec,
-    dst: KafkaCluster,
+    migration: Migration,
     indexes: dict[tuple[str, int], tuple[SideIndex, SideIndex, str]],
-    topics: Sequence[str] | None,
 ) -> Iterator[CheckResult]:
-    translated = translate(spec)
+    dst = migration.dst
+    translated = translate(migration)
     dst_groups = set(dst.groups())
     applied: dict[str, dict[tuple[str, int], int]] = {}
     for row in translated.offsets:

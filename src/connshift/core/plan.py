@@ -45,18 +45,49 @@ class Step(StrEnum):
     VERIFY = "verify"
 
 
-#: each step and the step (or action) that undoes it
-REVERSE: dict[Step, str] = {
-    Step.PREFLIGHT: "nothing to undo",
-    Step.STOP_SOURCE: "resume the source connector",
-    Step.READ_OFFSETS: "nothing to undo",
-    Step.CATCH_UP: "nothing to undo (the copy is kept)",
-    Step.CREATE_STOPPED: "delete the destination connector",
-    Step.WRITE_OFFSETS: "reset the destination connector's offsets (it is deleted anyway)",
-    Step.RESUME: "stop the destination connector, copy back what it produced, resume the "
-    "source connector at the destination connector's positions",
-    Step.VERIFY: "nothing to undo",
+class Undo(StrEnum):
+    """The steps that undo a cutover (a rollback), each the reverse of a cutover step."""
+
+    STOP_DESTINATION = "stop-destination"
+    READ_DESTINATION_OFFSETS = "read-destination-offsets"
+    COPY_BACK = "copy-back"
+    WRITE_SOURCE_OFFSETS = "write-source-offsets"
+    DELETE_DESTINATION = "delete-destination"
+    RESUME_SOURCE = "resume-source"
+
+
+#: each cutover step and the steps that undo it, in order (none: nothing to undo). A
+#: rollback runs, newest cutover step first, the undo of every step the attempt started.
+UNDO: dict[Step, tuple[Undo, ...]] = {
+    Step.PREFLIGHT: (),
+    Step.STOP_SOURCE: (Undo.RESUME_SOURCE,),
+    Step.READ_OFFSETS: (),
+    Step.CATCH_UP: (),  # the copy is kept
+    Step.CREATE_STOPPED: (Undo.DELETE_DESTINATION,),
+    Step.WRITE_OFFSETS: (Undo.WRITE_SOURCE_OFFSETS,),
+    Step.RESUME: (Undo.STOP_DESTINATION, Undo.READ_DESTINATION_OFFSETS, Undo.COPY_BACK),
+    Step.VERIFY: (),
 }
+
+#: what each undo step does
+UNDO_DOES: dict[Undo, str] = {
+    Undo.STOP_DESTINATION: "stop the destination connector",
+    Undo.READ_DESTINATION_OFFSETS: "read the destination connector's offsets",
+    Undo.COPY_BACK: "copy back to the source topics what it produced on the destination",
+    Undo.WRITE_SOURCE_OFFSETS: "write its positions to the source connector "
+    "(sinks: translated back through sync's map)",
+    Undo.DELETE_DESTINATION: "delete the destination connector",
+    Undo.RESUME_SOURCE: "resume the source connector",
+}
+
+
+def undo_text(step: Step) -> str:
+    """How ``step`` is undone, in words (from :data:`UNDO`)."""
+    undo = UNDO[step]
+    if not undo:
+        return "nothing to undo" + (" (the copy is kept)" if step is Step.CATCH_UP else "")
+    return "; ".join(UNDO_DOES[u] for u in undo)
+
 
 STEPS: tuple[Step, ...] = tuple(Step)
 
@@ -120,7 +151,7 @@ class PlannedStep:
         return {"step": str(self.step), "does": self.does, "undo": self.undo}
 
 
-def _describe(step: Step, name: str, shape: Shape, strategy: Strategy) -> str:
+def describe(step: Step, name: str, shape: Shape, strategy: Strategy) -> str:
     offsets = {
         Shape.SINK: "its consumer group's offsets translated exactly through sync's map",
         Shape.CDC_SOURCE: "the same upstream positions (LSN)",
@@ -151,12 +182,27 @@ class ConnectorPlan:
     class_name: str
     shape: Shape
     strategy: Strategy
-    topics: list[str]  # what it writes (sources) or reads (sinks) on the source cluster
-    destination_topics: list[str]
+    #: each topic it writes (sources) or reads (sinks) on the source cluster -> its copy
+    topic_map: dict[str, str]
     groups: list[str]
     destination_config: dict[str, str]
     steps: list[PlannedStep] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def topics(self) -> list[str]:
+        """The source topics, sorted."""
+        return sorted(self.topic_map)
+
+    @property
+    def destination_topics(self) -> list[str]:
+        """Their destination names, in the order of :attr:`topics` (pairwise)."""
+        return [self.topic_map[t] for t in self.topics]
+
+    def source_topic(self, destination_topic: str) -> str | None:
+        """The source topic copied to ``destination_topic`` (None: not one of this plan's)."""
+        back = {d: s for s, d in self.topic_map.items()}
+        return back.get(destination_topic)
 
     def to_json(self, redact: Callable[[Mapping[str, str]], dict[str, str]]) -> dict[str, Any]:
         return {
@@ -166,11 +212,32 @@ class ConnectorPlan:
             "strategy": str(self.strategy),
             "topics": self.topics,
             "destination_topics": self.destination_topics,
+            "topic_map": dict(sorted(self.topic_map.items())),
             "groups": self.groups,
             "destination_config": redact(self.destination_config),
             "steps": [s.to_json() for s in self.steps],
             "warnings": self.warnings,
         }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ConnectorPlan:
+        """A plan as :meth:`to_json` wrote it (secret values stay redacted)."""
+        topic_map = data.get("topic_map")
+        if not isinstance(topic_map, dict):  # older plans: two lists, pairwise
+            topic_map = dict(zip(data["topics"], data["destination_topics"], strict=True))
+        shape, strategy = Shape(data["shape"]), Strategy(data["strategy"])
+        name = str(data["name"])
+        return cls(
+            name=name,
+            class_name=str(data["class"]),
+            shape=shape,
+            strategy=strategy,
+            topic_map={str(k): str(v) for k, v in topic_map.items()},
+            groups=[str(g) for g in data.get("groups", [])],
+            destination_config={str(k): str(v) for k, v in data["destination_config"].items()},
+            steps=[PlannedStep(s, describe(s, name, shape, strategy), undo_text(s)) for s in STEPS],
+            warnings=[str(w) for w in data.get("warnings", [])],
+        )
 
 
 def plan_connector(
@@ -200,8 +267,7 @@ def plan_connector(
         class_name=class_name,
         shape=shape,
         strategy=strategy,
-        topics=sorted(topics),
-        destination_topics=sorted(destination_topic(t) for t in topics),
+        topic_map={t: destination_topic(t) for t in topics},
         groups=groups,
         destination_config=map_config(
             config, destination_topic, topic_prefix, destination_bootstrap
@@ -210,5 +276,5 @@ def plan_connector(
     )
     if strategy is Strategy.SNAPSHOT and shape is Shape.CDC_SOURCE:
         plan.destination_config["snapshot.mode"] = "always"
-    plan.steps = [PlannedStep(s, _describe(s, name, shape, strategy), REVERSE[s]) for s in STEPS]
+    plan.steps = [PlannedStep(s, describe(s, name, shape, strategy), undo_text(s)) for s in STEPS]
     return plan
