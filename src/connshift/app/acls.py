@@ -13,7 +13,8 @@ from typing import Any
 
 import yaml
 
-from connshift.app.sync import clusters, select_topics
+from connshift.app.context import Migration
+from connshift.app.sync import select_topics
 from connshift.core.acls import Acl, AclDiff, diff, map_acl, relevant
 from connshift.core.spec import Spec
 from connshift.errors import ConfigError, KafkaError
@@ -83,9 +84,9 @@ def _check_acl_api(spec: Spec, bootstrap: str) -> None:
         )
 
 
-def compare(spec: Spec, principal_map: Path | None = None) -> AclsResult:
+def compare(migration: Migration, principal_map: Path | None = None) -> AclsResult:
     """Map the source ACLs of migrated topics/groups and compare with the destination."""
-    src, dst = clusters(spec)
+    spec, src, dst = migration.spec, migration.src, migration.dst
     _check_acl_api(spec, dst.bootstrap)
     principals = load_principal_map(principal_map)
     topics = select_topics(list(src.topics()), spec)
@@ -98,12 +99,13 @@ def compare(spec: Spec, principal_map: Path | None = None) -> AclsResult:
     return AclsResult(source_relevant=source_acls, diff=diff(wanted, dst.acls()))
 
 
-def apply(spec: Spec, principal_map: Path | None = None, *, dry_run: bool = False) -> AclsResult:
+def apply(
+    migration: Migration, principal_map: Path | None = None, *, dry_run: bool = False
+) -> AclsResult:
     """Create on the destination the mapped ACLs it lacks."""
-    result = compare(spec, principal_map)
+    result = compare(migration, principal_map)
     result.dry_run = dry_run
     if not dry_run and result.diff.missing:
-        _src, dst = clusters(spec)
-        dst.create_acls(result.diff.missing)
+        migration.dst.create_acls(result.diff.missing)
     result.created = list(result.diff.missing)
     return result

@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 
+from connshift.app.context import Migration
 from connshift.core import baseline as core
 from connshift.core.spec import ConnectSpec, Spec
 from connshift.errors import ConnshiftError, UsageError
@@ -230,10 +231,8 @@ class SideProbe:
 # --------------------------------------------------------------------------- sampling
 
 
-def _sides(spec: Spec) -> list[SideProbe]:
-    from connshift.app.sync import clusters
-
-    src, dst = clusters(spec)
+def _sides(migration: Migration) -> list[SideProbe]:
+    spec, src, dst = migration.spec, migration.src, migration.dst
     src_topics = {t for t in src.topics() if spec.topics.selects(t)}
     dst_topics = {spec.topics.destination_name(t) for t in src_topics}
     out = []
@@ -297,7 +296,7 @@ def sample_once(spec: Spec, sides: list[SideProbe], t: float) -> dict[str, Any]:
 
 
 def run_baseline(
-    spec: Spec,
+    migration: Migration,
     label: str,
     *,
     duration: float = 60.0,
@@ -306,6 +305,7 @@ def run_baseline(
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
     """Sample for ``duration`` seconds every ``interval`` seconds; the baseline document."""
+    spec = migration.spec
     report = report or (lambda _m: None)
     if interval <= 0 or duration <= 0:
         raise UsageError("--duration and --interval must be more than zero")
@@ -314,7 +314,7 @@ def run_baseline(
             f"--interval {interval:g}s is longer than --duration {duration:g}s",
             fix="pick an interval shorter than the window",
         )
-    sides = _sides(spec)
+    sides = _sides(migration)
     started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     samples: list[dict[str, Any]] = []
     canaries: list[Canary] = []

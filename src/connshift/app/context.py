@@ -17,7 +17,7 @@ import contextlib
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Protocol, TypeVar
 
 from connshift.app.maps import MapMirror, MapStore, state_path
 from connshift.core.spec import Spec
@@ -27,6 +27,13 @@ from connshift.io.evidence import EvidenceStore
 from connshift.io.journal import Journal
 from connshift.io.kafka import KafkaCluster
 from connshift.io.statestore import StateStore
+
+
+class _Closable(Protocol):
+    def close(self) -> None: ...
+
+
+T = TypeVar("T", bound=_Closable)
 
 
 class Migration:
@@ -50,7 +57,7 @@ class Migration:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
-    def _keep(self, thing: Any) -> Any:
+    def _keep(self, thing: T) -> T:
         self._opened.append(thing.close)
         return thing
 

@@ -19,7 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from connshift.app.sync import clusters, select_topics
+from connshift.app.context import Migration
+from connshift.app.sync import select_topics
 from connshift.core.acls import relevant
 from connshift.core.disksize import TopicSize, topic_sizes, unavailable
 from connshift.core.plan import shape_of
@@ -271,7 +272,7 @@ class Inventory:
 
 
 def inventory(
-    spec: Spec,
+    migration: Migration,
     *,
     sample: int = 20,
     rate_window: float = 2.0,
@@ -287,7 +288,7 @@ def inventory(
     (at most ``sample`` per partition and ``sample_budget`` per topic) and the sizes on disk
     read. Connect REST calls and group reads run on ``workers`` threads.
     """
-    src, _dst = clusters(spec)
+    spec, src = migration.spec, migration.src
     report("reading the source cluster")
     info = src.check_reachable()
     cluster: dict[str, Any] = {"cluster_id": info.cluster_id, "brokers": info.brokers}

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from connshift.app.context import Migration
+from connshift.core.plan import ConnectorPlan
 from connshift.core.spec import Spec
 from connshift.errors import ConfigError, ConnshiftError
 from connshift.io.evidence import record_evidence
@@ -126,11 +128,11 @@ def _rehearsal_spec(
     )
 
 
-def _drop_copies(spec: Spec, topics: list[str], report: Reporter) -> list[str]:
+def _drop_copies(migration: Migration, topics: list[str], report: Reporter) -> list[str]:
     """Delete the rehearsal's destination topics and their mirrored maps."""
     from connshift.app.sync import drop_destination_copies
 
-    return drop_destination_copies(spec, topics, report, why="rehearsal copy")
+    return drop_destination_copies(migration, topics, report, why="rehearsal copy")
 
 
 def rehearse(
@@ -144,8 +146,6 @@ def rehearse(
     """Rehearse ``connector``'s migration on ``target`` (default: the sandbox) and record
     the result as ``rehearsal-<connector>`` evidence of ``spec``."""
     from connshift.app import cutover as mover
-    from connshift.app.sync import SyncOptions, sync
-    from connshift.app.validate import validate
 
     if target is None:
         target, label = sandbox_target()
@@ -155,7 +155,8 @@ def rehearse(
     state_dir = Path(spec.state_dir) / "rehearsals" / re.sub(r"[^A-Za-z0-9._-]", "_", connector)
     rspec = _rehearsal_spec(target, state_dir, prefix)
     try:
-        plans = mover.plan(rspec, [connector])
+        with Migration(rspec) as probe_target:
+            plans = mover.plan(probe_target, [connector])
     except mover.CutoverRefused as exc:
         raise mover.CutoverRefused(
             f"cannot rehearse {connector}: it is not on the rehearsal target's source Connect "
@@ -172,7 +173,22 @@ def rehearse(
     if state_dir.exists():
         shutil.rmtree(state_dir)
     state_dir.mkdir(parents=True)
-    _drop_copies(rspec, plan.topics, report)
+    with Migration(rspec) as rehearsal:
+        _rehearse(rehearsal, plan, result, report)
+    record_evidence(spec, f"rehearsal-{connector}", result.to_json())
+    return result
+
+
+def _rehearse(
+    rehearsal: Migration, plan: ConnectorPlan, result: Rehearsal, report: Reporter
+) -> None:
+    """sync, validate, cutover, validate, rollback, validate, clean up — on ``rehearsal``."""
+    from connshift.app import cutover as mover
+    from connshift.app.sync import SyncOptions, sync
+    from connshift.app.validate import validate
+
+    connector, prefix, target = plan.name, result.prefix, rehearsal.spec
+    _drop_copies(rehearsal, plan.topics, report)
     topic_filter = [re.escape(t) for t in plan.topics]
 
     def step(name: str, action: Callable[[], tuple[bool, str, dict[str, Any]]]) -> bool:
@@ -188,7 +204,7 @@ def rehearse(
     def run_sync() -> tuple[bool, str, dict[str, Any]]:
         if not plan.topics:
             return True, "the connector names no topic: nothing to copy", {}
-        res = sync(rspec, SyncOptions(topics=topic_filter))
+        res = sync(rehearsal, SyncOptions(topics=topic_filter))
         return (
             True,
             f"copied {res.records} records of {', '.join(plan.topics)} to the prefix {prefix}",
@@ -198,7 +214,7 @@ def rehearse(
     def run_validate() -> tuple[bool, str, dict[str, Any]]:
         if not plan.topics:
             return True, "no topic to validate", {}
-        res = validate(rspec, topic_filter)
+        res = validate(rehearsal, topic_filter)
         data = res.to_json()
         failed = [f"{c['id']} {c['subject']}" for c in data["checks"] if c["status"] == "FAIL"]
         counts = data["tally"]
@@ -207,11 +223,8 @@ def rehearse(
         return True, f"{counts['PASS']} check(s) passed", data
 
     def run_cutover() -> tuple[bool, str, dict[str, Any]]:
-        m = mover.Mover(rspec, report=report)
-        try:
-            res = m.cutover([plan])
-        finally:
-            m.close()
+        # a rehearsal target is not gated: rehearsing is how the gate's rows get filled
+        res = mover.Mover(rehearsal, report=report, blockers={}).cutover([plan])
         pause = res.pause_seconds.get(connector)
         verify = next((s for s in res.steps if s.step == "verify"), None)
         summary = (
@@ -224,11 +237,7 @@ def rehearse(
         return True, summary, {"pause_seconds": pause}
 
     def run_rollback() -> tuple[bool, str, dict[str, Any]]:
-        m = mover.Mover(rspec, report=report)
-        try:
-            res = m.rollback([plan], force=True)
-        finally:
-            m.close()
+        res = mover.Mover(rehearsal, report=report).rollback([plan.name], force=True)
         done = [s.step for s in res.steps if s.status == "done"]
         return True, f"rolled back ({len(done)} steps)", {"steps": done}
 
@@ -239,22 +248,17 @@ def rehearse(
             step("validate-after-cutover", run_validate)
         # roll back whether or not the cutover or its validation passed: the rehearsal
         # must leave the connector where it found it
-        if (cut or _cutover_started(rspec, connector)) and step("rollback", run_rollback):
+        if (cut or _cutover_started(rehearsal, connector)) and step("rollback", run_rollback):
             step("validate-after-rollback", run_validate)
     try:
-        result.cleanup["dropped_topics"] = _drop_copies(rspec, plan.topics, report)
+        result.cleanup["dropped_topics"] = _drop_copies(rehearsal, plan.topics, report)
     except ConnshiftError as exc:
         result.cleanup["error"] = exc.one_line()
-    record_evidence(spec, f"rehearsal-{connector}", result.to_json())
-    return result
 
 
-def _cutover_started(spec: Spec, connector: str) -> bool:
+def _cutover_started(migration: Migration, connector: str) -> bool:
     """Did a cutover attempt get past the point where the source connector stopped?"""
-    from connshift.io.journal import Journal
-
-    with Journal(Path(spec.state_dir) / "journal.db") as journal:
-        return any(
-            e.kind == "cutover" and e.step == "stop-source" and e.status == "done"
-            for e in journal.entries(connector)
-        )
+    return any(
+        e.kind == "cutover" and e.step == "stop-source" and e.status == "done"
+        for e in migration.journal.entries(connector)
+    )

@@ -35,9 +35,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connshift.app import groups as groups_app
-from connshift.app.offsets import load_map
-from connshift.app.sync import SyncOptions, clusters, sync
-from connshift.core.spec import Spec, TopicScope
+from connshift.app.context import Migration
+from connshift.app.steps import Executor, Learned, Op, Outcome, StepOutcome
+from connshift.app.sync import SyncOptions, sync
+from connshift.core.spec import Spec
 from connshift.core.topicconfig import map_topic_configs
 from connshift.errors import CheckFailed, ConnectError, ConnectRequestError, UsageError
 from connshift.io.connect import ConnectClient, ConnectorNotFoundError, ConnectorStatus
@@ -251,10 +252,12 @@ class RepointResult:
     settings: dict[str, str] = field(default_factory=dict)
     checklist: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    steps: list[StepOutcome] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "schema": REPOINT_SCHEMA,
+            "steps": [s.to_json() for s in self.steps],
             "dry_run": self.dry_run,
             "internal_topics": {
                 "config": self.config_topic,
@@ -274,16 +277,6 @@ class RepointResult:
 
 
 # ---------------------------------------------------------------------------- the verb
-
-
-def internal_spec(spec: Spec, topics: Sequence[str]) -> Spec:
-    """``spec`` narrowed to exactly ``topics``, copied under their own names.
-
-    The spec's include/exclude (which excludes Connect's internal topics by default) and its
-    prefix/rename do not apply: a restarted worker looks its topics up by name.
-    """
-    scope = TopicScope(include=[re.escape(t) for t in topics], exclude=[], rename={}, prefix="")
-    return spec.model_copy(update={"topics": scope})
 
 
 def _check_names(names: Sequence[str]) -> None:
@@ -311,15 +304,17 @@ def _read_pairs(cluster: KafkaCluster, topic: str) -> list[tuple[bytes | None, b
     return out
 
 
-def _behind(spec: Spec, src: KafkaCluster, topics: Iterable[str]) -> list[str]:
+def _behind(migration: Migration, topics: Iterable[str], *, own_names: bool = False) -> list[str]:
     """``topic[p] (copied up to a, ...)`` for each partition not copied to its end."""
     out = []
+    src = migration.src
     infos = src.topics()
+    migration.maps.refresh()
     for topic in topics:
         for p in range(infos[topic].partitions):
             low, high = src.watermarks(topic, p)
-            found = load_map(spec, topic, p)
-            copied = found[1].src_next if found is not None else None
+            found = migration.maps.get(topic, p, dst_topic=topic if own_names else None)
+            copied = found.map.src_next if found is not None else None
             if (copied is None and high > low) or (copied is not None and copied < high):
                 out.append(f"{topic}[{p}] (copied up to {copied or 0}, source ends at {high})")
     return out
@@ -356,8 +351,269 @@ def _mentions_source(config: Mapping[str, str], servers: Sequence[str]) -> list[
     return sorted(k for k, v in config.items() if any(s in v for s in servers))
 
 
+#: the journal's unit for repointing the workers (the gate's override is journaled there too)
+REPOINT_UNIT = "(repoint-workers)"
+
+
+class _RepointStep(Op):
+    def __init__(self, job: _Repoint) -> None:
+        self.job = job
+
+
+class Survey(_RepointStep):
+    """Read-only: the source Connect cluster is quiet; what to copy; what a dry run shows."""
+
+    name = "preflight"
+    read_only = True
+
+    def describe(self) -> str:
+        return "check the source workers are quiet; read the internal topics; list what moves"
+
+    def run(self, learned: Learned) -> Outcome:
+        return self.job.survey()
+
+
+class SyncDataTopics(_RepointStep):
+    name = "sync-data-topics"
+
+    def describe(self) -> str:
+        return "sync the connectors' data topics to their end"
+
+    def run(self, learned: Learned) -> Outcome:
+        return self.job.sync_data(learned)
+
+
+class CreateInternalTopics(_RepointStep):
+    name = "create-internal-topics"
+
+    def describe(self) -> str:
+        return "create Connect's internal topics on the destination, compacted"
+
+    def run(self, learned: Learned) -> Outcome:
+        return self.job.create_internal(learned)
+
+
+class CopyInternalTopics(_RepointStep):
+    name = "copy-internal-topics"
+
+    def describe(self) -> str:
+        return "copy Connect's internal topics with exact offsets"
+
+    def run(self, learned: Learned) -> Outcome:
+        return self.job.copy_internal(learned)
+
+
+class ApplyGroups(_RepointStep):
+    name = "apply-groups"
+
+    def describe(self) -> str:
+        return "commit the sink connectors' groups on the destination"
+
+    def run(self, learned: Learned) -> Outcome:
+        return self.job.apply_groups(learned)
+
+
+STEPS: tuple[type[_RepointStep], ...] = (
+    Survey,
+    SyncDataTopics,
+    CreateInternalTopics,
+    CopyInternalTopics,
+    ApplyGroups,
+)
+
+
+class _Repoint:
+    """The work of each repoint step, for one migration."""
+
+    def __init__(
+        self, migration: Migration, result: RepointResult, say: Reporter, dry_run: bool
+    ) -> None:
+        self.m = migration
+        self.spec = migration.spec
+        self.result = result
+        self.say = say
+        self.dry_run = dry_run
+
+    @property
+    def names(self) -> tuple[str, str, str]:
+        r = self.result
+        return (r.config_topic, r.offset_topic, r.status_topic)
+
+    def survey(self) -> Outcome:
+        spec, result, say = self.spec, self.result, self.say
+        say("checking that the source Connect cluster is quiet")
+        client = source_connect_client(spec)
+        try:
+            result.source_connect = check_source_quiet(client)
+        finally:
+            if client is not None:
+                client.close()
+        src, dst = self.m.src, self.m.dst
+        src.check_reachable()
+        dst.check_reachable()
+        available = src.topics()
+        missing = [n for n in self.names if n not in available]
+        if missing:
+            raise UsageError(
+                f"the source cluster has no topic {missing[0]}",
+                why="--config-topic/--offset-topic/--status-topic must name the Connect "
+                "cluster's internal topics",
+                fix="give the workers' config.storage.topic, offset.storage.topic and "
+                "status.storage.topic",
+                topic=missing[0],
+            )
+        config_topic, _, status_topic = self.names
+        say(f"reading {config_topic} and {status_topic}")
+        connectors = parse_config_topic(_read_pairs(src, config_topic))
+        tracking = parse_topic_tracking(_read_pairs(src, status_topic))
+        source_groups = set(src.groups())
+        copy = list(self.names)
+        data: set[str] = set()
+        servers = [s.strip() for s in spec.source.kafka.bootstrap_servers.split(",") if s.strip()]
+        for name, rec in connectors.items():
+            entry: dict[str, Any] = {"name": name, "target_state": rec.target_state, "group": None}
+            data |= {t for t in tracking.get(name, set()) if t in available}
+            if rec.group in source_groups:
+                committed = src.group_offsets(rec.group)
+                if committed:
+                    entry["group"] = rec.group
+                    data |= {t for t, _ in committed if t in available}
+            own_offsets = rec.config.get("offsets.storage.topic")
+            if own_offsets and own_offsets in available and own_offsets not in copy:
+                copy.append(own_offsets)  # exactly-once source connectors may keep their own
+            keys = _mentions_source(rec.config, servers)
+            if keys:
+                result.warnings.append(
+                    f"connector {name}'s config names a source broker ({', '.join(keys)}): "
+                    "update it once the workers run against the destination"
+                )
+            result.connectors.append(entry)
+        if not tracking and connectors:
+            result.warnings.append(
+                f"{status_topic} holds no topic-tracking records (topic.tracking.enable=false?): "
+                "sync the source connectors' topics to their end yourself before restarting"
+            )
+        renamed = sorted(t for t in data if spec.topics.destination_name(t) != t)
+        if renamed:
+            raise UsageError(
+                f"--repoint-workers keeps topic names, but the spec renames {renamed[0]} to "
+                f"{spec.topics.destination_name(renamed[0])}",
+                why="a connector uses it and its config is copied as it is",
+                fix="drop that topics.rename entry (or move the connector with "
+                "`connshift cutover NAME`)",
+                topic=renamed[0],
+            )
+        result.data_topics = sorted(t for t in data if spec.topics.selects(t))
+        for t in sorted(data - set(result.data_topics)):
+            result.warnings.append(
+                f"topic {t} is used by a connector but not migrated by the spec "
+                "(topics.include/exclude): its records and positions stay on the source"
+            )
+        out: dict[str, Any] = {"copy": copy}
+        if self.dry_run:  # what the steps would do, read without changing anything
+            for line in _behind(self.m, result.data_topics):
+                result.warnings.append(f"would sync {line}")
+            dst_topics = dst.topics()
+            for topic in copy:
+                parts = available[topic].partitions
+                records = sum(src.watermarks(topic, p)[1] for p in range(parts))
+                result.topics.append(
+                    CopiedTopic(topic, parts, records, topic not in dst_topics, None)
+                )
+            self._groups(dry_run=True)
+        return Outcome(
+            "done",
+            f"{len(result.connectors)} connector(s), {len(result.data_topics)} data topic(s), "
+            f"{len(copy)} internal topic(s)",
+            out,
+        )
+
+    def sync_data(self, learned: Learned) -> Outcome:
+        topics = self.result.data_topics
+        if topics and self.spec.cutover.run_sync:
+            self.say(f"syncing the connectors' {len(topics)} data topic(s) to their end")
+            sync(self.m, SyncOptions(topics=[re.escape(t) for t in topics]))
+        behind = _behind(self.m, topics)
+        if behind:
+            raise RepointRefused(
+                f"the connectors' data topics are not copied to their end: {behind[0]}"
+                + (f" (and {len(behind) - 1} more)" if len(behind) > 1 else ""),
+                why="a restarted connector would resume after records the destination lacks",
+                fix="run `connshift sync --once` (the workers are stopped, the topics are "
+                "quiet), then rerun",
+            )
+        return Outcome("done", f"{len(topics)} data topic(s) copied to their end")
+
+    def create_internal(self, learned: Learned) -> Outcome:
+        created: dict[str, dict[str, str] | None] = {}
+        for topic in learned["preflight"]["copy"]:
+            made, configs = _create_compacted(self.m.src, self.m.dst, topic)
+            created[topic] = configs if made else None
+        made_ = [t for t, c in created.items() if c is not None]
+        return Outcome("done", f"created {', '.join(made_) or 'none'}", {"created": created})
+
+    def copy_internal(self, learned: Learned) -> Outcome:
+        copy = learned["preflight"]["copy"]
+        created = learned["create-internal-topics"]["created"]
+        self.say(f"copying {', '.join(copy)}")
+        # under their own names, in their own sync group: a restarted worker looks them up
+        synced = sync(
+            self.m,
+            SyncOptions(exact_topics=copy, group_id=f"connshift-repoint-{self.spec.name}"),
+        )
+        late = _behind(self.m, copy, own_names=True)
+        if late:
+            raise RepointRefused(
+                f"the source Connect cluster wrote to its internal topics during the copy: "
+                f"{late[0]}",
+                why="a worker is still running",
+                fix="shut every source worker down, then rerun (the copy resumes exactly)",
+            )
+        available = self.m.src.topics()
+        rows_out = []
+        for topic in copy:
+            rows = [r for r in synced.partitions if r["topic"] == topic]
+            rows_out.append(
+                CopiedTopic(
+                    topic,
+                    available[topic].partitions,
+                    sum(int(r["source_next"]) for r in rows),
+                    created[topic] is not None,
+                    all(bool(r["contiguous"]) for r in rows),
+                    created[topic] or {},
+                ).to_json()
+            )
+        return Outcome("done", f"copied {len(copy)} topic(s)", {"topics": rows_out})
+
+    def _groups(self, *, dry_run: bool) -> groups_app.GroupsResult | None:
+        result = self.result
+        groups = sorted({c["group"] for c in result.connectors if c["group"]})
+        if not groups:
+            return None
+        verb = "checking" if dry_run else "applying"
+        self.say(f"{verb} {len(groups)} sink group(s) on the destination")
+        pattern = "|".join(re.escape(g) for g in groups)
+        applied = groups_app.apply(self.m, pattern, dry_run=dry_run)
+        result.groups_applied = list(applied.applied)
+        result.groups_refused = dict(applied.refused)
+        for o in applied.offsets:
+            if o.translation is groups_app.Translation.NOT_MIGRATED:
+                result.warnings.append(
+                    f"group {o.group} reads {o.topic}, which the spec does not migrate: "
+                    "that position is not carried over"
+                )
+        return applied
+
+    def apply_groups(self, learned: Learned) -> Outcome:
+        applied = self._groups(dry_run=False)
+        if applied is None:
+            return Outcome("skipped", "no sink group to apply")
+        groups_app.raise_if_refused(applied)
+        return Outcome("done", f"applied {len(applied.applied)} group(s)")
+
+
 def repoint_workers(
-    spec: Spec,
+    migration: Migration,
     *,
     config_topic: str = DEFAULT_CONFIG_TOPIC,
     offset_topic: str = DEFAULT_OFFSET_TOPIC,
@@ -368,11 +624,15 @@ def repoint_workers(
     """Copy a stopped Connect cluster's internal topics (and its sinks' groups) to the
     destination, so that its workers restart against the destination and resume.
 
+    The steps are journaled under ``(repoint-workers)`` like a connector's cutover: a
+    rerun skips what is done and continues; ``dry_run`` runs only the read-only preflight.
+
     Raises :class:`RepointRefused` (exit 1) when a connector still runs or something wrote
     to the copied topics meanwhile, :class:`~connshift.errors.UsageError` (exit 2) for bad
     topic names or a spec that renames the connectors' topics, and a
     :class:`~connshift.errors.ServiceError` (exit 3) when a cluster cannot be reached.
     """
+    spec = migration.spec
     say = report or (lambda _m: None)
     names = (config_topic, offset_topic, status_topic)
     _check_names(names)
@@ -385,158 +645,27 @@ def repoint_workers(
             fix="migrate with topics.prefix '' (or move connectors one by one with "
             "`connshift cutover NAME`, which rewrites their topics)",
         )
-
-    say("checking that the source Connect cluster is quiet")
-    client = source_connect_client(spec)
-    try:
-        result.source_connect = check_source_quiet(client)
-    finally:
-        if client is not None:
-            client.close()
-
-    src, dst = clusters(spec)
-    src.check_reachable()
-    dst.check_reachable()
-    available = src.topics()
-    missing = [n for n in names if n not in available]
-    if missing:
-        raise UsageError(
-            f"the source cluster has no topic {missing[0]}",
-            why="--config-topic/--offset-topic/--status-topic must name the Connect "
-            "cluster's internal topics",
-            fix="give the workers' config.storage.topic, offset.storage.topic and "
-            "status.storage.topic",
-            topic=missing[0],
-        )
-
-    say(f"reading {config_topic} and {status_topic}")
-    connectors = parse_config_topic(_read_pairs(src, config_topic))
-    tracking = parse_topic_tracking(_read_pairs(src, status_topic))
-    source_groups = set(src.groups())
-    copy = list(names)
-    data: set[str] = set()
-    servers = [s.strip() for s in spec.source.kafka.bootstrap_servers.split(",") if s.strip()]
-    for name, rec in connectors.items():
-        entry: dict[str, Any] = {"name": name, "target_state": rec.target_state, "group": None}
-        data |= {t for t in tracking.get(name, set()) if t in available}
-        if rec.group in source_groups:
-            committed = src.group_offsets(rec.group)
-            if committed:
-                entry["group"] = rec.group
-                data |= {t for t, _ in committed if t in available}
-        own_offsets = rec.config.get("offsets.storage.topic")
-        if own_offsets and own_offsets in available and own_offsets not in copy:
-            copy.append(own_offsets)  # exactly-once source connectors may keep their own
-        keys = _mentions_source(rec.config, servers)
-        if keys:
+    job = _Repoint(migration, result, say, dry_run)
+    journal = migration.journal
+    attempt = journal.attempt(REPOINT_UNIT)
+    done = journal.done_steps(REPOINT_UNIT, attempt, kind="repoint") if attempt else {}
+    if not attempt or STEPS[-1].name in done or not done:
+        attempt, done = attempt + 1, {}
+    # the survey always runs again: its findings are the result's, and things may have moved
+    done.pop(Survey.name, None)
+    executor = Executor(journal, dry_run=dry_run, report=say)
+    learned = executor.run(
+        REPOINT_UNIT, attempt, "repoint", [cls(job) for cls in STEPS], result.steps, done=done
+    )
+    for row in learned.get(CopyInternalTopics.name, {}).get("topics", []):
+        result.topics.append(CopiedTopic(**row))
+        if row["identical_offsets"] is False:
             result.warnings.append(
-                f"connector {name}'s config names a source broker ({', '.join(keys)}): "
-                "update it once the workers run against the destination"
+                f"{row['topic']} had compaction holes: its destination offsets are dense "
+                "(Connect only reads these topics to their end, so this is harmless)"
             )
-        result.connectors.append(entry)
-    if not tracking and connectors:
-        result.warnings.append(
-            f"{status_topic} holds no topic-tracking records (topic.tracking.enable=false?): "
-            "sync the source connectors' topics to their end yourself before restarting"
-        )
-
-    renamed = sorted(t for t in data if spec.topics.destination_name(t) != t)
-    if renamed:
-        raise UsageError(
-            f"--repoint-workers keeps topic names, but the spec renames {renamed[0]} to "
-            f"{spec.topics.destination_name(renamed[0])}",
-            why="a connector uses it and its config is copied as it is",
-            fix="drop that topics.rename entry (or move the connector with "
-            "`connshift cutover NAME`)",
-            topic=renamed[0],
-        )
-    result.data_topics = sorted(t for t in data if spec.topics.selects(t))
-    for t in sorted(data - set(result.data_topics)):
-        result.warnings.append(
-            f"topic {t} is used by a connector but not migrated by the spec "
-            "(topics.include/exclude): its records and positions stay on the source"
-        )
-
-    # 1. the connectors' data topics, to their end
-    if result.data_topics and not dry_run and spec.cutover.run_sync:
-        say(f"syncing the connectors' {len(result.data_topics)} data topic(s) to their end")
-        sync(spec, SyncOptions(topics=[re.escape(t) for t in result.data_topics]))
-    behind = _behind(spec, src, result.data_topics)
-    if behind and not dry_run:
-        raise RepointRefused(
-            f"the connectors' data topics are not copied to their end: {behind[0]}"
-            + (f" (and {len(behind) - 1} more)" if len(behind) > 1 else ""),
-            why="a restarted connector would resume after records the destination lacks",
-            fix="run `connshift sync --once` (the workers are stopped, the topics are quiet), "
-            "then rerun",
-        )
-    for line in behind:
-        result.warnings.append(f"would sync {line}")
-
-    # 2. the internal topics, exactly
-    derived = internal_spec(spec, copy)
-    if dry_run:
-        dst_topics = dst.topics()
-        for topic in copy:
-            parts = available[topic].partitions
-            records = sum(src.watermarks(topic, p)[1] for p in range(parts))
-            result.topics.append(CopiedTopic(topic, parts, records, topic not in dst_topics, None))
-    else:
-        created: dict[str, dict[str, str] | None] = {}
-        for topic in copy:
-            made, configs = _create_compacted(src, dst, topic)
-            created[topic] = configs if made else None
-        say(f"copying {', '.join(copy)}")
-        synced = sync(
-            derived,
-            SyncOptions(
-                topics=[re.escape(t) for t in copy], group_id=f"connshift-repoint-{spec.name}"
-            ),
-        )
-        late = _behind(derived, src, copy)
-        if late:
-            raise RepointRefused(
-                f"the source Connect cluster wrote to its internal topics during the copy: "
-                f"{late[0]}",
-                why="a worker is still running",
-                fix="shut every source worker down, then rerun (the copy resumes exactly)",
-            )
-        for topic in copy:
-            rows = [r for r in synced.partitions if r["topic"] == topic]
-            result.topics.append(
-                CopiedTopic(
-                    topic,
-                    available[topic].partitions,
-                    sum(int(r["source_next"]) for r in rows),
-                    created[topic] is not None,
-                    all(bool(r["contiguous"]) for r in rows),
-                    created[topic] or {},
-                )
-            )
-            if rows and not all(r["contiguous"] for r in rows):
-                result.warnings.append(
-                    f"{topic} had compaction holes: its destination offsets are dense (Connect "
-                    "only reads these topics to their end, so this is harmless)"
-                )
-
-    # 3. the sink connectors' groups
-    groups = sorted({c["group"] for c in result.connectors if c["group"]})
-    if groups:
-        verb = "checking" if dry_run else "applying"
-        say(f"{verb} {len(groups)} sink group(s) on the destination")
-        pattern = "|".join(re.escape(g) for g in groups)
-        applied = groups_app.apply(spec, pattern, dry_run=dry_run)
-        result.groups_applied = list(applied.applied)
-        result.groups_refused = dict(applied.refused)
-        for o in applied.offsets:
-            if o.translation is groups_app.Translation.NOT_MIGRATED:
-                result.warnings.append(
-                    f"group {o.group} reads {o.topic}, which the spec does not migrate: "
-                    "that position is not carried over"
-                )
-        if not dry_run:
-            groups_app.raise_if_refused(applied)
-
+    if ApplyGroups.name in done and not dry_run:
+        job._groups(dry_run=True)  # done before: show the groups as they stand
     _checklist(spec, result)
     return result
 

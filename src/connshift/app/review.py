@@ -7,12 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from connshift.app.sync import clusters
+from connshift.app.context import Migration
 from connshift.core.review import Finding, Severity, review
 from connshift.core.spec import Spec
 from connshift.core.topicconfig import map_topic_configs
 from connshift.errors import ConfigError
-from connshift.io.connect import ConnectClient
 
 SCHEMA = "connshift.review/1"
 Reporter = Callable[[str], None]
@@ -62,7 +61,7 @@ def security_findings(spec: Spec) -> list[Finding]:
 
 
 def run_review(
-    spec: Spec,
+    migration: Migration,
     *,
     inventory_file: Path | None = None,
     probe_file: Path | None = None,
@@ -70,13 +69,14 @@ def run_review(
     report: Reporter = lambda _m: None,
 ) -> dict[str, Any]:
     """Take (or read) the inventory and the destination probe, then review them."""
+    spec = migration.spec
     if inventory_file is not None:
         inventory = _load(inventory_file, "inventory")
     else:
         from connshift.app.inventory import inventory as take
 
         report("taking the inventory")
-        inventory = take(spec, rate_window=1.0, report=report).to_json()
+        inventory = take(migration, rate_window=1.0, report=report).to_json()
     if probe_file is not None:
         probe = _load(probe_file, "probe result")
     else:
@@ -86,20 +86,14 @@ def run_review(
         probe = run_probe(spec, "destination", inventory=inventory, report=report).to_json()
     plugins = None
     if spec.destination.connect is not None:
-        auth = None
-        if spec.destination.connect.auth is not None:
-            auth = (
-                spec.destination.connect.auth.username,
-                spec.destination.connect.auth.password.get_secret_value(),
-            )
-        with ConnectClient(str(spec.destination.connect.url), auth=auth, name="destination") as c:
-            plugins = {p.class_name: p.version for p in c.plugins(connectors_only=False)}
+        c = migration.dst_connect
+        plugins = {p.class_name: p.version for p in c.plugins(connectors_only=False)}
     rejected: dict[str, dict[str, str]] = {}
     validate_only = next(
         (c for c in probe.get("checks", []) if c.get("id") == "configs.rejected-keys"), None
     )
     if validate_only is not None and validate_only.get("status") == "PASS":
-        src, dst = clusters(spec)
+        src, dst = migration.src, migration.dst
         for topic in inventory.get("topics", []):
             mapping = map_topic_configs(src.explicit_topic_configs(topic["name"]))
             bad = dst.rejected_topic_configs(
