@@ -367,15 +367,14 @@ def _load(config: Path) -> Any:
 def _record(spec: Any, kind: str, data: dict[str, Any]) -> None:
     """Keep ``data`` as the latest ``kind`` evidence for the scorecard; a state directory
     that cannot be written costs the evidence, not the command's result."""
-    from connshift.io.evidence import record_evidence
+    from connshift.io.evidence import try_record_evidence
 
-    try:
-        record_evidence(spec, kind, data)
-    except OSError as exc:
-        err_console.print(
-            f"[yellow]warning:[/] could not record {kind} evidence in {spec.state_dir}: {exc}",
-            highlight=False,
-        )
+    try_record_evidence(spec, kind, data, warn=_warn)
+
+
+def _warn(message: str) -> None:
+    """One warning line on stderr (never on stdout: ``--json`` stays one JSON document)."""
+    err_console.print(f"[yellow]warning:[/] {message}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -1364,7 +1363,7 @@ def cost(
 
     spec = _load(config)
     with progress("pricing the estate"):
-        data = run_cost(spec, profile=profile)
+        data = run_cost(spec, profile=profile, warn=_warn)
     if as_json:
         emit_json(data)
         return
@@ -1408,7 +1407,7 @@ def decide(config: Path = ConfigOpt, as_json: bool = JsonOpt) -> None:
 
     spec = _load(config)
     with progress("weighing the evidence"):
-        data = run_decide(spec)
+        data = run_decide(spec, warn=_warn)
     if as_json:
         emit_json(data)
         return
