@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from connshift.core.cost import CostReport, PricingProfile, compute
 from connshift.core.spec import Spec, format_key_path
 from connshift.errors import ConfigError, UsageError
-from connshift.io.evidence import EvidenceStore, record_evidence
+from connshift.io.evidence import EvidenceStore, Warn, try_record_evidence
 
 DEFAULT_PROFILE = "resources/pricing/default.yaml"
 _PROFILE_FIX = "every figure is {value, unit, source}; start from the shipped profile"
@@ -119,11 +119,11 @@ def compute_cost(spec: Spec, *, profile: Path | None = None) -> CostReport:
     )
 
 
-def run_cost(spec: Spec, *, profile: Path | None = None) -> dict[str, Any]:
-    """``connshift cost``: price the estate and record the result as ``cost`` evidence."""
+def run_cost(
+    spec: Spec, *, profile: Path | None = None, warn: Warn | None = None
+) -> dict[str, Any]:
+    """``connshift cost``: price the estate and record the result as ``cost`` evidence (an
+    unwritable state directory costs the evidence, not the result: one line to ``warn``)."""
     data = compute_cost(spec, profile=profile).to_json()
-    try:
-        record_evidence(spec, "cost", data)
-    except OSError as exc:
-        data["evidence_warning"] = f"could not record cost evidence: {exc}"
+    try_record_evidence(spec, "cost", data, warn=warn)
     return data

@@ -12,7 +12,7 @@ from typing import Any
 from connshift.core.decide import Decision, Source, decide
 from connshift.core.spec import Spec
 from connshift.errors import UsageError
-from connshift.io.evidence import EvidenceStore, record_evidence
+from connshift.io.evidence import EvidenceStore, Warn, try_record_evidence
 
 #: baselines in the order they are read: the estate before the move first
 BASELINE_KINDS = ("baseline-before", "baseline-after")
@@ -54,11 +54,9 @@ def compute_decision(spec: Spec) -> Decision:
     )
 
 
-def run_decide(spec: Spec) -> dict[str, Any]:
-    """``connshift decide``: decide and record the result as ``decision`` evidence."""
+def run_decide(spec: Spec, *, warn: Warn | None = None) -> dict[str, Any]:
+    """``connshift decide``: decide and record the result as ``decision`` evidence (an
+    unwritable state directory costs the evidence, not the result: one line to ``warn``)."""
     data = compute_decision(spec).to_json()
-    try:
-        record_evidence(spec, "decision", data)
-    except OSError as exc:
-        data["evidence_warning"] = f"could not record decision evidence: {exc}"
+    try_record_evidence(spec, "decision", data, warn=warn)
     return data

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import re
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -94,6 +96,34 @@ class EvidenceStore:
         return out
 
 
+#: Receives the one-line warning when evidence could not be recorded.
+Warn = Callable[[str], None]
+
+
 def record_evidence(spec: Any, kind: str, data: dict[str, Any]) -> Path:
-    """Record ``data`` as ``kind`` evidence in ``spec``'s state directory."""
+    """Record ``data`` as ``kind`` evidence in ``spec``'s state directory; raises
+    :class:`OSError` when it cannot be written. Commands use :func:`try_record_evidence`."""
     return EvidenceStore(spec.state_dir, spec_name=spec.name).record(kind, data)
+
+
+def _warn_on_stderr(message: str) -> None:
+    sys.stderr.write(f"warning: {message}\n")
+    sys.stderr.flush()
+
+
+def try_record_evidence(
+    spec: Any, kind: str, data: dict[str, Any], *, warn: Warn | None = None
+) -> Path | None:
+    """Record ``data`` as ``kind`` evidence: the one failure policy of every command.
+
+    A state directory that cannot be written costs the evidence, never the command's
+    result: the :class:`OSError` becomes one warning line passed to ``warn`` (the CLI
+    prints it on stderr; default: ``warning: ...`` written to stderr), ``data`` is left
+    untouched (so ``--json`` output is the same with or without the evidence), and None is
+    returned instead of the file written.
+    """
+    try:
+        return record_evidence(spec, kind, data)
+    except OSError as exc:
+        (warn or _warn_on_stderr)(f"could not record {kind} evidence in {spec.state_dir}: {exc}")
+        return None
