@@ -12,12 +12,11 @@ from typing import Any
 
 from connshift.app.check import check_spec
 from connshift.app.config import load_spec
+from connshift.app.context import Migration
 from connshift.app.sandbox import Sandbox, write_sandbox_spec
 from connshift.app.seed import seed
-from connshift.app.sync import clusters
 from connshift.io.connect import ConnectClient
 from connshift.io.evidence import evidence_dir, record_evidence
-from connshift.io.kafka import KafkaCluster
 
 Reporter = Callable[[str], None]
 
@@ -35,24 +34,39 @@ def run_demo(
     spec = write_sandbox_spec(sandbox, spec_path)
     summary.append(f"1. sandbox up: {len(info.services)} services healthy under {sandbox.home}")
     summary.append(f"   spec written to {spec}")
-    summary.extend(_roll_back_previous(load_spec(spec), report))
-    summary.extend(_fresh_destination(load_spec(spec), report))
+    # one migration context for the whole journey (closed when the demo ends)
+    m = Migration(load_spec(spec))
+    try:
+        return _journey(sandbox, info.to_json(), spec, m, summary, report)
+    finally:
+        m.close()
+
+
+def _journey(
+    sandbox: Sandbox,
+    sandbox_info: dict[str, Any],
+    spec: Path,
+    m: Migration,
+    summary: list[str],
+    report: Reporter,
+) -> dict[str, Any]:
+    summary.extend(_roll_back_previous(m, report))
+    summary.extend(_fresh_destination(m, report))
     seeded = seed(sandbox, report=report)
     summary.append(
         f"2. seeded the source estate: {len(seeded.connectors)} connectors RUNNING, "
         f"{len(seeded.topic_records)} topics with records"
     )
     checked = check_spec(spec)
-    record_evidence(load_spec(spec), "check", checked.to_json())
+    record_evidence(m.spec, "check", checked.to_json())
     summary.append(
         "3. connshift check: "
         + ", ".join(f"{r.side} {r.service} {'PASS' if r.ok else 'FAIL'}" for r in checked.rows)
     )
-    summary.extend(_know_the_estate(load_spec(spec), report))
+    summary.extend(_know_the_estate(m, report))
 
-    spec_model = load_spec(spec)
-    source = KafkaCluster(spec_model.source.kafka.client_config(), name="source")
-    destination = KafkaCluster(spec_model.destination.kafka.client_config(), name="destination")
+    spec_model = m.spec
+    source, destination = m.src, m.dst
     topics = {n: t for n, t in source.topics().items() if not n.startswith("__")}
     groups = source.groups()
     with ConnectClient(f"http://127.0.0.1:{sandbox.ports['source-connect']}", name="source") as c:
@@ -92,7 +106,7 @@ def run_demo(
     from connshift.app.validate import validate
 
     report("syncing the in-scope topics to the destination (exact offsets)")
-    synced = sync(spec_model, SyncOptions())
+    synced = sync(m, SyncOptions())
     record_evidence(spec_model, "sync", synced.to_json())
     mapped = [r for r in synced.partitions if not r["contiguous"]]
     summary.append(
@@ -107,7 +121,7 @@ def run_demo(
             f"{r['destination_next']})"
         )
     report("translating and applying consumer-group offsets")
-    applied = groups_app.apply(spec_model)
+    applied = groups_app.apply(m)
     kinds: dict[str, int] = {}
     for o in applied.offsets:
         kinds[str(o.translation)] = kinds.get(str(o.translation), 0) + 1
@@ -116,14 +130,14 @@ def run_demo(
         f"({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))})"
         + (f"; refused: {', '.join(sorted(applied.refused))}" if applied.refused else "")
     )
-    acl_result = acls_app.apply(spec_model)
-    record_evidence(spec_model, "acls", acls_app.compare(spec_model).to_json())
+    acl_result = acls_app.apply(m)
+    record_evidence(spec_model, "acls", acls_app.compare(m).to_json())
     summary.append(
         f"7. acls apply: {len(acl_result.source_relevant)} source ACLs cover the migrated "
         f"topics and groups; {len(acl_result.created)} created on the destination"
     )
     report("validating source against destination")
-    checked_streams = validate(spec_model, report=report)
+    checked_streams = validate(m, report=report)
     record_evidence(spec_model, "validate", checked_streams.to_json())
     tally = checked_streams.to_json()["tally"]
     summary.append(
@@ -135,8 +149,8 @@ def run_demo(
             else "see `connshift validate`"
         )
     )
-    summary.extend(_move_connectors(sandbox, spec_model, report))
-    checked_again = validate(spec_model, report=report)
+    summary.extend(_move_connectors(sandbox, m, report))
+    checked_again = validate(m, report=report)
     tally = checked_again.to_json()["tally"]
     summary.append(
         f"13. validate after the cutover: {tally['PASS']} PASS, {tally['FAIL']} FAIL "
@@ -160,7 +174,7 @@ def run_demo(
     )
     return {
         "schema": "connshift.demo/1",
-        "sandbox": info.to_json(),
+        "sandbox": sandbox_info,
         "seed": seeded.to_json(),
         "check": checked.to_json(),
         "estate": {"connectors": connectors, "topics": topic_rows, "groups": groups},
@@ -176,7 +190,7 @@ def run_demo(
 SEEDED = ("shop-cdc", "files-source", "files-sink")
 
 
-def _move_connectors(sandbox: Sandbox, spec: Any, report: Reporter) -> list[str]:
+def _move_connectors(sandbox: Sandbox, migration: Migration, report: Reporter) -> list[str]:
     """Cut the seeded connectors over while the live writer runs; roll one back."""
     import json
     import threading
@@ -185,23 +199,19 @@ def _move_connectors(sandbox: Sandbox, spec: Any, report: Reporter) -> list[str]
     from connshift.app import cutover as mover
     from connshift.app.seed import CDC_TOPICS, live
 
+    spec = migration.spec
     lines: list[str] = []
-    moved = set(_cut_over(spec))
+    moved = set(_cut_over(migration))
     todo = [n for n in SEEDED if n not in moved]
     stats: list[Any] = []
     lines.extend(_decide_to_go(sandbox, spec, todo, report))
-    from connshift.app.score import gate
-
-    blockers = gate(spec, todo)
     writer = threading.Thread(
         target=lambda: stats.append(live(sandbox, rate=30, max_changes=90)), daemon=True
     )
     writer.start()
-    m = mover.Mover(spec, report=report, blockers=blockers)
-    try:
-        result = m.cutover(mover.plan(spec, todo)) if todo else None
-    finally:
-        m.close()
+    # gated by the scorecard, like `connshift cutover`
+    m = mover.Mover(migration, report=report)
+    result = m.cutover(mover.plan(migration, todo)) if todo else None
     writer.join(60)
     if result is not None:
         pauses = ", ".join(f"{n} {s:.1f}s" for n, s in result.pause_seconds.items())
@@ -212,7 +222,7 @@ def _move_connectors(sandbox: Sandbox, spec: Any, report: Reporter) -> list[str]
     else:
         lines.append("10. cutover: the seeded connectors were already on the destination")
     txids = set(stats[0].txids) if stats else set()
-    _, dst = clusters(spec)
+    dst = migration.dst
     deadline = time.monotonic() + 60
     counts: dict[int, int] = {}
     while time.monotonic() < deadline:
@@ -232,12 +242,8 @@ def _move_connectors(sandbox: Sandbox, spec: Any, report: Reporter) -> list[str]
         f"exactly once, {len(txids) - len(counts)} missing, "
         f"{sum(1 for n in counts.values() if n > 1)} twice"
     )
-    lines.extend(_baseline_after(spec, report))
-    m = mover.Mover(spec, report=report)
-    try:
-        back = m.rollback(mover.plan(spec, ["files-source"]))
-    finally:
-        m.close()
+    lines.extend(_baseline_after(migration, report))
+    back = mover.Mover(migration, report=report).rollback(["files-source"])
     copied: Any = next((s.data.get("moved") for s in back.steps if s.step == "copy-back"), {})
     lines.append(
         f"12. rollback files-source: stopped on the destination, {sum((copied or {}).values())} "
@@ -325,13 +331,17 @@ def _decide_to_go(sandbox: Sandbox, spec: Any, todo: list[str], report: Reporter
     return lines
 
 
-def _baseline_after(spec: Any, report: Reporter) -> list[str]:
+def _baseline_after(migration: Migration, report: Reporter) -> list[str]:
     """The same window after the cutover, compared with the one before."""
     from connshift.app.baseline import compare_baselines, run_baseline
 
+    spec = migration.spec
+
     report("baseline after the cutover (10 s)")
     record_evidence(
-        spec, "baseline-after", run_baseline(spec, "after", duration=10, interval=2, report=report)
+        spec,
+        "baseline-after",
+        run_baseline(migration, "after", duration=10, interval=2, report=report),
     )
     compared = compare_baselines(spec, "before", "after")
     record_evidence(spec, "baseline-compare", compared)
@@ -342,69 +352,65 @@ def _baseline_after(spec: Any, report: Reporter) -> list[str]:
     ]
 
 
-def _cut_over(spec: Any) -> list[str]:
+def _cut_over(migration: Migration) -> list[str]:
     """Seeded connectors whose latest cutover (in this spec's journal) is not rolled back."""
-    from connshift.app import cutover as mover
-    from connshift.io.journal import Journal
+    from connshift.app.steps import ended
 
-    path = Path(spec.state_dir) / "journal.db"
-    if not path.is_file():
+    if not (Path(migration.spec.state_dir) / "journal.db").is_file():
         return []
+    journal = migration.journal
     out = []
-    with Journal(path) as journal:
-        for name in SEEDED:
-            attempt = journal.attempt(name)
-            done = journal.done_steps(name, attempt) if attempt else {}
-            if "create-stopped" in done and not mover._rolled_back(journal, name, attempt):
-                out.append(name)
+    for name in SEEDED:
+        attempt = journal.attempt(name)
+        done = journal.done_steps(name, attempt) if attempt else {}
+        if "create-stopped" in done and not ended(journal, name, attempt):
+            out.append(name)
     return out
 
 
-def _roll_back_previous(spec: Any, report: Reporter) -> list[str]:
+def _roll_back_previous(migration: Migration, report: Reporter) -> list[str]:
     """A previous demo left connectors on the destination: roll them back first, through
     the journal, so this run starts from the source estate again."""
     from connshift.app import cutover as mover
 
-    names = _cut_over(spec)
+    names = _cut_over(migration)
     if not names:
         return []
-    m = mover.Mover(spec, report=report)
-    try:
-        # `sandbox seed` may have reset some already (deleted on the destination, resumed
-        # on the source): close those attempts in the journal instead of rolling back
-        reset = [n for n in names if not m.dst_connect.exists(n)]
-        if reset:
-            _drop_destination_copies(spec, mover.plan(spec, reset), report)
-        for name in reset:
-            attempt = m.journal.attempt(name)
-            m.journal.record(
-                name, attempt, "rollback", "rolled-back", "done", {"reason": "sandbox reset"}
-            )
-        names = [n for n in names if n not in reset]
-        if names:
-            m.rollback(mover.plan(spec, names), force=True)
-    finally:
-        m.close()
+    # `sandbox seed` may have reset some already (deleted on the destination, resumed
+    # on the source): close those attempts in the journal instead of rolling back
+    reset = [n for n in names if not migration.dst_connect.exists(n)]
+    if reset:
+        _drop_destination_copies(migration, mover.plan(migration, reset), report)
+    journal = migration.journal
+    for name in reset:
+        attempt = journal.attempt(name)
+        journal.record(
+            name, attempt, "rollback", "rolled-back", "done", {"reason": "sandbox reset"}
+        )
+    names = [n for n in names if n not in reset]
+    if names:
+        mover.Mover(migration, report=report).rollback(names, force=True)
     if not names:
         return ["   (a previous demo's cutovers were already reset by `sandbox seed`)"]
     return [f"   (rolled back {', '.join(names)}, left on the destination by a previous demo)"]
 
 
-def _know_the_estate(spec: Any, report: Reporter) -> list[str]:
+def _know_the_estate(migration: Migration, report: Reporter) -> list[str]:
     """inventory, probe (destination) and review, with their artifacts in the state dir."""
     from connshift.app.inventory import inventory
     from connshift.app.probe import probe
     from connshift.app.review import run_review
 
+    spec = migration.spec
     state = evidence_dir(spec.state_dir)
     report("taking the inventory")
-    inv = inventory(spec, rate_window=1.0, report=report).to_json()
+    inv = inventory(migration, rate_window=1.0, report=report).to_json()
     record_evidence(spec, "inventory", inv)
     report("probing the destination")
     probed = probe(spec, "destination", inventory=inv, report=report).to_json()
     record_evidence(spec, "probe-destination", probed)
     reviewed = run_review(
-        spec,
+        migration,
         inventory_file=state / "inventory.json",
         probe_file=state / "probe-destination.json",
     )
@@ -423,17 +429,18 @@ def _know_the_estate(spec: Any, report: Reporter) -> list[str]:
     ]
 
 
-def _fresh_destination(spec: Any, report: Reporter) -> list[str]:
+def _fresh_destination(migration: Migration, report: Reporter) -> list[str]:
     """A demo with a new state directory (run from another folder, or after tests and
     rehearsals wrote to the sandbox) owns no copy on the destination: drop the in-scope
     destination topics (and their mirrored maps) so its sync starts clean."""
-    from connshift.app.sync import drop_destination_copies, state_path
+    from connshift.app.maps import state_path
+    from connshift.app.sync import drop_destination_copies
 
+    spec = migration.spec
     if state_path(spec).exists():
         return []
-    src, _ = clusters(spec)
-    topics = [t for t in src.topics() if spec.topics.selects(t)]
-    dropped = drop_destination_copies(spec, topics, report, why="not this demo's copy")
+    topics = [t for t in migration.src.topics() if spec.topics.selects(t)]
+    dropped = drop_destination_copies(migration, topics, report, why="not this demo's copy")
     if not dropped:
         return []
     return [
@@ -441,18 +448,15 @@ def _fresh_destination(spec: Any, report: Reporter) -> list[str]:
     ]
 
 
-def _drop_destination_copies(spec: Any, plans: Any, report: Reporter) -> None:
+def _drop_destination_copies(migration: Migration, plans: Any, report: Reporter) -> None:
     """After `sandbox seed` reset cut-over connectors (deleted on the destination, resumed
     on the source), their destination topics hold records the source never had: drop
     those copies, their maps and their sync state so this demo's sync copies them afresh."""
-    from connshift.app.sync import drop_destination_copies, state_path
-    from connshift.io.statestore import StateStore
+    from connshift.app.sync import drop_destination_copies
 
-    src, _ = clusters(spec)
     topics = [t for plan in plans for t in plan.topics]
-    drop_destination_copies(spec, topics, report, why="sandbox reset")
-    source_topics = src.topics()
-    with StateStore(state_path(spec)) as store:
-        for topic in topics:
-            for p in range(source_topics[topic].partitions):
-                store.forget(topic, p)
+    drop_destination_copies(migration, topics, report, why="sandbox reset")
+    source_topics = migration.src.topics()
+    for topic in topics:
+        for p in range(source_topics[topic].partitions):
+            migration.store.forget(topic, p)

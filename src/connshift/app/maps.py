@@ -64,6 +64,8 @@ class MapMirror:
     def __init__(self, dst: KafkaCluster) -> None:
         self.dst = dst
         self._producer: Any = None
+        #: how many times this process wrote to the mirror (readers refresh when it moves)
+        self.writes = 0
 
     def ensure(self) -> None:
         if MAP_TOPIC not in self.dst.topics():
@@ -85,6 +87,7 @@ class MapMirror:
             value = json.dumps({"source_topic": st.topic, **st.map.to_json()})
             key = f"{st.dst_topic}/{st.partition}".encode()
             self._producer.produce(MAP_TOPIC, value.encode(), key)
+        self.writes += 1
         if self._producer.flush(30) > 0:
             raise KafkaError(
                 "could not mirror the offset maps to the destination",
@@ -98,6 +101,7 @@ class MapMirror:
             self._producer = self.dst.producer({"linger.ms": 0})
         for p in partitions:
             self._producer.produce(MAP_TOPIC, None, f"{dst_topic}/{p}".encode())
+        self.writes += 1
         self._producer.flush(30)
 
     def read(
@@ -150,9 +154,11 @@ class MapStore:
         self.destination_name = destination_name
         self._mirrored: dict[tuple[str, int], tuple[str, PartitionMap]] | None = None
         self._next = 0
+        self._seen_writes = 0
 
     def refresh(self) -> None:
         """Read what was mirrored since the last read (the first read reads it all)."""
+        self._seen_writes = self.mirror.writes
         found, self._next = self.mirror.read(self._next)
         if self._mirrored is None:
             self._mirrored = {}
@@ -164,8 +170,8 @@ class MapStore:
 
     def mirrored(self, dst_topic: str, partition: int) -> tuple[str, PartitionMap] | None:
         """(source topic, map) mirrored for a destination partition."""
-        if self._mirrored is None:
-            self.refresh()
+        if self._mirrored is None or self.mirror.writes != self._seen_writes:
+            self.refresh()  # first use, or this process wrote to the mirror since
         assert self._mirrored is not None
         return self._mirrored.get((dst_topic, partition))
 

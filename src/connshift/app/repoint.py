@@ -619,6 +619,7 @@ def repoint_workers(
     offset_topic: str = DEFAULT_OFFSET_TOPIC,
     status_topic: str = DEFAULT_STATUS_TOPIC,
     dry_run: bool = False,
+    force: bool = False,
     report: Reporter | None = None,
 ) -> RepointResult:
     """Copy a stopped Connect cluster's internal topics (and its sinks' groups) to the
@@ -645,6 +646,10 @@ def repoint_workers(
             fix="migrate with topics.prefix '' (or move connectors one by one with "
             "`connshift cutover NAME`, which rewrites their topics)",
         )
+    from connshift.app.score import gate_workers
+
+    # every connector moves: refused while an estate row of the scorecard is at 0
+    gate_workers(spec, force=force, dry_run=dry_run)
     job = _Repoint(migration, result, say, dry_run)
     journal = migration.journal
     attempt = journal.attempt(REPOINT_UNIT)

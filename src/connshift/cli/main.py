@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from types import ModuleType
 
+import click
 import typer
 
 from connshift import __version__
@@ -34,7 +35,7 @@ from connshift.cli.commands import (
     sync,
     validate,
 )
-from connshift.cli.options import STATE
+from connshift.cli.options import STATE, close_migrations
 from connshift.cli.render import console, emit_json, err_console
 from connshift.errors import ConnshiftError, ExitCode
 
@@ -81,6 +82,8 @@ def main(
 ) -> None:
     """connshift: an open, exact-offset Kafka Connect migration tool."""
     STATE.debug = debug
+    # the command's migration context is closed as the command ends, however it ends
+    click.get_current_context().call_on_close(close_migrations)
     if debug:
         import logging
 

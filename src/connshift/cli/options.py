@@ -4,7 +4,10 @@ options, and the two steps nearly every command takes — load the spec, record 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from connshift.app.context import Migration
 
 import typer
 
@@ -34,6 +37,24 @@ def load_spec(config: Path) -> Any:
     from connshift.app.config import load_spec as load
 
     return load(config)
+
+
+_OPEN: list[Migration] = []
+
+
+def open_migration(config: Path) -> Migration:
+    """The command's migration context (one per command; closed as the command ends)."""
+    from connshift.app.context import Migration
+
+    m = Migration(load_spec(config))
+    _OPEN.append(m)
+    return m
+
+
+def close_migrations() -> None:
+    """Close every migration context the command opened (the CLI calls it on exit)."""
+    while _OPEN:
+        _OPEN.pop().close()
 
 
 def record(spec: Any, kind: str, data: dict[str, Any]) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from connshift.cli.options import STATE, ConfigOpt, JsonOpt, load_spec, record
+from connshift.cli.options import STATE, ConfigOpt, JsonOpt, open_migration, record
 from connshift.cli.render import console, emit_json
 from connshift.errors import ExitCode, UsageError
 
@@ -24,12 +24,13 @@ def acls(
     STATE.json = as_json
     from connshift.app import acls as acls_app
 
-    spec = load_spec(config)
+    m = open_migration(config)
+    spec = m.spec
     if action == "diff":
-        result = acls_app.compare(spec, principal_map)
+        result = acls_app.compare(m, principal_map)
         record(spec, "acls", result.to_json())
     elif action == "apply":
-        result = acls_app.apply(spec, principal_map, dry_run=dry_run)
+        result = acls_app.apply(m, principal_map, dry_run=dry_run)
     else:
         raise UsageError(f"unknown acls action {action!r}", fix="use diff or apply")
     if as_json:

@@ -9,7 +9,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from connshift.cli.options import STATE, ConfigOpt, JsonOpt, load_spec, record
+from connshift.cli.options import STATE, ConfigOpt, JsonOpt, load_spec, open_migration, record
 from connshift.cli.render import console, emit_json, progress
 from connshift.errors import ExitCode, UsageError
 
@@ -49,9 +49,10 @@ def baseline(
         raise UsageError(f"bad --label {label!r}", why="use letters, digits, '.', '_', '-'")
     seconds = parse_duration(duration)
     every = parse_duration(interval, what="--interval")
-    spec = load_spec(config)
+    m = open_migration(config)
+    spec = m.spec
     with progress(f"baseline {label}") as report:
-        data = run_baseline(spec, label, duration=seconds, interval=every, report=report)
+        data = run_baseline(m, label, duration=seconds, interval=every, report=report)
     record(spec, f"baseline-{label}", data)
     if as_json:
         emit_json(data)

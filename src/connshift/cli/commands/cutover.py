@@ -10,12 +10,13 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from connshift.cli.options import STATE, ConfigOpt, JsonOpt, load_spec
+from connshift.cli.options import STATE, ConfigOpt, JsonOpt, open_migration
 from connshift.cli.render import console, emit_json, progress
 from connshift.errors import UsageError
 
 
 def _plans_from(spec: Any, connectors: list[str], plan_file: Path | None) -> Any:
+    """``spec`` is the command's migration context (plans are read from its source)."""
     from connshift.app import cutover as mover
     from connshift.core.plan import Strategy
 
@@ -110,13 +111,10 @@ def cutover(
                 "names and no --plan",
                 fix="drop them, or move connectors one by one without --repoint-workers",
             )
-        spec = load_spec(config)
-        from connshift.app.score import gate_workers
-
-        gate_workers(spec, force=force, dry_run=dry_run)
         with progress("repoint") as report:
             res = repoint.repoint_workers(
-                spec,
+                open_migration(config),
+                force=force,
                 config_topic=config_topic or repoint.DEFAULT_CONFIG_TOPIC,
                 offset_topic=offset_topic or repoint.DEFAULT_OFFSET_TOPIC,
                 status_topic=status_topic or repoint.DEFAULT_STATUS_TOPIC,
@@ -152,24 +150,13 @@ def cutover(
         )
     from connshift.app import cutover as mover
 
-    spec = load_spec(config)
-    plans = _plans_from(spec, connectors or [], plan_file)
-    from connshift.app.score import gate
-
-    blockers = gate(spec, [p.name for p in plans])
+    m = open_migration(config)
+    plans = _plans_from(m, connectors or [], plan_file)
     with progress("cutover") as report:
-        m = mover.Mover(
-            spec,
-            dry_run=dry_run,
-            report=report,
-            blockers=blockers,
-            force=force,
-            on_step=_step_metrics(metrics_port),
-        )
-        try:
-            result = m.cutover(plans)
-        finally:
-            m.close()
+        # the readiness gate is the Mover's: a library caller is refused the same way
+        result = mover.Mover(
+            m, dry_run=dry_run, report=report, force=force, on_step=_step_metrics(metrics_port)
+        ).cutover(plans)
     if as_json:
         emit_json(result.to_json())
     else:
@@ -188,14 +175,12 @@ def rollback(
     STATE.json = as_json
     from connshift.app import cutover as mover
 
-    spec = load_spec(config)
-    plans = mover.plan(spec, connectors)
+    m = open_migration(config)
     with progress("rollback") as report:
-        m = mover.Mover(spec, dry_run=dry_run, report=report, on_step=_step_metrics(metrics_port))
-        try:
-            result = m.rollback(plans, force=force)
-        finally:
-            m.close()
+        # the reverse of each connector's journaled cutover
+        result = mover.Mover(
+            m, dry_run=dry_run, report=report, on_step=_step_metrics(metrics_port)
+        ).rollback(connectors, force=force)
     if as_json:
         emit_json(result.to_json())
     else:
@@ -207,7 +192,7 @@ def status(config: Path = ConfigOpt, as_json: bool = JsonOpt) -> None:
     STATE.json = as_json
     from connshift.app import cutover as mover
 
-    data = mover.status(load_spec(config))
+    data = mover.status(open_migration(config))
     if as_json:
         emit_json(data)
         return

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from connshift.cli.options import STATE, ConfigOpt, JsonOpt, load_spec
+from connshift.cli.options import STATE, ConfigOpt, JsonOpt, open_migration
 from connshift.cli.render import console, emit_json
 from connshift.errors import ExitCode, UsageError
 
@@ -28,15 +28,15 @@ def groups(
     STATE.json = as_json
     from connshift.app import groups as groups_app
 
-    spec = load_spec(config)
+    m = open_migration(config)
     if action == "translate":
         result = (
-            groups_app.translate_back(spec, groups_regex)
+            groups_app.translate_back(m, groups_regex)
             if reverse
-            else groups_app.translate(spec, groups_regex)
+            else groups_app.translate(m, groups_regex)
         )
     elif action == "apply":
-        result = groups_app.apply(spec, groups_regex, dry_run=dry_run, reverse=reverse)
+        result = groups_app.apply(m, groups_regex, dry_run=dry_run, reverse=reverse)
     else:
         raise UsageError(f"unknown groups action {action!r}", fix="use translate or apply")
     if as_json:

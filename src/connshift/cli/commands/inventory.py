@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from connshift.cli.options import STATE, ConfigOpt, JsonOpt, load_spec, record
+from connshift.cli.options import STATE, ConfigOpt, JsonOpt, open_migration, record
 from connshift.cli.render import console, emit_json, progress
 
 
@@ -31,10 +31,11 @@ def inventory(
     from connshift.core.disksize import human_bytes
     from connshift.io.artifacts import write_json_atomic
 
-    spec = load_spec(config)
+    m = open_migration(config)
+    spec = m.spec
     with progress("taking the inventory") as report:
         inv = run_inventory(
-            spec,
+            m,
             sample=sample,
             rate_window=rate_window,
             sample_budget=sample_budget,

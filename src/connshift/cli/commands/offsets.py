@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from connshift.cli.options import STATE, ConfigOpt, JsonOpt, load_spec
+from connshift.cli.options import STATE, ConfigOpt, JsonOpt, open_migration
 from connshift.cli.render import console, emit_json
 from connshift.errors import ExitCode
 
@@ -22,7 +22,7 @@ def offsets(
     STATE.json = as_json
     from connshift.app.offsets import lookup
 
-    result = lookup(load_spec(config), topic, partition, offset)
+    result = lookup(open_migration(config), topic, partition, offset)
     if as_json:
         emit_json(result)
     else:

@@ -8,7 +8,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from connshift.cli.options import STATE, ConfigOpt, JsonOpt, load_spec, record
+from connshift.cli.options import STATE, ConfigOpt, JsonOpt, open_migration, record
 from connshift.cli.render import console, emit_json
 from connshift.errors import UsageError
 
@@ -36,8 +36,9 @@ def plan(
     from connshift.app import cutover as mover
     from connshift.io.artifacts import write_json_atomic
 
-    spec = load_spec(config)
-    plans = mover.plan(spec, connectors or None, _strategy(strategy))
+    m = open_migration(config)
+    spec = m.spec
+    plans = mover.plan(m, connectors or None, _strategy(strategy))
     data = mover.plan_json(plans)
     record(spec, "plan", data)
     if output is not None:

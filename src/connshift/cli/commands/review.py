@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from connshift.cli.options import STATE, ConfigOpt, JsonOpt, load_spec, record
+from connshift.cli.options import STATE, ConfigOpt, JsonOpt, open_migration, record
 from connshift.cli.render import console, emit_json, progress
 from connshift.errors import ExitCode
 
@@ -31,10 +31,11 @@ def review(
     STATE.json = as_json
     from connshift.app.review import run_review
 
-    spec = load_spec(config)
+    m = open_migration(config)
+    spec = m.spec
     with progress("reviewing") as report:
         data = run_review(
-            spec,
+            m,
             inventory_file=inventory_file,
             probe_file=probe_file,
             replay_window_hours=replay_window_hours,

@@ -10,7 +10,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from connshift.cli.options import STATE, ConfigOpt, JsonOpt, load_spec, record
+from connshift.cli.options import STATE, ConfigOpt, JsonOpt, open_migration, record
 from connshift.cli.render import console, emit_json, progress_bars
 from connshift.errors import UsageError
 
@@ -44,7 +44,8 @@ def sync(
     from connshift.app.sync import SyncOptions
     from connshift.app.sync import sync as run_sync
 
-    spec = load_spec(config)
+    m = open_migration(config)
+    spec = m.spec
     stop = threading.Event()
 
     def on_signal(_sig: int, _frame: Any) -> None:
@@ -54,7 +55,7 @@ def sync(
     try:
         with progress_bars(as_json) as progress:
             result = run_sync(
-                spec,
+                m,
                 SyncOptions(
                     topics=topics or None,
                     follow=follow,
