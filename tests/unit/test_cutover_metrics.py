@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
-from connshift.app.cutover import CutoverRefused, CutoverResult
+from connshift.app.cutover import CutoverRefused
 from connshift.io.metrics import cutover_metrics, start_cutover_metrics
 
-from .test_cutover_unit import Worker, cdc_plan, make_mover
+from .test_cutover_unit import Worker, cdc_plan, close, make_mover
 
 
 def value(registry: CollectorRegistry, name: str, **labels: str) -> float | None:
@@ -34,13 +34,12 @@ def test_step_hook_sets_duration_state_and_count() -> None:
 
 def test_mover_reports_a_failed_step_to_the_hook(tmp_path: Path) -> None:
     calls: list[tuple[str, str, str, str, float | None]] = []
-    mover = make_mover(tmp_path, src=Worker("3.4.0"))
-    mover.on_step = lambda *a: calls.append(a)
+    mover = make_mover(tmp_path, src=Worker("3.4.0"), on_step=lambda *a: calls.append(a))
     try:
         with pytest.raises(CutoverRefused):
-            mover._cutover_one(cdc_plan(), CutoverResult())
+            mover.cutover([cdc_plan()])
     finally:
-        mover.close()
+        close(mover)
     assert [c[:4] for c in calls] == [
         ("pg", "cutover", "preflight", "started"),
         ("pg", "cutover", "preflight", "failed"),

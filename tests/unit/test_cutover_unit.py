@@ -1,7 +1,7 @@
 """Unit tests of the cutover executor's pure parts (:mod:`connshift.app.cutover`).
 
-Connect is an ``httpx.MockTransport``; Kafka is never touched: the :class:`Mover` is built
-with ``Mover.__new__`` and only the attributes the tested methods use.
+Connect is an ``httpx.MockTransport``; Kafka is never touched: the :class:`Mover` runs on a
+:class:`Migration` given mocked Connect clients.
 """
 
 from __future__ import annotations
@@ -15,17 +15,18 @@ import httpx
 import pytest
 
 from connshift.app.config import parse_spec_text
+from connshift.app.context import Migration
 from connshift.app.cutover import (
     CutoverRefused,
     CutoverResult,
     Mover,
     _lsn,
-    _rolled_back,
-    _version,
+    connect_version,
     plan_json,
     redact_config,
     status,
 )
+from connshift.app.steps import ended
 from connshift.core.plan import PLAN_SCHEMA, ConnectorPlan, Shape, Strategy, plan_connector
 from connshift.core.spec import Spec
 from connshift.errors import CheckFailed, ExitCode
@@ -77,31 +78,46 @@ class Worker:
 
 
 def make_mover(
-    tmp_path: Path, src: Worker | None = None, dst: Worker | None = None, prefix: str = ""
+    tmp_path: Path,
+    src: Worker | None = None,
+    dst: Worker | None = None,
+    prefix: str = "",
+    *,
+    blockers: dict[str, Any] | None = None,
+    force: bool = False,
+    dry_run: bool = False,
+    on_step: Any = None,
 ) -> Mover:
+    """A Mover on a Migration whose Connect clients are mocks (Kafka is never reached)."""
     spec = make_spec(tmp_path, prefix)
-    mover = Mover.__new__(Mover)
-    mover.spec = spec
-    mover.dry_run = False
-    mover.report = lambda _m: None
-    mover.blockers = {}
-    mover.force = False
-    mover.on_step = lambda *_a: None
-    mover.src_connect = ConnectClient(
-        SRC_URL,
-        transport=httpx.MockTransport(src or Worker("3.9.1")),
-        name="source",
-        conflict_backoff=0.0,
+    migration = Migration(
+        spec,
+        src_connect=ConnectClient(
+            SRC_URL,
+            transport=httpx.MockTransport(src or Worker("3.9.1")),
+            name="source",
+            conflict_backoff=0.0,
+        ),
+        dst_connect=ConnectClient(
+            DST_URL,
+            transport=httpx.MockTransport(dst or Worker("3.9.1")),
+            name="destination",
+            conflict_backoff=0.0,
+        ),
     )
-    mover.dst_connect = ConnectClient(
-        DST_URL,
-        transport=httpx.MockTransport(dst or Worker("3.9.1")),
-        name="destination",
-        conflict_backoff=0.0,
+    return Mover(
+        migration,
+        blockers={} if blockers is None else blockers,
+        force=force,
+        dry_run=dry_run,
+        on_step=on_step,
     )
-    mover.journal = Journal(Path(spec.state_dir) / "journal.db")
-    mover.timeouts = spec.cutover
-    return mover
+
+
+def close(mover: Mover) -> None:
+    mover.migration.src_connect.close()
+    mover.migration.dst_connect.close()
+    mover.migration.close()
 
 
 @pytest.fixture
@@ -110,7 +126,7 @@ def movers(tmp_path: Path) -> Iterator[list[Mover]]:
     made: list[Mover] = []
     yield made
     for m in made:
-        m.close()
+        close(m)
 
 
 def mover_for(
@@ -154,7 +170,7 @@ def test_versions_refuses_a_3_4_source(tmp_path: Path, movers: list[Mover]) -> N
     src, dst = Worker("3.4.1"), Worker("3.9.1")
     mover = mover_for(movers, tmp_path, src, dst)
     with pytest.raises(CutoverRefused) as info:
-        mover._versions()
+        mover.check_versions()
     err = info.value
     line = err.one_line()
     assert "\n" not in line
@@ -170,7 +186,7 @@ def test_versions_refuses_a_3_4_source(tmp_path: Path, movers: list[Mover]) -> N
 def test_versions_refuses_a_3_6_destination(tmp_path: Path, movers: list[Mover]) -> None:
     mover = mover_for(movers, tmp_path, Worker("3.9.1"), Worker("3.6.2"))
     with pytest.raises(CutoverRefused) as info:
-        mover._versions()
+        mover.check_versions()
     line = info.value.one_line()
     assert "\n" not in line
     assert "destination" in info.value.what
@@ -185,7 +201,7 @@ def test_versions_refuses_a_3_6_destination(tmp_path: Path, movers: list[Mover])
 )
 def test_versions_accepts(tmp_path: Path, movers: list[Mover], src: str, dst: str) -> None:
     s, d = Worker(src), Worker(dst)
-    mover_for(movers, tmp_path, s, d)._versions()
+    mover_for(movers, tmp_path, s, d).check_versions()
     assert s.requests == [("GET", "/")]
     assert d.requests == [("GET", "/")]
 
@@ -193,7 +209,7 @@ def test_versions_accepts(tmp_path: Path, movers: list[Mover], src: str, dst: st
 @pytest.mark.parametrize("src", ["3.5.2", "2.8.0", "", "unknown"])
 def test_versions_refuses_sources_before_3_6(tmp_path: Path, movers: list[Mover], src: str) -> None:
     with pytest.raises(CutoverRefused):
-        mover_for(movers, tmp_path, Worker(src), Worker("3.9.1"))._versions()
+        mover_for(movers, tmp_path, Worker(src), Worker("3.9.1")).check_versions()
 
 
 @pytest.mark.parametrize(
@@ -201,7 +217,7 @@ def test_versions_refuses_sources_before_3_6(tmp_path: Path, movers: list[Mover]
     [("3.9.1", (3, 9)), ("4.0", (4, 0)), ("3.10.0", (3, 10)), ("4", (0, 0)), ("", (0, 0))],
 )
 def test_version_parse(text: str, want: tuple[int, int]) -> None:
-    assert _version(text) == want
+    assert connect_version(text) == want
 
 
 # --------------------------------------------------------------------------- _server_keys
@@ -215,13 +231,13 @@ DEBEZIUM_OFFSETS: list[dict[str, Any]] = [
 def test_server_keys_maps_to_the_destination_and_back(tmp_path: Path, movers: list[Mover]) -> None:
     mover = mover_for(movers, tmp_path, prefix="dr.")
     original = json.loads(json.dumps(DEBEZIUM_OFFSETS))
-    there = mover._server_keys(cdc_plan(), DEBEZIUM_OFFSETS, to_destination=True)
+    there = mover.server_keys(cdc_plan(), DEBEZIUM_OFFSETS, to_destination=True)
     assert there == [
         {"partition": {"server": "dr.shop"}, "offset": {"lsn": 123, "txId": 7}},
         {"partition": {"server": "dr.shop", "database": "db2"}, "offset": {"lsn": 456}},
     ]
     assert original == DEBEZIUM_OFFSETS  # the input is not changed
-    back = mover._server_keys(cdc_plan(), there, to_destination=False)
+    back = mover.server_keys(cdc_plan(), there, to_destination=False)
     assert back == DEBEZIUM_OFFSETS
 
 
@@ -235,12 +251,12 @@ def test_server_keys_keep_only_this_connectors_server(tmp_path: Path, movers: li
         {"partition": {"server": "x.dr.shop"}, "offset": {"lsn": 3}},
         {"partition": {"file": "/x"}, "offset": {"position": 4}},
     ]
-    back = mover._server_keys(cdc_plan(), offsets, to_destination=False)
+    back = mover.server_keys(cdc_plan(), offsets, to_destination=False)
     assert back == [
         {"partition": {"server": "shop"}, "offset": {"lsn": 2}},
         {"partition": {"file": "/x"}, "offset": {"position": 4}},
     ]
-    there = mover._server_keys(cdc_plan(), offsets, to_destination=True)
+    there = mover.server_keys(cdc_plan(), offsets, to_destination=True)
     assert there == [{"partition": {"file": "/x"}, "offset": {"position": 4}}]
 
 
@@ -250,7 +266,7 @@ def test_server_keys_only_for_cdc_sources(
 ) -> None:
     mover = mover_for(movers, tmp_path, prefix="dr.")
     offsets = [{"partition": {"server": "dr.shop"}, "offset": {"lsn": 1}}]
-    assert mover._server_keys(file_plan(), offsets, to_destination=to_destination) == offsets
+    assert mover.server_keys(file_plan(), offsets, to_destination=to_destination) == offsets
 
 
 @pytest.mark.parametrize("to_destination", [True, False])
@@ -261,9 +277,9 @@ def test_server_keys_only_with_a_spec_prefix(
     plan = cdc_plan()
     plan.destination_config["topic.prefix"] = "shop"  # no spec prefix: the same server
     offsets = [{"partition": {"server": "shop"}, "offset": {"lsn": 1}}]
-    assert mover._server_keys(plan, offsets, to_destination=to_destination) == offsets
+    assert mover.server_keys(plan, offsets, to_destination=to_destination) == offsets
     stale = [{"partition": {"server": "old.shop"}, "offset": {"lsn": 0}}]
-    assert mover._server_keys(plan, offsets + stale, to_destination=to_destination) == offsets
+    assert mover.server_keys(plan, offsets + stale, to_destination=to_destination) == offsets
 
 
 # --------------------------------------------------------------------------- redact_config
@@ -397,23 +413,23 @@ def fill_cutover(journal: Journal, name: str, attempt: int, last: str = "verify"
             return
 
 
-def test_rolled_back(tmp_path: Path) -> None:
+def testended(tmp_path: Path) -> None:
     with Journal(tmp_path / "journal.db") as j:
-        assert not _rolled_back(j, "a", 1)
+        assert not ended(j, "a", 1)
         fill_cutover(j, "a", 1)
-        assert not _rolled_back(j, "a", 1)
+        assert not ended(j, "a", 1)
         j.record("a", 1, "rollback", "stop-destination", "done")
         j.record("a", 1, "rollback", "rolled-back", "started")
-        assert not _rolled_back(j, "a", 1)
+        assert not ended(j, "a", 1)
         j.record("a", 1, "rollback", "rolled-back", "failed", error="x")
-        assert not _rolled_back(j, "a", 1)
+        assert not ended(j, "a", 1)
         j.record("a", 1, "rollback", "rolled-back", "done")
-        assert _rolled_back(j, "a", 1)
+        assert ended(j, "a", 1)
         # only that attempt, that connector, and the rollback kind
-        assert not _rolled_back(j, "a", 2)
-        assert not _rolled_back(j, "b", 1)
+        assert not ended(j, "a", 2)
+        assert not ended(j, "b", 1)
         j.record("c", 1, "cutover", "rolled-back", "done")
-        assert not _rolled_back(j, "c", 1)
+        assert not ended(j, "c", 1)
 
 
 def test_rolled_back_by_a_failed_catch_up(tmp_path: Path) -> None:
@@ -423,11 +439,12 @@ def test_rolled_back_by_a_failed_catch_up(tmp_path: Path) -> None:
         j.record("a", 1, "cutover", "catch-up", "started")
         j.record("a", 1, "rollback", "rolled-back", "done", {"reason": "timeout"})
         j.record("a", 1, "cutover", "catch-up", "failed", error="timeout")
-        assert _rolled_back(j, "a", 1)
+        assert ended(j, "a", 1)
 
 
 def test_status_of_an_empty_journal(tmp_path: Path) -> None:
-    assert status(make_spec(tmp_path)) == {"schema": "connshift.status/1", "connectors": {}}
+    empty = {"schema": "connshift.status/1", "connectors": {}}
+    assert status(Migration(make_spec(tmp_path))) == empty
 
 
 def test_status_reports_the_latest_attempt(tmp_path: Path) -> None:
@@ -442,7 +459,7 @@ def test_status_reports_the_latest_attempt(tmp_path: Path) -> None:
         j.record("sink", 1, "cutover", "preflight", "done")
         j.record("sink", 1, "rollback", "rolled-back", "done")
 
-    doc = status(spec)
+    doc = status(Migration(spec))
     assert doc["schema"] == "connshift.status/1"
     connectors = doc["connectors"]
     assert list(connectors) == ["file", "pg", "sink"]
@@ -475,7 +492,7 @@ def test_status_does_not_leak_entry_data(tmp_path: Path) -> None:
     spec = make_spec(tmp_path)
     with Journal(Path(spec.state_dir) / "journal.db") as j:
         j.record("pg", 1, "cutover", "read-offsets", "done", {"offsets": [{"secret": "x"}]})
-    entry = status(spec)["connectors"]["pg"]["entries"][0]
+    entry = status(Migration(spec))["connectors"]["pg"]["entries"][0]
     assert "data" not in entry
 
 
@@ -485,8 +502,8 @@ def test_status_does_not_leak_entry_data(tmp_path: Path) -> None:
 def test_bare_mover_talks_only_to_its_mocks(tmp_path: Path, movers: list[Mover]) -> None:
     src, dst = Worker("3.9.1"), Worker("4.0.0")
     mover = mover_for(movers, tmp_path, src, dst)
-    assert mover.src_connect.info().version == "3.9.1"
-    assert mover.dst_connect.info().version == "4.0.0"
+    assert mover.migration.src_connect.info().version == "3.9.1"
+    assert mover.migration.dst_connect.info().version == "4.0.0"
     assert mover.journal.path == tmp_path / "state" / "journal.db"
     assert mover.timeouts.rollback_window_hours == 24.0
     assert cdc_plan().shape is Shape.CDC_SOURCE
@@ -499,40 +516,36 @@ BLOCKERS = [{"scope": "estate", "row": "cost", "why": "no cost lines recorded"}]
 
 
 def test_gate_refuses_a_blocked_connector_and_changes_nothing(tmp_path: Path) -> None:
-    mover = make_mover(tmp_path)
-    mover.blockers = {"pg": BLOCKERS}
+    mover = make_mover(tmp_path, blockers={"pg": BLOCKERS})
     try:
         with pytest.raises(CutoverRefused) as info:
-            mover._cutover_one(cdc_plan(), CutoverResult())
+            mover.cutover([cdc_plan()])
         assert "scorecard blocks the cutover of pg" in info.value.one_line()
         assert "cost" in info.value.one_line() and "--force" in info.value.one_line()
         assert mover.journal.entries("pg") == []  # not even preflight ran
     finally:
-        mover.close()
+        close(mover)
 
 
 def test_gate_forced_is_journaled_before_the_first_step(tmp_path: Path) -> None:
-    mover = make_mover(tmp_path, src=Worker("3.4.0"))  # preflight refuses after the gate
-    mover.blockers = {"pg": BLOCKERS}
-    mover.force = True
+    # preflight refuses after the gate
+    mover = make_mover(tmp_path, src=Worker("3.4.0"), blockers={"pg": BLOCKERS}, force=True)
     try:
         with pytest.raises(CutoverRefused):
-            mover._cutover_one(cdc_plan(), CutoverResult())
+            mover.cutover([cdc_plan()])
         first = mover.journal.entries("pg")[0]
         assert (first.kind, first.step, first.status) == ("gate", "scorecard", "forced")
         assert first.data["blockers"] == BLOCKERS
     finally:
-        mover.close()
+        close(mover)
 
 
 def test_gate_in_a_dry_run_reports_instead_of_refusing(tmp_path: Path) -> None:
-    mover = make_mover(tmp_path)
-    mover.blockers = {"pg": BLOCKERS}
-    mover.dry_run = True
+    mover = make_mover(tmp_path, blockers={"pg": BLOCKERS}, dry_run=True)
     result = CutoverResult(dry_run=True)
     try:
         mover._gate("pg", 1, result)
     finally:
-        mover.close()
+        close(mover)
     assert [(s.step, s.status) for s in result.steps] == [("scorecard", "failed")]
     assert "would be refused" in result.steps[0].detail

@@ -7,8 +7,9 @@ from collections.abc import Mapping
 import pytest
 
 from connshift.core.plan import (
-    REVERSE,
     STEPS,
+    UNDO,
+    UNDO_DOES,
     ConnectorPlan,
     PlannedStep,
     Shape,
@@ -162,7 +163,12 @@ def test_plan_sink_groups_and_topics_from_config() -> None:
     assert plan.shape is Shape.SINK
     assert plan.groups == ["connect-sink-a"]
     assert plan.topics == ["orders", "payments"]
-    assert plan.destination_topics == ["dr.payments", "orders-v2"]
+    # pairwise with topics: a rename that changes the sort order keeps each pair together
+    assert plan.destination_topics == ["orders-v2", "dr.payments"]
+    assert plan.topic_map == {"orders": "orders-v2", "payments": "dr.payments"}
+    assert plan.source_topic("orders-v2") == "orders"
+    assert plan.source_topic("dr.payments") == "payments"
+    assert plan.source_topic("dr.orders") is None
     assert plan.destination_config == {
         "connector.class": FILE_SINK,
         "topics": "dr.payments,orders-v2",
@@ -219,12 +225,14 @@ def test_plan_steps_in_order_with_undo() -> None:
     ]
     assert tuple(s.step for s in plan.steps) == STEPS
     for s in plan.steps:
-        assert s.undo == REVERSE[s.step]
         assert s.does
-    assert set(REVERSE) == set(Step)
+        assert s.undo == ("; ".join(UNDO_DOES[u] for u in UNDO[s.step]) or s.undo)
+    assert set(UNDO) == set(Step)
     by_step = {s.step: s for s in plan.steps}
     assert by_step[Step.CREATE_STOPPED].undo == "delete the destination connector"
-    assert "resume the source connector" in by_step[Step.RESUME].undo
+    assert by_step[Step.STOP_SOURCE].undo == "resume the source connector"
+    assert by_step[Step.RESUME].undo.startswith("stop the destination connector")
+    assert by_step[Step.VERIFY].undo == "nothing to undo"
     assert by_step[Step.STOP_SOURCE].does.startswith("PUT /connectors/src-a/stop")
     assert "LSN" in by_step[Step.WRITE_OFFSETS].does
 
@@ -327,8 +335,31 @@ def test_planned_step_to_json() -> None:
 
 def test_connector_plan_defaults_are_not_shared() -> None:
     def make() -> ConnectorPlan:
-        return ConnectorPlan("a", FILE_SOURCE, Shape.SOURCE, Strategy.RESUME, [], [], [], {})
+        return ConnectorPlan("a", FILE_SOURCE, Shape.SOURCE, Strategy.RESUME, {}, [], {})
 
     first, second = make(), make()
     first.warnings.append("x")
     assert second.warnings == []
+
+
+def test_rename_that_changes_sort_order_round_trips_through_json() -> None:
+    """The journaled plan (what a rollback undoes) keeps each source topic's own copy."""
+    rename = {"alpha": "zzz", "beta": "beta"}
+    plan = plan_connector(
+        "sink-r",
+        FILE_SINK,
+        "sink",
+        {"topics": "alpha,beta"},
+        [],
+        destination_topic=lambda t: rename[t],
+    )
+    doc = plan.to_json(dict)
+    assert doc["topic_map"] == {"alpha": "zzz", "beta": "beta"}
+    assert doc["topics"] == ["alpha", "beta"] and doc["destination_topics"] == ["zzz", "beta"]
+    again = ConnectorPlan.from_json(doc)
+    assert again.topic_map == plan.topic_map
+    assert again.source_topic("zzz") == "alpha" and again.source_topic("beta") == "beta"
+    assert [s.step for s in again.steps] == list(STEPS)
+    # an older plan.json without topic_map: its two lists are read pairwise
+    del doc["topic_map"]
+    assert ConnectorPlan.from_json(doc).topic_map == {"alpha": "zzz", "beta": "beta"}

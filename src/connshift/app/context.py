@@ -39,9 +39,23 @@ T = TypeVar("T", bound=_Closable)
 class Migration:
     """The spec of one migration and its lazily opened, closed-on-exit resources."""
 
-    def __init__(self, spec: Spec) -> None:
+    def __init__(
+        self,
+        spec: Spec,
+        *,
+        src: KafkaCluster | None = None,
+        dst: KafkaCluster | None = None,
+        src_connect: ConnectClient | None = None,
+        dst_connect: ConnectClient | None = None,
+    ) -> None:
+        """``spec``'s context; clients passed in are used instead of opening new ones (and
+        stay the caller's to close)."""
         self.spec = spec
         self._opened: list[Callable[[], None]] = []
+        given = {"src": src, "dst": dst, "src_connect": src_connect, "dst_connect": dst_connect}
+        for name, client in given.items():
+            if client is not None:
+                self.__dict__[name] = client  # what the cached property would have opened
 
     # ------------------------------------------------------------------ lifecycle
     def close(self) -> None:

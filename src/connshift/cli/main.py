@@ -9,7 +9,6 @@ from __future__ import annotations
 import sys
 from types import ModuleType
 
-import click
 import typer
 
 from connshift import __version__
@@ -75,6 +74,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
+    ctx: typer.Context,
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
@@ -83,7 +83,7 @@ def main(
     """connshift: an open, exact-offset Kafka Connect migration tool."""
     STATE.debug = debug
     # the command's migration context is closed as the command ends, however it ends
-    click.get_current_context().call_on_close(close_migrations)
+    ctx.call_on_close(close_migrations)
     if debug:
         import logging
 
