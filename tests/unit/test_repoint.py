@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from connshift.app import repoint
+from connshift.app import context, repoint, score
+from connshift.app.context import Migration
 from connshift.cli import main as cli
 from connshift.core.spec import Spec
 from connshift.errors import ConnectRequestError, ExitCode, UsageError
@@ -62,12 +63,14 @@ def spec(**topics: Any) -> Spec:
 
 @pytest.fixture
 def no_kafka(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Any Kafka access fails the test: refusals come before anything is touched."""
+    """Any Kafka access fails the test: refusals come before anything is touched. (The
+    readiness gate in front of them is tested with the scorecard.)"""
 
-    def boom(_spec: Spec) -> Any:
+    def boom(*_a: Any, **_k: Any) -> Any:
         raise AssertionError("Kafka was reached before the refusal")
 
-    monkeypatch.setattr(repoint, "clusters", boom)
+    monkeypatch.setattr(context, "KafkaCluster", boom)
+    monkeypatch.setattr(score, "gate_workers", lambda *_a, **_k: None)
 
 
 def use_connect(
@@ -99,7 +102,7 @@ def test_a_running_connector_is_refused_before_kafka_is_touched(
         ),
     )
     with pytest.raises(repoint.RepointRefused) as info:
-        repoint.repoint_workers(spec())
+        repoint.repoint_workers(Migration(spec()))
     err = info.value
     assert err.exit_code == ExitCode.CHECK_FAILED
     line = err.one_line()
@@ -169,7 +172,7 @@ def test_without_source_connect_in_the_spec_nothing_is_checked() -> None:
 
 def test_a_spec_prefix_is_refused_first(no_kafka: None) -> None:
     with pytest.raises(UsageError, match=r"keeps topic names.*topics\.prefix 'new\.'"):
-        repoint.repoint_workers(spec(prefix="new."))
+        repoint.repoint_workers(Migration(spec(prefix="new.")))
 
 
 @pytest.mark.parametrize(
@@ -184,7 +187,7 @@ def test_bad_topic_names_are_usage_errors(
 ) -> None:
     with pytest.raises(UsageError, match=message):
         repoint.repoint_workers(
-            spec(), config_topic=names[0], offset_topic=names[1], status_topic=names[2]
+            Migration(spec()), config_topic=names[0], offset_topic=names[1], status_topic=names[2]
         )
 
 
@@ -315,15 +318,3 @@ def test_parse_topic_tracking_reads_values_and_forgets_resets() -> None:
         rec("status-topic-t2:connector-a", None),  # reset
     ]
     assert repoint.parse_topic_tracking(records) == {"a": {"t1"}, "b": {"my:odd-topic"}}
-
-
-def test_internal_spec_selects_exactly_the_internal_topics_under_their_own_names() -> None:
-    base = spec(include=["app\\..*"], rename={"app.x": "app.y"})
-    derived = repoint.internal_spec(base, ["connect-configs", "connect-offsets", "my.status"])
-    for name in ("connect-configs", "connect-offsets", "my.status"):
-        assert not base.topics.selects(name)
-        assert derived.topics.selects(name)
-        assert derived.topics.destination_name(name) == name
-    assert not derived.topics.selects("app.x") and not derived.topics.selects("my-status")
-    assert derived.name == base.name and derived.state_dir == base.state_dir
-    assert base.topics.rename == {"app.x": "app.y"}  # the user's spec is left as it was

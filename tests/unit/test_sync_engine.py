@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from connshift.app import sync as syncmod
 from connshift.app.config import parse_spec_text
+from connshift.app.context import Migration
 from connshift.app.sync import PartitionState, Syncer, SyncOptions
 from connshift.core.offsetmap import PartitionMap
 from connshift.errors import KafkaError, UsageError
@@ -28,9 +30,12 @@ state_dir: STATE
 """
 
 
-def syncer(text: str, tmp_path: Path, engine: str) -> Syncer:
+def syncer(text: str, tmp_path: Path, engine: str, mirror: Any = None) -> Syncer:
     spec = parse_spec_text(text.replace("STATE", str(tmp_path / "state")))
-    return Syncer(spec, SyncOptions(engine=engine))
+    migration = Migration(spec)
+    if mirror is not None:
+        migration.mirror = mirror  # what the cached property would have opened
+    return Syncer(migration, SyncOptions(engine=engine))
 
 
 def test_auto_is_raw_on_plaintext_and_record_with_sasl(tmp_path: Path) -> None:
@@ -50,21 +55,24 @@ def test_raw_refused_without_plaintext(tmp_path: Path) -> None:
 
 
 class _Mirror:
-    """The mirrored maps another member publishes (a fake of MapMirror.load_all)."""
+    """The mirrored maps another member publishes (a fake of MapMirror.read)."""
 
     def __init__(self) -> None:
         self.maps: dict[tuple[str, int], tuple[str, PartitionMap]] = {}
         self.loads = 0
+        self.writes = 0
 
-    def load_all(self) -> dict[tuple[str, int], tuple[str, PartitionMap]]:
+    def read(self, start: int = 0) -> tuple[dict[Any, Any], int]:
         self.loads += 1
-        return dict(self.maps)
+        return dict(self.maps), start
+
+    def close(self) -> None:
+        pass
 
 
 def _once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Syncer, _Mirror, list[float]]:
-    s = syncer(PLAIN, tmp_path, "raw")
     mirror = _Mirror()
-    s.mirror = mirror  # type: ignore[assignment]
+    s = syncer(PLAIN, tmp_path, "raw", mirror)
     s.topic_names = {"t": "d.t"}
     s._once_targets = {("t", 0): (0, 100), ("t", 1): (0, 50), ("t", 2): (7, 7)}  # 2 is empty
     clock = [1000.0]

@@ -195,5 +195,6 @@ ENDED = "rolled-back"
 def ended(journal: Journal, unit: str, attempt: int) -> bool:
     """Whether ``unit``'s ``attempt`` was undone (rolled back) to its end."""
     return any(
-        e.step == ENDED and e.status == "done" for e in journal.attempt_entries(unit, attempt)
+        e.kind == "rollback" and e.step == ENDED and e.status == "done"
+        for e in journal.attempt_entries(unit, attempt)
     )
