@@ -293,48 +293,148 @@ class _BrokenCluster:
         raise ValueError("garbled metadata")
 
 
-def _probe(cluster: Any) -> Any:
-    result = _result()
-    return probe_app._Probe(
-        cluster, result, probe_app.ProbeOptions(), lambda _m: None, plaintext=False, controller=1
+def _probe(cluster: Any, options: probe_app.ProbeOptions | None = None) -> probe_app.ProbeContext:
+    return probe_app.ProbeContext(
+        cluster,
+        _result(),
+        options or probe_app.ProbeOptions(),
+        lambda _m: None,
+        plaintext=False,
+        controller=1,
     )
 
 
+def _run(ctx: probe_app.ProbeContext, check_id: str) -> CheckResult:
+    return probe_app.run_check(ctx, probe_app.REGISTRY.get(check_id))
+
+
 def test_a_refusal_is_a_fail_with_the_client_error() -> None:
-    run = _probe(_BrokenCluster())
-    check = run.run_one("records.delete")
+    check = _run(_probe(_BrokenCluster()), "records.delete")
     assert check.status is Status.FAIL
     assert check.evidence["error"] == "could not create topic x: UNSUPPORTED_VERSION: nope"
     assert "UNSUPPORTED_VERSION" in check.summary
 
 
 def test_an_unforeseen_answer_is_a_fail_not_a_crash() -> None:
-    run = _probe(_BrokenCluster())
-    check = run.run_one("topics.auto-create")
+    check = _run(_probe(_BrokenCluster()), "topics.auto-create")
     assert check.status is Status.FAIL
     assert check.evidence["unexpected"] is True
-
-
-def test_every_check_has_a_method() -> None:
-    run = _probe(_BrokenCluster())
-    for cid in CHECK_IDS:
-        assert callable(getattr(run, "check_" + cid.replace(".", "_").replace("-", "_")))
 
 
 def test_raw_checks_skip_without_plaintext() -> None:
     run = _probe(_BrokenCluster())
     for cid in ("logdirs.describe", "producers.describe"):
-        check = run.run_one(cid)
+        check = _run(run, cid)
         assert check.status is Status.SKIP
         assert "PLAINTEXT" in check.summary
 
 
 def test_cleanup_reports_what_it_could_not_do() -> None:
-    run = _probe(_BrokenCluster())
-    run.opts = probe_app.ProbeOptions(cleanup_timeout=0)
+    run = _probe(_BrokenCluster(), probe_app.ProbeOptions(cleanup_timeout=0))
     out = run.cleanup()
     assert out["topics_deleted"] == []
     assert out["errors"]
+
+
+# --------------------------------------------------------------------------- registry
+
+
+def test_every_catalogued_check_is_registered_once_in_order() -> None:
+    ids = [c.id for c in probe_app.REGISTRY.checks()]
+    assert ids == list(CHECK_IDS)
+    assert len(set(ids)) == len(ids) == 19
+    assert sorted(probe_app.REGISTRY.ids()) == sorted(CHECK_IDS)
+
+
+def test_a_check_id_is_registered_once_and_only_from_the_catalogue() -> None:
+    registry = probe_app.Registry(["a.one", "a.two"])
+
+    def fn(_ctx: probe_app.ProbeContext) -> CheckResult:
+        raise AssertionError("not run")
+
+    registry.check("a.one")(fn)
+    with pytest.raises(ValueError, match="twice"):
+        registry.check("a.one")(fn)
+    with pytest.raises(ValueError, match="not in the catalogue"):
+        registry.check("a.three")(fn)
+    with pytest.raises(LookupError, match=r"a\.two"):
+        registry.checks()
+
+
+def test_every_needed_check_is_registered() -> None:
+    inventory = {
+        "connectors": [
+            {
+                "name": "c",
+                "class": "io.debezium.connector.mysql.MySqlConnector",
+                "type": "sink",
+                "config": {"exactly.once.support": "required"},
+            }
+        ],
+        "topics": [
+            {
+                "name": "t",
+                "configs": {
+                    "cleanup.policy": "compact",
+                    "max.message.bytes": "9999999",
+                    "message.timestamp.type": "LogAppendTime",
+                },
+            }
+        ],
+    }
+    needs = connector_needs(inventory)
+    assert needs is not None and len(needs) == 7  # every rule of connector_needs
+    registered = set(probe_app.REGISTRY.ids())
+    assert set(needs) <= registered
+
+
+def test_a_registry_runs_its_checks_in_order_and_adds_needed_by() -> None:
+    ran: list[str] = []
+    registry = probe_app.Registry()
+
+    @registry.check("test.needed")
+    def needed(ctx: probe_app.ProbeContext) -> CheckResult:
+        ran.append(ctx.name("x"))
+        return CheckResult("test.needed", Status.FAIL, "t", "no", {"seen": 1})
+
+    @registry.check("test.other")
+    def other(_ctx: probe_app.ProbeContext) -> CheckResult:
+        ran.append("other")
+        return CheckResult("test.other", Status.PASS, "t", "yes", {})
+
+    @registry.check("test.raises")
+    def raises(_ctx: probe_app.ProbeContext) -> CheckResult:
+        raise KafkaError("could not ask", why="BOOM")
+
+    ctx = _probe(_BrokenCluster())
+    ctx.result.needs = {"test.needed": ["connector pg"], "test.raises": ["topic t"]}
+    said: list[str] = []
+    ctx.report = said.append
+    probe_app.run_checks(ctx, registry.checks())
+    assert ran == ["connshift-probe-0000-x", "other"]
+    by_id = {c.id: c for c in ctx.result.checks}
+    assert [c.id for c in ctx.result.checks] == ["test.needed", "test.other", "test.raises"]
+    assert by_id["test.needed"].evidence == {"seen": 1, "needed_by": ["connector pg"]}
+    assert "needed_by" not in by_id["test.other"].evidence
+    # a refusal the runner turns into a FAIL is not marked (as before the registry)
+    assert by_id["test.raises"].status is Status.FAIL
+    assert "needed_by" not in by_id["test.raises"].evidence
+    assert set(ctx.result.timings) == {"test.needed", "test.other", "test.raises"}
+    assert said[:2] == ["test.needed …", "test.needed: FAIL — no"]
+    assert ctx.result.needed_failures() == {
+        "test.needed": ["connector pg"],
+        "test.raises": ["topic t"],
+    }
+
+
+def test_with_needs_without_an_inventory_leaves_the_check() -> None:
+    check = CheckResult("acls.api", Status.PASS, "t", "ok", {"a": 1})
+    assert probe_app.with_needs(check, None) is check
+    assert probe_app.with_needs(check, {"other": ["x"]}) is check
+    assert probe_app.with_needs(check, {"acls.api": ["x"]}).evidence == {
+        "a": 1,
+        "needed_by": ["x"],
+    }
 
 
 # --------------------------------------------------------------------------- CLI

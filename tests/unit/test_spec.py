@@ -709,3 +709,17 @@ def test_sandbox_spec_yaml_accepts_bare_ports(tmp_path: Path) -> None:
     assert spec.destination.connect is not None
     assert spec.destination.connect.url == "http://127.0.0.1:4"
     assert spec.state_dir == str(tmp_path / "st")
+
+
+def test_the_package_re_exports_each_module_s_names() -> None:
+    import connshift.core.spec as spec_pkg
+    from connshift.core.spec import models, parse, properties, references, sandbox_text
+
+    for name in spec_pkg.__all__:
+        assert getattr(spec_pkg, name) is not None, name
+    assert spec_pkg.Spec is models.Spec
+    assert spec_pkg.parse_spec is parse.parse_spec
+    assert spec_pkg.parse_properties is properties.parse_properties
+    assert spec_pkg.resolve_references is references.resolve_references
+    assert spec_pkg.find_references is references.find_references
+    assert spec_pkg.sandbox_spec_yaml is sandbox_text.sandbox_spec_yaml
