@@ -19,6 +19,7 @@ from rich.table import Table
 
 from connshift.app import cutover as mover
 from connshift.app.config import parse_spec_text
+from connshift.app.context import Migration
 from connshift.app.sandbox import Sandbox
 from connshift.app.seed import seed
 from connshift.app.sync import SyncOptions, sync
@@ -43,16 +44,19 @@ def measure(sandbox: Sandbox, workdir: Path) -> list[dict[str, Any]]:
         "cutover:\n  verify_timeout_seconds: 2\n"
         f"state_dir: '{workdir / 'cutover-state'}'\n"
     )
-    sync(spec, SyncOptions())
+    with Migration(spec) as migration:
+        return _measure(migration)
+
+
+def _measure(migration: Migration) -> list[dict[str, Any]]:
+    sync(migration, SyncOptions())
     rows = []
     for name in CONNECTORS:
-        plans = mover.plan(spec, [name])
-        m = mover.Mover(spec)
-        try:
-            result = m.cutover(plans)
-            m.rollback(plans)
-        finally:
-            m.close()
+        plans = mover.plan(migration, [name])
+        # the pause is what is measured here, not readiness: not gated
+        m = mover.Mover(migration, blockers={})
+        result = m.cutover(plans)
+        m.rollback([name])
         pause = result.pause_seconds.get(name)
         rows.append(
             {
