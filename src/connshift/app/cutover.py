@@ -526,23 +526,17 @@ class Mover:
             )
         return f"source connector {status.state}; " + ("; ".join(notes) or "checks pass")
 
-    def _owned_by_live_members(self) -> set[tuple[str, int]]:
-        """Partitions a live member of the sync group holds (a running ``sync --follow``)."""
-        group = f"connshift-sync-{self.spec.name}"
-        out = set()
-        for member in self.migration.src.group_members(group):
-            for tp in member.get("assigned", []):
-                topic, _, rest = tp.rpartition("[")
-                out.add((topic, int(rest.rstrip("]"))))
-        return out
-
     def catch_up(self, plan: ConnectorPlan) -> dict[str, Any]:
         """Copy the connector's topics to their end as of now (its source is stopped), and
         return the ends reached. Bounded by ``cutover.catch_up_timeout_seconds``.
 
-        It reads the shared map store, which a running ``sync --follow`` keeps current,
-        and copies by itself (an in-process ``sync --once``) only the partitions no live
-        member of the sync group holds; with ``cutover.run_sync: false`` it only waits.
+        It reads the shared map store first, which a running ``sync --follow`` keeps
+        current: when that already holds every record, nothing else runs. Otherwise an
+        in-process ``sync --once`` joins the sync group: it copies the partitions no live
+        member holds (the group gives it those, and a dead member's once its session
+        expires) and waits, through the mirrored maps, for the ones a live member copies.
+        Every wait ends at the deadline; the caller then resumes the source connector.
+        With ``cutover.run_sync: false`` it only waits.
         """
         m, timeout = self.migration, self.timeouts.catch_up_timeout_seconds
         deadline = time.monotonic() + timeout
@@ -571,13 +565,10 @@ class Mover:
         ends: dict[str, Any] = {}
         left = behind(ends)
         if left and self.timeouts.run_sync:
-            held = self._owned_by_live_members()
-            mine = sorted({t for t, p in left if (t, p) not in held})
-            if mine:
-                # past the deadline: said below, with what is still behind
-                with contextlib.suppress(SyncDeadlinePassed):
-                    options = SyncOptions(topics=[re.escape(t) for t in mine], deadline=deadline)
-                    sync(m, options)
+            topics = sorted({t for t, _ in left})
+            # past the deadline: said below, with what is still behind
+            with contextlib.suppress(SyncDeadlinePassed):
+                sync(m, SyncOptions(topics=[re.escape(t) for t in topics], deadline=deadline))
         while True:
             ends = {}
             left = behind(ends)
