@@ -61,6 +61,8 @@ def test_sink_rollback_through_a_rename_that_changes_sort_order(
         "topics": f"{alpha},{beta}",
         "file": str(tmp_path / "sink.txt"),
         "tasks.max": "1",
+        "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+        "value.converter": "org.apache.kafka.connect.storage.StringConverter",
     }
     want_src = {(alpha, 0): 30, (beta, 0): 10}
     want_dst = {(zzz, 0): 30, (beta, 0): 10}
