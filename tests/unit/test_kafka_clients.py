@@ -145,3 +145,30 @@ def test_delivery_reporter_ignores_deliveries(cluster: KafkaCluster) -> None:
     report(RdError(RdError.MSG_SIZE_TOO_LARGE, "too big"), None)
     assert errors[0].what == "the source cluster refused a record"
     assert errors[0].why == "MSG_SIZE_TOO_LARGE: too big"
+
+
+# ----------------------------------------------------------------------------- the boundary
+
+
+def test_only_io_imports_confluent_kafka() -> None:
+    import ast
+    from pathlib import Path
+
+    import connshift
+
+    root = Path(connshift.__file__).parent
+    offenders = []
+    for path in sorted(root.rglob("*.py")):
+        if path.relative_to(root).parts[0] == "io":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            if any(n == "confluent_kafka" or n.startswith("confluent_kafka.") for n in names):
+                offenders.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert offenders == []
