@@ -1133,7 +1133,7 @@ class KafkaProducer:
         return self._cluster.name
 
     def __len__(self) -> int:
-        """Records queued or in flight."""
+        """Records (and librdkafka events) queued or in flight."""
         return len(self._raw) if self._raw is not None else 0
 
     def _client(self) -> Producer:
@@ -1193,8 +1193,9 @@ class KafkaProducer:
     def __enter__(self) -> KafkaProducer:
         return self
 
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: type[BaseException] | None, *_exc: object) -> None:
+        # leaving on an error: let the producer go without waiting for deliveries
+        self.close(30.0 if exc_type is None else 0)
 
 
 class KafkaConsumer:
