@@ -97,6 +97,9 @@ def test_rebalance_callbacks_get_the_wrapper(cluster: KafkaCluster) -> None:
 def test_flush_raises_when_records_remain_and_close_reports_them(cluster: KafkaCluster) -> None:
     producer = cluster.open_producer({"linger.ms": 0})
     assert isinstance(producer, KafkaProducer)
+    # the per-record methods are librdkafka's own: no Python frame on the hot path
+    assert producer.produce.__self__ is producer._raw
+    assert producer.poll.__self__ is producer._raw
     producer.produce("t", b"v", b"k")
     assert len(producer) >= 1  # librdkafka counts queued events too
     with pytest.raises(KafkaError) as info:

@@ -1366,14 +1366,16 @@ class KafkaConsumer:
     def close(self) -> None:
         """Leave the group (revoking partitions through the callbacks) and let the consumer
         go. Idempotent."""
-        raw, self._raw = self._raw, None
+        raw = self._raw
         if raw is None:
             return
         try:
-            raw.close()
+            raw.close()  # may call on_revoke / on_lost with this (still usable) consumer
         except KafkaException as exc:
             what = f"could not close a consumer of the {self.cluster} cluster"
             raise self._failed(what, exc) from exc
+        finally:
+            self._raw = None
 
     def __enter__(self) -> KafkaConsumer:
         return self
