@@ -402,3 +402,109 @@ def test_spec_metrics_url_must_be_http(tmp_path: Path) -> None:
     spec.write_text(spec.read_text().replace("http://127.0.0.1:3/metrics", "ftp://x/metrics"))
     with pytest.raises(ConfigError):
         load_spec(spec)
+
+
+# --------------------------------------------------------------------------- the canary
+
+
+class _Msg:
+    def __init__(self, value: bytes) -> None:
+        self._value = value
+
+    def error(self) -> None:
+        return None
+
+    def value(self) -> bytes:
+        return self._value
+
+
+class _CanaryProducer:
+    """Acknowledges on flush (or never: ``ack=False``, then flush raises as KafkaProducer's
+    does when records remain)."""
+
+    def __init__(self, ack: bool) -> None:
+        self.ack = ack
+        self.sent: list[bytes] = []
+        self.callbacks: list[Any] = []
+        self.closed = False
+
+    def produce(self, topic: str, *, value: bytes, partition: int, on_delivery: Any) -> None:
+        self.sent.append(value)
+        self.callbacks.append(on_delivery)
+
+    def flush(self, timeout: float = 30.0) -> None:
+        from connshift.errors import KafkaError
+
+        if not self.ack:
+            raise KafkaError("not acknowledged", why=f"1 records still in flight after {timeout}s")
+        for cb in self.callbacks:
+            cb(None, None)
+        self.callbacks.clear()
+
+    def close(self, timeout: float = 30.0) -> int:
+        self.closed = True
+        return len(self.callbacks)
+
+
+class _CanaryConsumer:
+    def __init__(self, producer: _CanaryProducer) -> None:
+        self.producer = producer
+        self.assigned: list[Any] = []
+        self.closed = False
+
+    def assign(self, partitions: list[Any]) -> None:
+        self.assigned = partitions
+
+    def poll(self, timeout: float) -> _Msg | None:
+        return _Msg(self.producer.sent[-1]) if self.producer.sent else None
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class _CanaryCluster:
+    def __init__(self, ack: bool = True) -> None:
+        self.producer = _CanaryProducer(ack)
+        self.consumer = _CanaryConsumer(self.producer)
+        self.deleted: list[str] = []
+
+    def create_topic(self, name: str, partitions: int, **_: Any) -> bool:
+        return True
+
+    def open_producer(self, extra: dict[str, Any]) -> _CanaryProducer:
+        return self.producer
+
+    def open_consumer(self, extra: dict[str, Any]) -> _CanaryConsumer:
+        return self.consumer
+
+    def delete_topic(self, name: str, timeout: float = 30.0) -> None:
+        self.deleted.append(name)
+
+    def delete_groups(self, groups: list[str]) -> None:
+        pass
+
+
+def test_canary_measures_through_the_cluster_wrappers() -> None:
+    from connshift.app.baseline import Canary
+    from connshift.io.kafka import OFFSET_END
+
+    cluster = _CanaryCluster()
+    canary = Canary(cluster)  # type: ignore[arg-type]
+    canary.open()
+    (tp,) = cluster.consumer.assigned
+    assert (tp.topic, tp.partition, tp.offset) == (canary.topic, 0, OFFSET_END)
+    produce_ms, fetch_ms = canary.measure(timeout=1)
+    assert produce_ms is not None and fetch_ms is not None and fetch_ms >= produce_ms
+    canary.close()
+    assert cluster.consumer.closed and cluster.producer.closed
+    assert cluster.deleted == [canary.topic]
+
+
+def test_canary_without_an_acknowledgement_has_no_latency() -> None:
+    from connshift.app.baseline import Canary
+
+    cluster = _CanaryCluster(ack=False)
+    canary = Canary(cluster)  # type: ignore[arg-type]
+    canary.open()
+    assert canary.measure(timeout=0.1) == (None, None)
+    canary.close()

@@ -22,6 +22,8 @@ from connshift.io.kafka_raw import (
     EARLIEST,
     LATEST,
     READ_COMMITTED,
+    RETRIABLE,
+    ErrorCode,
     FetchResult,
     ProduceResult,
     RawClient,
@@ -240,17 +242,29 @@ def test_decode_fetch_response() -> None:
         "t",
         [
             fetch_partition(0, hw=10, lso=9, log_start=2, aborted=[(5, 3), (6, 4)], records=b"abc"),
-            fetch_partition(1, error=1, hw=-1, lso=-1, log_start=-1, aborted=None, records=None),
+            fetch_partition(
+                1,
+                error=ErrorCode.OFFSET_OUT_OF_RANGE,
+                hw=-1,
+                lso=-1,
+                log_start=-1,
+                aborted=None,
+                records=None,
+            ),
         ],
     )
     error, results = decode_fetch_response(body)
-    assert error == 0
+    assert error == ErrorCode.NONE
     first, second = results
-    assert (first.partition, first.error, first.high_watermark) == (0, 0, 10)
+    assert (first.partition, first.error, first.high_watermark) == (0, ErrorCode.NONE, 10)
     assert (first.last_stable_offset, first.log_start_offset) == (9, 2)
     assert first.aborted == [(5, 3), (6, 4)] and bytes(first.records) == b"abc"
     assert isinstance(first.records, memoryview)
-    assert (second.error, second.aborted, bytes(second.records)) == (1, [], b"")
+    assert (second.error, second.aborted, bytes(second.records)) == (
+        ErrorCode.OFFSET_OUT_OF_RANGE,
+        [],
+        b"",
+    )
 
 
 def test_decode_produce_response() -> None:
@@ -316,8 +330,21 @@ def test_every_truncation_is_a_wire_format_error(
 
 def test_error_names() -> None:
     assert error_name(45) == "OUT_OF_ORDER_SEQUENCE_NUMBER"
-    assert error_name(46) == "DUPLICATE_SEQUENCE_NUMBER"
+    assert error_name(ErrorCode.DUPLICATE_SEQUENCE_NUMBER) == "DUPLICATE_SEQUENCE_NUMBER"
     assert error_name(9999) == "error 9999"
+    assert ErrorCode.name_of(-1) == "UNKNOWN_SERVER_ERROR"
+
+
+def test_error_codes_are_ints_with_kafka_properties() -> None:
+    assert ErrorCode.NOT_LEADER_OR_FOLLOWER == 6 and 6 in RETRIABLE
+    assert ErrorCode.NOT_LEADER_OR_FOLLOWER.retriable
+    assert ErrorCode.NOT_LEADER_OR_FOLLOWER.stale_leader
+    assert ErrorCode.REQUEST_TIMED_OUT.retriable and not ErrorCode.REQUEST_TIMED_OUT.stale_leader
+    assert not ErrorCode.OFFSET_OUT_OF_RANGE.retriable
+    assert not ErrorCode.TOPIC_AUTHORIZATION_FAILED.retriable
+    assert not ErrorCode.NONE.retriable
+    assert ErrorCode(3) is ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+    assert f"{ErrorCode.NOT_LEADER_OR_FOLLOWER}" == "6"  # as --json context shows it
 
 
 # --------------------------------------------------------------------------------------------
@@ -528,19 +555,66 @@ def test_leader_errors_refresh_metadata(brokers: Callable[..., Broker]) -> None:
         if key == 3:
             return metadata_body({1: ("127.0.0.1", box[0].port)}, {"t": {0: 1}})
         calls["fetch"] += 1
-        return fetch_body("t", [fetch_partition(0, error=6 if calls["fetch"] == 1 else 0)])
+        error = ErrorCode.NOT_LEADER_OR_FOLLOWER if calls["fetch"] == 1 else ErrorCode.NONE
+        return fetch_body("t", [fetch_partition(0, error=error)])
 
     box.append(brokers(handle))
     with RawClient(f"127.0.0.1:{box[0].port}") as client:
-        assert client.fetch("t", {0: 0})[0].error == 6
-        assert client.fetch("t", {0: 0})[0].error == 0
+        assert client.fetch("t", {0: 0})[0].error == ErrorCode.NOT_LEADER_OR_FOLLOWER
+        assert client.fetch("t", {0: 0})[0].error == ErrorCode.NONE
     assert len(box[0].asked(3)) == 2  # asked again after NOT_LEADER_OR_FOLLOWER
+
+
+@pytest.mark.parametrize(
+    ("api", "key", "call", "context"),
+    [
+        ("Metadata", 3, lambda c: c.metadata(["t"]), {"cluster": "source"}),
+        ("Fetch", 1, lambda c: c.fetch("t", {0: 0}), {"cluster": "source", "topic": "t"}),
+        ("Produce", 0, lambda c: c.produce("t", {0: BATCH}), {"cluster": "source", "topic": "t"}),
+        (
+            "ListOffsets",
+            2,
+            lambda c: c.list_offsets("t", {0: EARLIEST}),
+            {"cluster": "source", "topic": "t"},
+        ),
+        ("InitProducerId", 22, lambda c: c.init_producer_id(), {"cluster": "source"}),
+    ],
+)
+def test_a_malformed_answer_is_a_kafka_error_of_each_request_kind(
+    brokers: Callable[..., Broker],
+    api: str,
+    key: int,
+    call: Callable[[RawClient], object],
+    context: dict[str, object],
+) -> None:
+    box: list[Broker] = []
+    base = single_node(lambda: box[0].port)
+    truncated = {"first": True}
+
+    def handle(k: int, version: int, body: bytes) -> bytes | None:
+        if k == key and (k != 3 or truncated.pop("first", False)):
+            return b"\x00"  # too short for any answer
+        return base(k, version, body)
+
+    broker = brokers(handle)
+    box.append(broker)
+    with RawClient(f"127.0.0.1:{broker.port}", name="source") as client:
+        with pytest.raises(KafkaError, match=f"malformed {api} answer from 127.0.0.1:") as info:
+            call(client)
+        assert info.value.context == context
+        assert isinstance(info.value.__cause__, WireFormatError)
+        if key == 3:  # the connection was closed: the next request reconnects and works
+            assert client.leader("t", 0) == 1
 
 
 def test_unknown_topic_is_a_kafka_error(brokers: Callable[..., Broker]) -> None:
     box: list[Broker] = []
     broker = brokers(
-        lambda k, v, b: metadata_body({1: ("127.0.0.1", box[0].port)}, {"x": {}}, topic_error=3)
+        lambda k, v, b: metadata_body(
+            {1: ("127.0.0.1", box[0].port)},
+            {"x": {}},
+            topic_error=ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        )
     )
     box.append(broker)
     with (

@@ -39,6 +39,7 @@ from connshift.core.recordbatch import (
 )
 from connshift.errors import KafkaError
 from connshift.io.kafka_raw import (
+    ErrorCode,
     FetchResult,
     PendingFetch,
     PendingProduce,
@@ -626,13 +627,15 @@ def test_destination_offset_mismatch_is_an_error() -> None:
 def test_produce_error_is_a_kafka_error() -> None:
     source = FakeSource({0: Log([plain(0, 3)], [])})
     with pytest.raises(KafkaError, match="refused a batch") as info:
-        list(RawPartitionCopier(source, FakeDestination(error=45), "t", 0, dst_next=0))
+        destination = FakeDestination(error=ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER)
+        list(RawPartitionCopier(source, destination, "t", 0, dst_next=0))
     assert "OUT_OF_ORDER_SEQUENCE_NUMBER" in str(info.value)
     assert info.value.context == {"cluster": "destination", "topic": "t", "partition": 0}
 
 
 def test_deleted_source_records_are_an_error() -> None:
-    source = FakeSource({0: Log([plain(10, 3)], [], log_start=10)}, error=1)
+    log = Log([plain(10, 3)], [], log_start=10)
+    source = FakeSource({0: log}, error=ErrorCode.OFFSET_OUT_OF_RANGE)
     with pytest.raises(KafkaError, match="is gone"):
         list(RawPartitionCopier(source, FakeDestination(), "t", 0, dst_next=0, start=0))
 
@@ -682,7 +685,13 @@ class _LeaderlessFor(RawClient):
 
 
 def test_wait_leaders_retries_retriable_errors_until_served() -> None:
-    client = _LeaderlessFor([6, 5, 6])  # NOT_LEADER_OR_FOLLOWER, LEADER_NOT_AVAILABLE
+    client = _LeaderlessFor(
+        [
+            ErrorCode.NOT_LEADER_OR_FOLLOWER,
+            ErrorCode.LEADER_NOT_AVAILABLE,
+            ErrorCode.NOT_LEADER_OR_FOLLOWER,
+        ]
+    )
     client.wait_leaders("t", [0, 1], timeout=10)
     assert client.calls == 4
     client.wait_leaders("t", [1, 0], timeout=10)  # seen answering: not asked again
@@ -693,11 +702,11 @@ def test_wait_leaders_retries_retriable_errors_until_served() -> None:
 
 
 def test_wait_leaders_raises_other_errors_at_once_and_retriable_ones_at_the_deadline() -> None:
-    fatal = _LeaderlessFor([29])  # TOPIC_AUTHORIZATION_FAILED
+    fatal = _LeaderlessFor([ErrorCode.TOPIC_AUTHORIZATION_FAILED])
     with pytest.raises(KafkaError):
         fatal.wait_leaders("t", [0], timeout=10)
     assert fatal.calls == 1
-    stuck = _LeaderlessFor([6] * 1000)
+    stuck = _LeaderlessFor([ErrorCode.NOT_LEADER_OR_FOLLOWER] * 1000)
     with pytest.raises(KafkaError):
         stuck.wait_leaders("t", [0], timeout=0.3)
     assert 1 < stuck.calls < 20

@@ -49,10 +49,9 @@ from connshift.core.recordbatch import (
 from connshift.errors import KafkaError
 from connshift.io.kafka_raw import (
     EARLIEST,
-    NONE,
-    OFFSET_OUT_OF_RANGE,
     READ_COMMITTED,
     RETRIABLE,
+    ErrorCode,
     FetchResult,
     PendingFetch,
     PendingProduce,
@@ -420,10 +419,10 @@ class RawTopicCopier:
     def _absorb(self, st: _Partition, result: FetchResult) -> list[Piece]:
         planner = st.planner
         assert planner is not None
-        if result.error != NONE:
+        if result.error != ErrorCode.NONE:
             if result.error in RETRIABLE:
                 return []
-            if result.error == OFFSET_OUT_OF_RANGE:
+            if result.error == ErrorCode.OFFSET_OUT_OF_RANGE:
                 raise KafkaError(
                     f"source offset {planner.pos} of {self.topic}[{st.partition}] is gone",
                     why=f"the source's log now starts at {result.log_start_offset} and ends at "

@@ -4,18 +4,28 @@ A thin wrapper over librdkafka's admin client, producer and consumer that speaks
 connshift's types and maps librdkafka's errors into :class:`KafkaError` with the
 cluster (and topic/partition/group) a user needs to act. librdkafka's own log
 lines go to the ``connshift.librdkafka`` logger, never straight to the terminal.
+
+:class:`KafkaCluster` is one cluster (its admin client made lazily);
+:meth:`KafkaCluster.open_producer` and :meth:`KafkaCluster.open_consumer` give a
+:class:`KafkaProducer` / :class:`KafkaConsumer`: librdkafka's clients behind
+connshift's errors, with ``close()`` and ``with`` support. Their per-record methods
+(``produce``, and reading a consumed message) are librdkafka's own, so the copy's
+hot loop pays nothing for the wrapping; everything else translates librdkafka's
+errors here, once. (:meth:`KafkaCluster.producer` / :meth:`KafkaCluster.consumer`
+still hand out the bare librdkafka objects, for callers not yet moved over.)
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from confluent_kafka import (
     OFFSET_BEGINNING,
+    OFFSET_END,
     Consumer,
     ConsumerGroupTopicPartitions,
     IsolationLevel,
@@ -53,11 +63,23 @@ Headers = list[tuple[str, bytes | None]]
 #: librdkafka's "reached the end of the partition" event code (a consumed message's error)
 PARTITION_EOF = _RdError._PARTITION_EOF
 
+#: a consumed (or delivered) message as librdkafka gives it: ``topic()``, ``partition()``,
+#: ``offset()``, ``key()``, ``value()``, ``headers()``, ``timestamp()``, ``error()``
+Message = Any
+#: a rebalance callback of :meth:`KafkaConsumer.subscribe`
+RebalanceCallback = Callable[["KafkaConsumer", list[TopicPartition]], None]
+
 __all__ = [
+    "OFFSET_BEGINNING",
+    "OFFSET_END",
     "PARTITION_EOF",
     "Delivery",
     "KafkaCluster",
+    "KafkaConsumer",
+    "KafkaProducer",
+    "Message",
     "OutRecord",
+    "RebalanceCallback",
     "Record",
     "TopicPartition",
 ]
@@ -149,11 +171,24 @@ def _acl_of(b: Any) -> Acl:
     )
 
 
-def _why(exc: BaseException) -> str:
+def _why(exc: BaseException | _RdError) -> str:
+    """librdkafka's name and text of an error (a KafkaException's, or a message's error)."""
+    if isinstance(exc, _RdError):
+        return f"{exc.name()}: {exc.str()}"
     if isinstance(exc, KafkaException) and exc.args and isinstance(exc.args[0], _RdError):
         err: _RdError = exc.args[0]
         return f"{err.name()}: {err.str()}"
     return str(exc) or type(exc).__name__
+
+
+def _is_eof(err: _RdError) -> bool:
+    """Whether a consumed message's error is the partition-EOF event (not a failure)."""
+    return bool(err.code() == _RdError._PARTITION_EOF)
+
+
+def _read_error(err: _RdError, what: str, **context: object) -> KafkaError:
+    """A consumed message's (non-EOF) error as a :class:`KafkaError`."""
+    return KafkaError(what, why=_why(err), fix=None, **context)
 
 
 class KafkaCluster:
@@ -178,7 +213,8 @@ class KafkaCluster:
             cfg.update(extra)
         return cfg
 
-    def _error(self, what: str, exc: BaseException, **context: object) -> KafkaError:
+    def _error(self, what: str, exc: BaseException | _RdError, **context: object) -> KafkaError:
+        """librdkafka's error ``exc`` (an exception, or a message's error) as a KafkaError."""
         return KafkaError(
             what,
             why=_why(exc),
@@ -424,10 +460,10 @@ class KafkaCluster:
                     if p is None:
                         continue
                     err = msg.error()
-                    if err is not None and err.code() != _RdError._PARTITION_EOF:
-                        raise KafkaError(
+                    if err is not None and not _is_eof(err):
+                        raise _read_error(
+                            err,
                             f"could not read {topic}[{p}] on the {self.name} cluster",
-                            why=f"{err.name()}: {err.str()}",
                             topic=topic,
                             partition=p,
                         )
@@ -601,10 +637,34 @@ class KafkaCluster:
         return sorted(g.group_id for g in res.valid)
 
     # ------------------------------------------------------------------ clients
+    def open_producer(
+        self,
+        extra: Mapping[str, Any] | None = None,
+        *,
+        on_error: Callable[[KafkaError], None] | None = None,
+    ) -> KafkaProducer:
+        """A :class:`KafkaProducer` with librdkafka settings ``extra``.
+
+        ``on_error`` receives each refused record's error as a :class:`KafkaError` (from
+        within ``poll``/``flush``); it takes the place of an ``on_delivery`` setting. With
+        ``delivery.report.only.error`` set, successful deliveries cost no Python call.
+        """
+        cfg = dict(extra or {})
+        if on_error is not None:
+            cfg["on_delivery"] = _delivery_reporter(self, on_error)
+        return KafkaProducer(self, self.producer(cfg))
+
+    def open_consumer(self, extra: Mapping[str, Any] | None = None) -> KafkaConsumer:
+        """A :class:`KafkaConsumer` with librdkafka settings ``extra`` (no auto-commit and
+        ``auto.offset.reset=earliest`` unless ``extra`` says otherwise)."""
+        return KafkaConsumer(self, self.consumer(extra))
+
     def producer(self, extra: Mapping[str, Any] | None = None) -> Producer:
+        """librdkafka's own producer (callers not yet on :meth:`open_producer`)."""
         return Producer(self._client_config(extra))
 
     def consumer(self, extra: Mapping[str, Any] | None = None) -> Consumer:
+        """librdkafka's own consumer (callers not yet on :meth:`open_consumer`)."""
         base = {"enable.auto.commit": False, "auto.offset.reset": "earliest"}
         return Consumer(self._client_config({**base, **(extra or {})}))
 
@@ -624,7 +684,7 @@ class KafkaCluster:
 
         def on_delivery(err: _RdError | None, _msg: Any) -> None:
             if err is not None:
-                errors.append(f"{err.name()}: {err.str()}")
+                errors.append(_why(err))
 
         count = 0
         for key, value in records:
@@ -684,11 +744,11 @@ class KafkaCluster:
                 for msg in consumer.consume(500, timeout=0.05):
                     err = msg.error()
                     if err is not None:
-                        if err.code() == _RdError._PARTITION_EOF:
+                        if _is_eof(err):
                             return
-                        raise KafkaError(
+                        raise _read_error(
+                            err,
                             f"could not read {topic}[{partition}] on the {self.name} cluster",
-                            why=f"{err.name()}: {err.str()}",
                             topic=topic,
                             partition=partition,
                         )
@@ -746,10 +806,10 @@ class KafkaCluster:
                     err = msg.error()
                     off: int | None = msg.offset()
                     if err is not None:
-                        if err.code() != _RdError._PARTITION_EOF:
-                            raise KafkaError(
+                        if not _is_eof(err):
+                            raise _read_error(
+                                err,
                                 f"could not read {tp[0]}[{tp[1]}] on the {self.name} cluster",
-                                why=f"{err.name()}: {err.str()}",
                                 topic=tp[0],
                                 partition=tp[1],
                             )
@@ -810,7 +870,7 @@ class KafkaCluster:
         def on_delivery(index: int) -> Any:
             def done(err: _RdError | None, msg: Any) -> None:
                 if err is not None:
-                    out[index] = Delivery(None, None, None, f"{err.name()}: {err.str()}")
+                    out[index] = Delivery(None, None, None, _why(err))
                 else:
                     ts_type, ts = msg.timestamp()
                     out[index] = Delivery(msg.partition(), msg.offset(), (ts_type, ts), None)
@@ -976,11 +1036,11 @@ class KafkaCluster:
                 for msg in consumer.consume(count - len(records), timeout=0.5):
                     err = msg.error()
                     if err is not None:
-                        if err.code() == _RdError._PARTITION_EOF:
+                        if _is_eof(err):
                             continue
-                        raise KafkaError(
+                        raise _read_error(
+                            err,
                             f"group {group} could not read {topic}",
-                            why=f"{err.name()}: {err.str()}",
                             cluster=self.name,
                             group=group,
                             topic=topic,
@@ -1022,6 +1082,306 @@ class KafkaCluster:
         except KafkaException as exc:
             raise self._error(f"could not delete ACLs on the {self.name} cluster", exc) from exc
         return deleted
+
+
+# ---------------------------------------------------------------------------- clients
+
+
+def _delivery_reporter(
+    cluster: KafkaCluster, on_error: Callable[[KafkaError], None]
+) -> Callable[[_RdError | None, Message], None]:
+    """An ``on_delivery`` callback handing each refused record's error to ``on_error``."""
+
+    def delivered(err: _RdError | None, msg: Message) -> None:
+        if err is not None:
+            topic = msg.topic() if msg is not None else None
+            partition = msg.partition() if msg is not None else None
+            where = f" for {topic}[{partition}]" if topic is not None else ""
+            on_error(
+                cluster._error(
+                    f"the {cluster.name} cluster refused a record{where}",
+                    err,
+                    topic=topic,
+                    partition=partition,
+                )
+            )
+
+    return delivered
+
+
+class KafkaProducer:
+    """A librdkafka producer behind connshift's errors (:meth:`KafkaCluster.open_producer`).
+
+    ``produce(topic, value=None, key=None, partition=-1, on_delivery=None, timestamp=0,
+    headers=None)`` and ``poll(timeout)`` are librdkafka's own bound methods: the copy's
+    hot loop calls them per record, so they are not wrapped (``produce`` raises
+    ``BufferError`` when the local queue is full: ``poll`` a little and retry). Refused
+    records reach the ``on_error`` given to :meth:`KafkaCluster.open_producer`;
+    :meth:`flush` raises :class:`KafkaError` when records remain undelivered.
+    """
+
+    __slots__ = ("_cluster", "_raw", "poll", "produce")
+
+    def __init__(self, cluster: KafkaCluster, raw: Producer) -> None:
+        self._cluster = cluster
+        self._raw: Producer | None = raw
+        self.produce = raw.produce
+        self.poll = raw.poll
+
+    @property
+    def cluster(self) -> str:
+        return self._cluster.name
+
+    def __len__(self) -> int:
+        """Records (and librdkafka events) queued or in flight."""
+        return len(self._raw) if self._raw is not None else 0
+
+    def _client(self) -> Producer:
+        raw = self._raw
+        if raw is None:
+            raise self._closed_error()
+        return raw
+
+    def _closed_error(self) -> KafkaError:
+        return KafkaError(
+            f"a producer of the {self.cluster} cluster was used after close()",
+            cluster=self.cluster,
+        )
+
+    def _used_after_close(self, *_args: object, **_kwargs: object) -> Any:
+        raise self._closed_error()
+
+    def flush(
+        self,
+        timeout: float = 30.0,
+        *,
+        what: str | None = None,
+        fix: str | None = None,
+        **context: object,
+    ) -> None:
+        """Wait up to ``timeout`` seconds for every record's delivery (serving delivery
+        callbacks); :class:`KafkaError` (``what``, ``fix``, ``context``) when records are
+        still in flight then."""
+        try:
+            remaining = self._client().flush(timeout)
+        except KafkaException as exc:
+            raise self._cluster._error(
+                what or f"could not deliver records to the {self.cluster} cluster", exc, **context
+            ) from exc
+        if remaining:
+            raise KafkaError(
+                what or f"the {self.cluster} cluster did not acknowledge every record",
+                why=f"{remaining} records still in flight after {timeout:g}s",
+                fix=fix
+                or f"check that the {self.cluster} cluster at {self._cluster.bootstrap} is healthy",
+                cluster=self.cluster,
+                **context,
+            )
+
+    def close(self, timeout: float = 30.0) -> int:
+        """Deliver what is queued (waiting up to ``timeout`` seconds) and let the producer
+        go; returns how many records were left undelivered. Idempotent."""
+        raw, self._raw = self._raw, None
+        if raw is None:
+            return 0
+        self.produce = self.poll = self._used_after_close
+        try:
+            return int(raw.flush(timeout))
+        except KafkaException:
+            return len(raw)
+
+    def __enter__(self) -> KafkaProducer:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_exc: object) -> None:
+        # leaving on an error: let the producer go without waiting for deliveries
+        self.close(30.0 if exc_type is None else 0)
+
+
+class KafkaConsumer:
+    """A librdkafka consumer behind connshift's errors (:meth:`KafkaCluster.open_consumer`).
+
+    :meth:`consume` and :meth:`poll` return librdkafka's messages as they are (no
+    per-message work here): a message whose ``error()`` is set is an event, and
+    :meth:`eof_offset` tells the partition-EOF event from a failure (which it raises as
+    :class:`KafkaError`). Everything else raises :class:`KafkaError` instead of
+    librdkafka's exceptions. Rebalance callbacks given to :meth:`subscribe` receive this
+    object.
+    """
+
+    __slots__ = ("_cluster", "_raw")
+
+    def __init__(self, cluster: KafkaCluster, raw: Consumer) -> None:
+        self._cluster = cluster
+        self._raw: Consumer | None = raw
+
+    @property
+    def cluster(self) -> str:
+        return self._cluster.name
+
+    def _client(self) -> Consumer:
+        if self._raw is None:
+            raise KafkaError(
+                f"a consumer of the {self.cluster} cluster was used after close()",
+                cluster=self.cluster,
+            )
+        return self._raw
+
+    def _failed(self, what: str, exc: Exception, **context: object) -> KafkaError:
+        return self._cluster._error(what, exc, **context)
+
+    # -- reading -------------------------------------------------------------------------------
+    def consume(self, num_messages: int = 1, timeout: float = -1) -> list[Message]:
+        """Up to ``num_messages`` messages (records and events), waiting up to ``timeout``."""
+        try:
+            return self._client().consume(num_messages, timeout)
+        except KafkaException as exc:
+            raise self._failed(f"could not consume from the {self.cluster} cluster", exc) from exc
+
+    def poll(self, timeout: float = -1) -> Message | None:
+        """One message (record or event) or None; serves rebalance callbacks."""
+        try:
+            return self._client().poll(timeout)
+        except KafkaException as exc:
+            raise self._failed(f"could not poll the {self.cluster} cluster", exc) from exc
+
+    def eof_offset(self, msg: Message, *, what: str | None = None, **context: object) -> int | None:
+        """For a message whose ``error()`` is set: the offset a partition-EOF event reports
+        (the partition's end; None when librdkafka gives none). Any other error raises
+        :class:`KafkaError` ("could not read topic[partition] on the ... cluster", or
+        ``what``), with the cluster, topic and partition."""
+        err = msg.error()
+        if err is None:
+            raise ValueError("eof_offset() is for messages whose error() is set")
+        if _is_eof(err):
+            offset = msg.offset()
+            return None if offset is None else int(offset)
+        topic, partition = msg.topic(), msg.partition()
+        raise _read_error(
+            err,
+            what or f"could not read {topic}[{partition}] on the {self.cluster} cluster",
+            cluster=self.cluster,
+            **{"topic": topic, "partition": partition, **context},
+        )
+
+    # -- assignment ----------------------------------------------------------------------------
+    def subscribe(
+        self,
+        topics: Sequence[str],
+        *,
+        on_assign: RebalanceCallback | None = None,
+        on_revoke: RebalanceCallback | None = None,
+        on_lost: RebalanceCallback | None = None,
+    ) -> None:
+        """Join the group for ``topics``; the callbacks get ``(this consumer, partitions)``
+        from within :meth:`consume` / :meth:`poll`."""
+        callbacks: dict[str, Any] = {}
+        for name, callback in (
+            ("on_assign", on_assign),
+            ("on_revoke", on_revoke),
+            ("on_lost", on_lost),
+        ):
+            if callback is not None:
+                callbacks[name] = self._rebalance(callback)
+        try:
+            self._client().subscribe(list(topics), **callbacks)
+        except KafkaException as exc:
+            raise self._failed(f"could not subscribe to {', '.join(topics)}", exc) from exc
+
+    def _rebalance(
+        self, callback: RebalanceCallback
+    ) -> Callable[[Consumer, list[TopicPartition]], None]:
+        def call(_raw: Consumer, partitions: list[TopicPartition]) -> None:
+            callback(self, partitions)
+
+        return call
+
+    def _partitions_call(self, op: str, partitions: Sequence[TopicPartition]) -> None:
+        try:
+            getattr(self._client(), op)(list(partitions))
+        except KafkaException as exc:
+            first = partitions[0] if partitions else None
+            raise self._failed(
+                f"could not {op.replace('_', ' ')} {len(partitions)} partition(s) on the "
+                f"{self.cluster} cluster",
+                exc,
+                topic=first.topic if first is not None else None,
+                partition=first.partition if first is not None else None,
+            ) from exc
+
+    def assign(self, partitions: Sequence[TopicPartition]) -> None:
+        """Read exactly these partitions (from each one's ``offset``), outside any group."""
+        self._partitions_call("assign", partitions)
+
+    def incremental_assign(self, partitions: Sequence[TopicPartition]) -> None:
+        """Add partitions to the assignment (cooperative rebalancing)."""
+        self._partitions_call("incremental_assign", partitions)
+
+    def incremental_unassign(self, partitions: Sequence[TopicPartition]) -> None:
+        """Remove partitions from the assignment (cooperative rebalancing)."""
+        self._partitions_call("incremental_unassign", partitions)
+
+    def pause(self, partitions: Sequence[TopicPartition]) -> None:
+        """Stop fetching these partitions (their assignment stays)."""
+        self._partitions_call("pause", partitions)
+
+    def resume(self, partitions: Sequence[TopicPartition]) -> None:
+        """Fetch paused partitions again."""
+        self._partitions_call("resume", partitions)
+
+    def assignment(self) -> list[TopicPartition]:
+        try:
+            return list(self._client().assignment())
+        except KafkaException as exc:
+            raise self._failed("could not read the consumer's assignment", exc) from exc
+
+    # -- offsets -------------------------------------------------------------------------------
+    def commit(self) -> dict[tuple[str, int], int]:
+        """Commit the consumed positions synchronously; what was stored."""
+        try:
+            stored = self._client().commit(asynchronous=False) or []
+        except KafkaException as exc:
+            what = f"could not commit offsets on the {self.cluster} cluster"
+            raise self._failed(what, exc) from exc
+        return {(tp.topic, tp.partition): tp.offset for tp in stored}
+
+    def watermarks(
+        self, topic: str, partition: int, *, timeout: float = 10.0, cached: bool = False
+    ) -> tuple[int, int]:
+        """(log start, high watermark) of a partition (``cached``: from the last fetch)."""
+        try:
+            low, high = self._client().get_watermark_offsets(
+                TopicPartition(topic, partition), timeout=timeout, cached=cached
+            )
+        except KafkaException as exc:
+            raise self._failed(
+                f"could not read the offsets of {topic}[{partition}]",
+                exc,
+                topic=topic,
+                partition=partition,
+            ) from exc
+        return int(low), int(high)
+
+    # -- life cycle ----------------------------------------------------------------------------
+    def close(self) -> None:
+        """Leave the group (revoking partitions through the callbacks) and let the consumer
+        go. Idempotent."""
+        raw = self._raw
+        if raw is None:
+            return
+        try:
+            raw.close()  # may call on_revoke / on_lost with this (still usable) consumer
+        except KafkaException as exc:
+            what = f"could not close a consumer of the {self.cluster} cluster"
+            raise self._failed(what, exc) from exc
+        finally:
+            self._raw = None
+
+    def __enter__(self) -> KafkaConsumer:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
 
 def client_versions() -> dict[str, str]:

@@ -40,12 +40,15 @@ Partition-level errors come back in the results (``error`` codes, named by
 
 from __future__ import annotations
 
+import functools
 import socket
 import struct
 import time
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import TypeVar
 
 from connshift.errors import KafkaError
 from connshift.io.kafka_wire import (
@@ -65,9 +68,11 @@ __all__ = [
     "PRODUCE_VERSION",
     "READ_COMMITTED",
     "READ_UNCOMMITTED",
+    "RETRIABLE",
     "ActiveProducer",
     "BrokerInfo",
     "ClusterMetadata",
+    "ErrorCode",
     "FetchResult",
     "LogDir",
     "PartitionInfo",
@@ -124,69 +129,133 @@ EARLIEST = -2
 LATEST = -1
 """ListOffsets timestamps meaning the log start and the end (the LSO under READ_COMMITTED)."""
 
-ERROR_NAMES: dict[int, str] = {
-    -1: "UNKNOWN_SERVER_ERROR",
-    0: "NONE",
-    1: "OFFSET_OUT_OF_RANGE",
-    2: "CORRUPT_MESSAGE",
-    3: "UNKNOWN_TOPIC_OR_PARTITION",
-    4: "INVALID_FETCH_SIZE",
-    5: "LEADER_NOT_AVAILABLE",
-    6: "NOT_LEADER_OR_FOLLOWER",
-    7: "REQUEST_TIMED_OUT",
-    8: "BROKER_NOT_AVAILABLE",
-    9: "REPLICA_NOT_AVAILABLE",
-    10: "MESSAGE_TOO_LARGE",
-    13: "NETWORK_EXCEPTION",
-    14: "COORDINATOR_LOAD_IN_PROGRESS",
-    15: "COORDINATOR_NOT_AVAILABLE",
-    17: "INVALID_TOPIC_EXCEPTION",
-    18: "RECORD_LIST_TOO_LARGE",
-    19: "NOT_ENOUGH_REPLICAS",
-    20: "NOT_ENOUGH_REPLICAS_AFTER_APPEND",
-    21: "INVALID_REQUIRED_ACKS",
-    29: "TOPIC_AUTHORIZATION_FAILED",
-    31: "CLUSTER_AUTHORIZATION_FAILED",
-    32: "INVALID_TIMESTAMP",
-    35: "UNSUPPORTED_VERSION",
-    42: "INVALID_REQUEST",
-    43: "UNSUPPORTED_FOR_MESSAGE_FORMAT",
-    44: "POLICY_VIOLATION",
-    45: "OUT_OF_ORDER_SEQUENCE_NUMBER",
-    46: "DUPLICATE_SEQUENCE_NUMBER",
-    47: "INVALID_PRODUCER_EPOCH",
-    53: "TRANSACTIONAL_ID_AUTHORIZATION_FAILED",
-    56: "KAFKA_STORAGE_ERROR",
-    59: "UNKNOWN_PRODUCER_ID",
-    74: "FENCED_LEADER_EPOCH",
-    75: "UNKNOWN_LEADER_EPOCH",
-    76: "UNSUPPORTED_COMPRESSION_TYPE",
-    78: "OFFSET_NOT_AVAILABLE",
-    87: "INVALID_RECORD",
-    89: "THROTTLING_QUOTA_EXCEEDED",
-    100: "UNKNOWN_TOPIC_ID",
-}
 
-NONE = 0
-OFFSET_OUT_OF_RANGE = 1
-UNKNOWN_TOPIC_OR_PARTITION = 3
-LEADER_NOT_AVAILABLE = 5
-NOT_LEADER_OR_FOLLOWER = 6
-REQUEST_TIMED_OUT = 7
-OUT_OF_ORDER_SEQUENCE_NUMBER = 45
-DUPLICATE_SEQUENCE_NUMBER = 46
+class ErrorCode(IntEnum):
+    """The Kafka protocol error codes connshift names (Apache Kafka's ``Errors``).
+
+    Decoded answers keep error codes as plain ints (a broker may send a code not listed
+    here); an ``IntEnum`` compares, hashes and formats as its int, so ``result.error ==
+    ErrorCode.NONE`` and ``result.error in RETRIABLE`` work on them directly.
+    """
+
+    UNKNOWN_SERVER_ERROR = -1
+    NONE = 0
+    OFFSET_OUT_OF_RANGE = 1
+    CORRUPT_MESSAGE = 2
+    UNKNOWN_TOPIC_OR_PARTITION = 3
+    INVALID_FETCH_SIZE = 4
+    LEADER_NOT_AVAILABLE = 5
+    NOT_LEADER_OR_FOLLOWER = 6
+    REQUEST_TIMED_OUT = 7
+    BROKER_NOT_AVAILABLE = 8
+    REPLICA_NOT_AVAILABLE = 9
+    MESSAGE_TOO_LARGE = 10
+    NETWORK_EXCEPTION = 13
+    COORDINATOR_LOAD_IN_PROGRESS = 14
+    COORDINATOR_NOT_AVAILABLE = 15
+    NOT_COORDINATOR = 16
+    INVALID_TOPIC_EXCEPTION = 17
+    RECORD_LIST_TOO_LARGE = 18
+    NOT_ENOUGH_REPLICAS = 19
+    NOT_ENOUGH_REPLICAS_AFTER_APPEND = 20
+    INVALID_REQUIRED_ACKS = 21
+    TOPIC_AUTHORIZATION_FAILED = 29
+    CLUSTER_AUTHORIZATION_FAILED = 31
+    INVALID_TIMESTAMP = 32
+    UNSUPPORTED_VERSION = 35
+    INVALID_REQUEST = 42
+    UNSUPPORTED_FOR_MESSAGE_FORMAT = 43
+    POLICY_VIOLATION = 44
+    OUT_OF_ORDER_SEQUENCE_NUMBER = 45
+    DUPLICATE_SEQUENCE_NUMBER = 46
+    INVALID_PRODUCER_EPOCH = 47
+    TRANSACTIONAL_ID_AUTHORIZATION_FAILED = 53
+    KAFKA_STORAGE_ERROR = 56
+    UNKNOWN_PRODUCER_ID = 59
+    FENCED_LEADER_EPOCH = 74
+    UNKNOWN_LEADER_EPOCH = 75
+    UNSUPPORTED_COMPRESSION_TYPE = 76
+    OFFSET_NOT_AVAILABLE = 78
+    INVALID_RECORD = 87
+    THROTTLING_QUOTA_EXCEEDED = 89
+    UNKNOWN_TOPIC_ID = 100
+
+    @property
+    def retriable(self) -> bool:
+        """Whether a caller may retry as it is (after a metadata refresh)."""
+        return self in RETRIABLE
+
+    @property
+    def stale_leader(self) -> bool:
+        """Whether the partition's leader must be looked up again after this error."""
+        return self in _STALE_LEADER
+
+    @classmethod
+    def name_of(cls, code: int) -> str:
+        """Kafka's name of ``code`` (``"error 123"`` for codes not listed here)."""
+        member = cls._value2member_map_.get(code)
+        return member.name if member is not None else f"error {code}"
+
+
+#: code -> Kafka's name of every :class:`ErrorCode`
+ERROR_NAMES: dict[int, str] = {int(e): e.name for e in ErrorCode}
+
+# module-level aliases (older imports; and cheaper than an enum attribute lookup)
+NONE = ErrorCode.NONE
+OFFSET_OUT_OF_RANGE = ErrorCode.OFFSET_OUT_OF_RANGE
+UNKNOWN_TOPIC_OR_PARTITION = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+LEADER_NOT_AVAILABLE = ErrorCode.LEADER_NOT_AVAILABLE
+NOT_LEADER_OR_FOLLOWER = ErrorCode.NOT_LEADER_OR_FOLLOWER
+REQUEST_TIMED_OUT = ErrorCode.REQUEST_TIMED_OUT
+OUT_OF_ORDER_SEQUENCE_NUMBER = ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER
+DUPLICATE_SEQUENCE_NUMBER = ErrorCode.DUPLICATE_SEQUENCE_NUMBER
 
 # errors after which the partition's leader must be looked up again
-_STALE_LEADER = frozenset({3, 5, 6, 9, 74, 75})
-# errors a caller may retry as they are (after a metadata refresh)
-RETRIABLE = frozenset({5, 6, 7, 9, 13, 14, 15, 19, 20, 56, 74, 75, 78})
+_STALE_LEADER: frozenset[int] = frozenset(
+    {
+        ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        ErrorCode.LEADER_NOT_AVAILABLE,
+        ErrorCode.NOT_LEADER_OR_FOLLOWER,
+        ErrorCode.REPLICA_NOT_AVAILABLE,
+        ErrorCode.FENCED_LEADER_EPOCH,
+        ErrorCode.UNKNOWN_LEADER_EPOCH,
+    }
+)
+#: errors a caller may retry as they are (after a metadata refresh)
+RETRIABLE: frozenset[int] = frozenset(
+    {
+        ErrorCode.LEADER_NOT_AVAILABLE,
+        ErrorCode.NOT_LEADER_OR_FOLLOWER,
+        ErrorCode.REQUEST_TIMED_OUT,
+        ErrorCode.REPLICA_NOT_AVAILABLE,
+        ErrorCode.NETWORK_EXCEPTION,
+        ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
+        ErrorCode.COORDINATOR_NOT_AVAILABLE,
+        ErrorCode.NOT_ENOUGH_REPLICAS,
+        ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+        ErrorCode.KAFKA_STORAGE_ERROR,
+        ErrorCode.FENCED_LEADER_EPOCH,
+        ErrorCode.UNKNOWN_LEADER_EPOCH,
+        ErrorCode.OFFSET_NOT_AVAILABLE,
+    }
+)
+#: answers of a coordinator that is starting or moving (InitProducerId retries them)
+RETRIABLE_COORDINATOR_ERRORS: frozenset[int] = frozenset(
+    {
+        ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
+        ErrorCode.COORDINATOR_NOT_AVAILABLE,
+        ErrorCode.NOT_COORDINATOR,
+    }
+)
 
 _MAX_FRAME = 256 * 1024 * 1024
+
+_T = TypeVar("_T")
 
 
 def error_name(code: int) -> str:
     """Kafka's name of an error code (``"error 123"`` for codes not listed here)."""
-    return ERROR_NAMES.get(code, f"error {code}")
+    return ErrorCode.name_of(code)
 
 
 # --------------------------------------------------------------------------------------------
@@ -781,12 +850,6 @@ class _Connection:
                 )
             got += k
 
-    def request(
-        self, api_key: int, version: int, body: Sequence[bytes | bytearray | memoryview]
-    ) -> memoryview:
-        """Send one request and wait for its answer (nothing else may be pending)."""
-        return self.receive(self.send(api_key, version, body))
-
 
 # --------------------------------------------------------------------------------------------
 # the client
@@ -938,27 +1001,68 @@ class RawClient:
             raise self._error(f"broker {node_id} of the {self.name} cluster is not known")
         return self._connection(broker.host, broker.port, api_key)
 
+    # -- the request round trip ----------------------------------------------------------------
     @staticmethod
-    def _call(conn: _Connection, api_key: int, body: Sequence[bytes]) -> memoryview:
+    def _send(
+        conn: _Connection, api_key: int, body: Sequence[bytes | bytearray | memoryview]
+    ) -> int:
+        """Send one request of ``api_key`` (at the version this module speaks); its
+        correlation id."""
+        return conn.send(api_key, _VERSIONS[api_key][1], body)
+
+    def _answer(
+        self,
+        conn: _Connection,
+        corr: int,
+        api_key: int,
+        decode: Callable[[memoryview], _T],
+        *,
+        fetch: bool = False,
+        topic: str | None = None,
+    ) -> _T:
+        """Receive the answer to request ``corr`` and decode it: the one place a malformed
+        answer becomes a KafkaError (naming the cluster, and ``topic``); the connection is
+        closed then, as its other pending answers cannot be trusted either."""
+        payload = conn.receive(corr, fetch=fetch)
+        try:
+            return decode(payload)
+        except WireFormatError as exc:
+            conn.close()
+            raise self._error(
+                f"malformed {_VERSIONS[api_key][0]} answer from {conn.where}",
+                why=str(exc),
+                topic=topic,
+            ) from exc
+
+    def _request(
+        self,
+        conn: _Connection,
+        api_key: int,
+        body: bytes,
+        decode: Callable[[memoryview], _T],
+        *,
+        topic: str | None = None,
+    ) -> _T:
+        """One blocking round trip: send ``body``, wait for and decode the answer (see
+        :meth:`_answer`). Nothing may be pending on ``conn``."""
         if conn.pending:
             raise RuntimeError(
                 f"{_VERSIONS[api_key][0]} to {conn.where} while pipelined requests are pending: "
                 "receive them first"
             )
-        return conn.request(api_key, _VERSIONS[api_key][1], body)
+        corr = self._send(conn, api_key, [body])
+        return self._answer(conn, corr, api_key, decode, topic=topic)
 
     # -- metadata ------------------------------------------------------------------------------
     def metadata(self, topics: Sequence[str] | None = None) -> ClusterMetadata:
         """Ask Metadata for ``topics`` (None: all) and refresh the leader cache."""
         conn = self._control_connection(METADATA_KEY)
-        payload = self._call(conn, METADATA_KEY, [encode_metadata_request(topics)])
-        try:
-            md = decode_metadata_response(payload)
-        except WireFormatError as exc:
-            raise self._error(f"malformed Metadata answer from {conn.where}", why=str(exc)) from exc
+        md = self._request(
+            conn, METADATA_KEY, encode_metadata_request(topics), decode_metadata_response
+        )
         self._brokers.update(md.brokers)
         for topic, (error, partitions) in md.topics.items():
-            if error == 0:
+            if error == ErrorCode.NONE:
                 self._partitions[topic] = sorted(partitions)
                 for index, info in partitions.items():
                     if info.leader >= 0:
@@ -969,8 +1073,8 @@ class RawClient:
         """The partition ids of ``topic``; KafkaError when it does not exist."""
         if topic not in self._partitions:
             md = self.metadata([topic])
-            error, _parts = md.topics.get(topic, (UNKNOWN_TOPIC_OR_PARTITION, {}))
-            if error != 0:
+            error, _parts = md.topics.get(topic, (ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, {}))
+            if error != ErrorCode.NONE:
                 raise self._error(
                     f"topic {topic} is not available on the {self.name} cluster",
                     why=error_name(error),
@@ -992,7 +1096,7 @@ class RawClient:
                 fix="check the topic's partition count; retry later",
                 topic=topic,
                 partition=partition,
-                error_code=LEADER_NOT_AVAILABLE,
+                error_code=ErrorCode.LEADER_NOT_AVAILABLE,
             )
         return node
 
@@ -1032,22 +1136,17 @@ class RawClient:
                 partition_max_bytes=partition_max_bytes,
                 isolation=isolation,
             )
-            requests.append((conn, conn.send(FETCH_KEY, FETCH_VERSION, [body]), parts))
+            requests.append((conn, self._send(conn, FETCH_KEY, [body]), parts))
         return PendingFetch(topic, requests)
 
     def receive_fetch(self, pending: PendingFetch) -> dict[int, FetchResult]:
         """The answers to a :meth:`send_fetch`; record views stay valid until the next one."""
         out: dict[int, FetchResult] = {}
         for conn, corr, _parts in pending.requests:
-            payload = conn.receive(corr, fetch=True)
-            try:
-                error, results = decode_fetch_response(payload)
-            except WireFormatError as exc:
-                conn.close()
-                raise self._error(
-                    f"malformed Fetch answer from {conn.where}", why=str(exc), topic=pending.topic
-                ) from exc
-            if error != 0:
+            error, results = self._answer(
+                conn, corr, FETCH_KEY, decode_fetch_response, fetch=True, topic=pending.topic
+            )
+            if error != ErrorCode.NONE:
                 raise self._error(
                     f"Kafka at {conn.where} refused a Fetch of {pending.topic}",
                     why=error_name(error),
@@ -1106,21 +1205,16 @@ class RawClient:
             body = encode_produce_request(
                 topic, {p: batches[p] for p in parts}, acks=acks, timeout_ms=timeout_ms
             )
-            requests.append((conn, conn.send(PRODUCE_KEY, PRODUCE_VERSION, body), parts))
+            requests.append((conn, self._send(conn, PRODUCE_KEY, body), parts))
         return PendingProduce(topic, requests)
 
     def receive_produce(self, pending: PendingProduce) -> dict[int, ProduceResult]:
         """The answers to a :meth:`send_produce`."""
         out: dict[int, ProduceResult] = {}
         for conn, corr, _parts in pending.requests:
-            payload = conn.receive(corr)
-            try:
-                results = decode_produce_response(payload)
-            except WireFormatError as exc:
-                conn.close()
-                raise self._error(
-                    f"malformed Produce answer from {conn.where}", why=str(exc), topic=pending.topic
-                ) from exc
+            results = self._answer(
+                conn, corr, PRODUCE_KEY, decode_produce_response, topic=pending.topic
+            )
             for result in results:
                 if result.error in _STALE_LEADER:
                     self._forget_leader(pending.topic, result.partition)
@@ -1148,7 +1242,7 @@ class RawClient:
 
     def check_produce(self, topic: str, result: ProduceResult) -> None:
         """Raise KafkaError when ``result`` carries an error."""
-        if result.error == NONE:
+        if result.error == ErrorCode.NONE:
             return
         why = error_name(result.error)
         if result.error_message:
@@ -1181,15 +1275,11 @@ class RawClient:
             body = encode_list_offsets_request(
                 topic, {p: partitions[p] for p in parts}, isolation=isolation
             )
-            payload = self._call(conn, LIST_OFFSETS_KEY, [body])
-            try:
-                answers = decode_list_offsets_response(payload)
-            except WireFormatError as exc:
-                raise self._error(
-                    f"malformed ListOffsets answer from {conn.where}", why=str(exc), topic=topic
-                ) from exc
+            answers = self._request(
+                conn, LIST_OFFSETS_KEY, body, decode_list_offsets_response, topic=topic
+            )
             for partition, (error, offset) in answers.items():
-                if error != 0:
+                if error != ErrorCode.NONE:
                     if error in _STALE_LEADER:
                         self._forget_leader(topic, partition)
                     raise self._error(
@@ -1245,13 +1335,12 @@ class RawClient:
         body = encode_describe_log_dirs_request(topics)
         for node in sorted(brokers):
             conn = self._node_connection(node, DESCRIBE_LOG_DIRS_KEY)
-            payload = self._call(conn, DESCRIBE_LOG_DIRS_KEY, [body])
-            try:
-                out[node] = decode_describe_log_dirs_response(payload, node)
-            except WireFormatError as exc:
-                raise self._error(
-                    f"malformed DescribeLogDirs answer from {conn.where}", why=str(exc)
-                ) from exc
+            out[node] = self._request(
+                conn,
+                DESCRIBE_LOG_DIRS_KEY,
+                body,
+                functools.partial(decode_describe_log_dirs_response, broker=node),
+            )
         return out
 
     def describe_producers(self, topic: str, partitions: Sequence[int]) -> dict[int, ProducerState]:
@@ -1259,15 +1348,9 @@ class RawClient:
         out: dict[int, ProducerState] = {}
         for conn, parts in self._by_leader(topic, partitions, DESCRIBE_PRODUCERS_KEY):
             body = encode_describe_producers_request({topic: parts})
-            payload = self._call(conn, DESCRIBE_PRODUCERS_KEY, [body])
-            try:
-                answers = decode_describe_producers_response(payload)
-            except WireFormatError as exc:
-                raise self._error(
-                    f"malformed DescribeProducers answer from {conn.where}",
-                    why=str(exc),
-                    topic=topic,
-                ) from exc
+            answers = self._request(
+                conn, DESCRIBE_PRODUCERS_KEY, body, decode_describe_producers_response, topic=topic
+            )
             for (_t, index), state in answers.items():
                 out[index] = state
         return out
@@ -1283,18 +1366,17 @@ class RawClient:
         delay = 0.1
         while True:
             conn = self._control_connection(INIT_PRODUCER_ID_KEY)
-            payload = self._call(conn, INIT_PRODUCER_ID_KEY, [encode_init_producer_id_request()])
-            try:
-                error, pid, epoch = decode_init_producer_id_response(payload)
-            except WireFormatError as exc:
-                raise self._error(
-                    f"malformed InitProducerId answer from {conn.where}", why=str(exc)
-                ) from exc
+            error, pid, epoch = self._request(
+                conn,
+                INIT_PRODUCER_ID_KEY,
+                encode_init_producer_id_request(),
+                decode_init_producer_id_response,
+            )
             if error not in RETRIABLE_COORDINATOR_ERRORS or time.monotonic() > deadline:
                 break
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
-        if error != 0:
+        if error != ErrorCode.NONE:
             raise self._error(
                 f"the {self.name} cluster refused a producer id",
                 why=error_name(error),
@@ -1304,14 +1386,14 @@ class RawClient:
         return pid, epoch
 
 
-#: COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR
-RETRIABLE_COORDINATOR_ERRORS = frozenset({14, 15, 16})
-
-_PRODUCE_FIX = {
-    OUT_OF_ORDER_SEQUENCE_NUMBER: "another writer or a lost batch broke the sequence; resume "
-    "from the destination's end with a new producer id",
-    DUPLICATE_SEQUENCE_NUMBER: "the batch was already written; resume from the destination's end",
-    10: "raise max.message.bytes on the destination topic to at least the source's",
-    87: "check the destination topic's configuration (compacted topics need keys)",
-    32: "check message.timestamp.*.max.ms on the destination topic",
+_PRODUCE_FIX: dict[int, str] = {
+    ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER: "another writer or a lost batch broke the sequence; "
+    "resume from the destination's end with a new producer id",
+    ErrorCode.DUPLICATE_SEQUENCE_NUMBER: "the batch was already written; resume from the "
+    "destination's end",
+    ErrorCode.MESSAGE_TOO_LARGE: "raise max.message.bytes on the destination topic to at least "
+    "the source's",
+    ErrorCode.INVALID_RECORD: "check the destination topic's configuration (compacted topics "
+    "need keys)",
+    ErrorCode.INVALID_TIMESTAMP: "check message.timestamp.*.max.ms on the destination topic",
 }

@@ -1,0 +1,178 @@
+"""io.kafka's producer and consumer wrappers: librdkafka's errors become connshift's
+KafkaError once, here. No broker: librdkafka clients are created against a closed port
+(127.0.0.1:1), and messages and errors are built by hand."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from confluent_kafka import KafkaError as RdError
+from confluent_kafka import Message
+
+from connshift.errors import ExitCode, KafkaError
+from connshift.io.kafka import (
+    KafkaCluster,
+    KafkaConsumer,
+    KafkaProducer,
+    TopicPartition,
+    _delivery_reporter,
+)
+
+NOWHERE = "127.0.0.1:1"
+
+
+@pytest.fixture
+def cluster() -> KafkaCluster:
+    return KafkaCluster({"bootstrap.servers": NOWHERE}, name="source")
+
+
+def _event(code: int) -> Message:
+    return Message(topic="t", partition=2, offset=7, error=RdError(code, "detail"))
+
+
+# ----------------------------------------------------------------------------- consumer
+
+
+def test_eof_offset_of_a_partition_eof_event(cluster: KafkaCluster) -> None:
+    with cluster.open_consumer({"group.id": "g"}) as consumer:
+        assert consumer.eof_offset(_event(RdError._PARTITION_EOF)) == 7
+
+
+def test_eof_offset_raises_any_other_consumer_error_translated(cluster: KafkaCluster) -> None:
+    with cluster.open_consumer({"group.id": "g"}) as consumer:
+        with pytest.raises(KafkaError) as info:
+            consumer.eof_offset(_event(RdError.TOPIC_AUTHORIZATION_FAILED))
+        assert info.value.what == "could not read t[2] on the source cluster"
+        assert info.value.why == "TOPIC_AUTHORIZATION_FAILED: detail"
+        assert info.value.context == {"cluster": "source", "topic": "t", "partition": 2}
+        assert info.value.exit_code == ExitCode.UNREACHABLE
+        with pytest.raises(KafkaError, match=r"^group g lost t") as info:
+            consumer.eof_offset(_event(RdError._TRANSPORT), what="group g lost t", group="g")
+        assert info.value.context["group"] == "g"
+        with pytest.raises(ValueError):
+            consumer.eof_offset(Message(topic="t", partition=0, offset=1))
+
+
+def test_consumer_calls_raise_kafka_errors_with_the_cluster(cluster: KafkaCluster) -> None:
+    consumer = cluster.open_consumer({"group.id": "g"})
+    try:
+        with pytest.raises(KafkaError, match="could not commit offsets on the source") as info:
+            consumer.commit()  # nothing consumed: librdkafka's _NO_OFFSET
+        assert info.value.why is not None and info.value.why.startswith("_NO_OFFSET: ")
+        assert info.value.context == {"cluster": "source"}
+        with pytest.raises(KafkaError, match=r"could not read the offsets of t\[0\]") as info:
+            consumer.watermarks("t", 0, timeout=0.2)
+        assert info.value.context == {"cluster": "source", "topic": "t", "partition": 0}
+        assert info.value.fix is not None and NOWHERE in info.value.fix
+        consumer.assign([TopicPartition("t", 0, 5)])
+        consumer.pause([TopicPartition("t", 0)])
+        assert [(tp.topic, tp.partition, tp.offset) for tp in consumer.assignment()] == [
+            ("t", 0, 5)
+        ]
+        assert consumer.consume(10, timeout=0.05) == []
+    finally:
+        consumer.close()
+    consumer.close()  # idempotent
+    with pytest.raises(KafkaError, match="used after close"):
+        consumer.pause([TopicPartition("t", 0)])
+    with pytest.raises(KafkaError, match="used after close"):
+        consumer.consume(1, timeout=0)
+
+
+def test_rebalance_callbacks_get_the_wrapper(cluster: KafkaCluster) -> None:
+    seen: list[tuple[object, list[TopicPartition]]] = []
+    with cluster.open_consumer({"group.id": "g"}) as consumer:
+        call = consumer._rebalance(lambda c, parts: seen.append((c, parts)))
+        call(object(), [TopicPartition("t", 1)])  # what librdkafka passes: its own consumer
+        consumer.subscribe(["t"], on_assign=lambda c, p: None, on_revoke=lambda c, p: None)
+    assert seen[0][0] is consumer and isinstance(seen[0][0], KafkaConsumer)
+    assert [tp.partition for tp in seen[0][1]] == [1]
+
+
+# ----------------------------------------------------------------------------- producer
+
+
+def test_flush_raises_when_records_remain_and_close_reports_them(cluster: KafkaCluster) -> None:
+    producer = cluster.open_producer({"linger.ms": 0})
+    assert isinstance(producer, KafkaProducer)
+    # the per-record methods are librdkafka's own: no Python frame on the hot path
+    assert producer.produce.__self__ is producer._raw
+    assert producer.poll.__self__ is producer._raw
+    producer.produce("t", b"v", b"k")
+    assert len(producer) >= 1  # librdkafka counts queued events too
+    with pytest.raises(KafkaError) as info:
+        producer.flush(0.1, what="could not mirror the maps", topic="t")
+    assert info.value.what == "could not mirror the maps"
+    assert re.fullmatch(r"[1-9]\d* records still in flight after 0.1s", info.value.why or "")
+    assert info.value.context == {"cluster": "source", "topic": "t"}
+    with pytest.raises(KafkaError, match="the source cluster did not acknowledge every record"):
+        producer.flush(0.05)
+    assert producer.close(0) >= 1
+    assert producer.close() == 0  # idempotent
+    assert len(producer) == 0
+    with pytest.raises(KafkaError, match="used after close"):
+        producer.produce("t", b"v")
+    with pytest.raises(KafkaError, match="used after close"):
+        producer.flush(0)
+
+
+def test_flush_of_nothing_returns(cluster: KafkaCluster) -> None:
+    with cluster.open_producer() as producer:
+        producer.flush(1)
+        producer.poll(0)
+
+
+def test_refused_records_reach_on_error_as_kafka_errors(cluster: KafkaCluster) -> None:
+    errors: list[KafkaError] = []
+    producer = cluster.open_producer(
+        {"message.timeout.ms": 100, "delivery.report.only.error": True}, on_error=errors.append
+    )
+    producer.produce("t", b"v", partition=3)
+    deadline = time.monotonic() + 10
+    while not errors and time.monotonic() < deadline:
+        producer.poll(0.05)
+    producer.close(0)
+    assert len(errors) == 1
+    err = errors[0]
+    assert err.what == "the source cluster refused a record for t[3]"
+    assert err.why is not None and err.why.startswith("_MSG_TIMED_OUT: ")
+    assert err.context == {"cluster": "source", "topic": "t", "partition": 3}
+
+
+def test_delivery_reporter_ignores_deliveries(cluster: KafkaCluster) -> None:
+    errors: list[KafkaError] = []
+    report = _delivery_reporter(cluster, errors.append)
+    report(None, Message(topic="t", partition=0, offset=1))
+    assert errors == []
+    report(RdError(RdError.MSG_SIZE_TOO_LARGE, "too big"), None)
+    assert errors[0].what == "the source cluster refused a record"
+    assert errors[0].why == "MSG_SIZE_TOO_LARGE: too big"
+
+
+# ----------------------------------------------------------------------------- the boundary
+
+
+def test_only_io_imports_confluent_kafka() -> None:
+    import ast
+    from pathlib import Path
+
+    import connshift
+
+    root = Path(connshift.__file__).parent
+    offenders = []
+    for path in sorted(root.rglob("*.py")):
+        if path.relative_to(root).parts[0] == "io":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            if any(n == "confluent_kafka" or n.startswith("confluent_kafka.") for n in names):
+                offenders.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert offenders == []
