@@ -18,6 +18,8 @@ import time
 import uuid
 from pathlib import Path
 
+import pytest
+
 from connshift.app.sandbox import Sandbox
 from connshift.io.postgres import WriterStats
 
@@ -112,10 +114,10 @@ def test_sink_rollback_through_a_rename_that_changes_sort_order(
                         cluster.delete_topic(topic)
 
 
+@pytest.mark.usefixtures("restore")
 def test_cutover_beside_sync_follow_on_a_one_partition_cdc_topic(
     sandbox: Sandbox,
-    restore: None,
-    tmp_path: Path,  # noqa: F811 - the fixture
+    tmp_path: Path,
 ) -> None:
     prefix = unique_prefix("follow")
     spec = write_spec(
@@ -157,10 +159,10 @@ def test_cutover_beside_sync_follow_on_a_one_partition_cdc_topic(
     run_json("rollback", "-c", str(spec), "shop-cdc")
 
 
+@pytest.mark.usefixtures("restore")
 def test_a_catch_up_that_cannot_finish_resumes_the_source_within_its_timeout(
     sandbox: Sandbox,
-    restore: None,
-    tmp_path: Path,  # noqa: F811 - the fixture
+    tmp_path: Path,
 ) -> None:
     prefix = unique_prefix("stuck")
     # only wait for a sync running elsewhere — and none runs: the catch-up cannot finish
