@@ -14,12 +14,16 @@ tests then run against those, and tests that need the sandbox's own services
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from connshift.app.sandbox import Sandbox
+
+from .helpers import connect, write_spec
 
 EXTERNAL_VARS = (
     "CONNSHIFT_TEST_SOURCE_KAFKA",
@@ -75,3 +79,57 @@ def seeded(sandbox: Sandbox):  # type: ignore[no-untyped-def]
     from connshift.app.seed import seed
 
     return seed(sandbox)
+
+
+SpecFor = Callable[..., Path]
+
+
+@pytest.fixture
+def spec_for(sandbox: Sandbox, tmp_path: Path) -> SpecFor:
+    """Write a migration spec for the sandbox's two sides (Kafka and Connect) under the
+    test's tmp dir; keyword arguments as :func:`helpers.write_spec` (``connect=False``
+    leaves the Connect workers out, ``destination`` names another destination)."""
+
+    def make(
+        *,
+        include: list[str],
+        connect: bool = True,
+        destination: str | None = None,
+        path: Path | None = None,
+        **kw: Any,
+    ) -> Path:
+        p = sandbox.ports
+        urls = {
+            side: f"http://127.0.0.1:{p[side + '-connect']}" if connect else None
+            for side in ("source", "destination")
+        }
+        kw.setdefault("state_dir", tmp_path / "state")
+        return write_spec(
+            path or tmp_path / "spec.yaml",
+            source=f"127.0.0.1:{p['source-kafka']}",
+            destination=destination or f"127.0.0.1:{p['destination-kafka']}",
+            source_connect=urls["source"],
+            destination_connect=urls["destination"],
+            include=include,
+            **kw,
+        )
+
+    return make
+
+
+#: the seeded connectors, which cutover tests move and must leave where they found them
+SEEDED_CONNECTORS = ("shop-cdc", "files-source", "files-sink")
+
+
+@pytest.fixture
+def restore(sandbox: Sandbox, seeded: Any) -> Iterator[None]:
+    """Whatever a test did, leave each seeded connector RUNNING on the source only."""
+    yield
+    with connect(sandbox, "source") as src, connect(sandbox, "destination") as dst:
+        for name in SEEDED_CONNECTORS:
+            if dst.exists(name):
+                dst.delete(name)
+        for name in SEEDED_CONNECTORS:
+            if src.status(name).state != "RUNNING":
+                src.resume(name)
+            src.wait_for_state(name, "RUNNING", tasks_state="RUNNING", timeout=120)

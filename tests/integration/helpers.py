@@ -5,9 +5,19 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
+import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import yaml
+
+from connshift.app.sandbox import Sandbox
+from connshift.io.connect import ConnectClient
+from connshift.io.kafka import KafkaCluster
+from connshift.io.postgres import WriterStats
 
 CLI = [sys.executable, "-m", "connshift.cli.main"]
 
@@ -38,18 +48,75 @@ def write_spec(
     *,
     source: str,
     destination: str,
-    include: list[str],
-    prefix: str,
+    include: list[str] | None = None,
+    prefix: str = "",
     state_dir: Path,
     name: str = "it",
+    source_connect: str | None = None,
+    destination_connect: str | None = None,
+    metrics: tuple[str, str] | None = None,
+    rename: dict[str, str] | None = None,
+    connectors: list[str] | None = None,
+    cutover: dict[str, Any] | None = None,
 ) -> Path:
-    includes = ", ".join(f"'{p}'" for p in include)
-    path.write_text(
-        "version: 1\n"
-        f"name: {name}\n"
-        f"source:\n  kafka:\n    bootstrap_servers: '{source}'\n"
-        f"destination:\n  kafka:\n    bootstrap_servers: '{destination}'\n"
-        f"topics:\n  include: [{includes}]\n  prefix: '{prefix}'\n"
-        f"state_dir: '{state_dir}'\n"
-    )
+    """The one spec writer of the integration tests (the ``spec_for`` fixture fills in
+    the sandbox's addresses): a migration spec at ``path``, as a user would write it."""
+    doc: dict[str, Any] = {"version": 1, "name": name}
+    for side, kafka, connect, metrics_url in (
+        ("source", source, source_connect, metrics[0] if metrics else None),
+        ("destination", destination, destination_connect, metrics[1] if metrics else None),
+    ):
+        doc[side] = {"kafka": {"bootstrap_servers": kafka}}
+        if connect is not None:
+            doc[side]["connect"] = {"url": connect}
+            if metrics_url is not None:
+                doc[side]["connect"]["metrics_url"] = metrics_url
+    if connectors is not None:
+        doc["connectors"] = {"include": connectors}
+    topics: dict[str, Any] = {}
+    if include is not None:
+        topics["include"] = include
+    if prefix:
+        topics["prefix"] = prefix
+    if rename:
+        topics["rename"] = rename
+    if topics:
+        doc["topics"] = topics
+    if cutover:
+        doc["cutover"] = cutover
+    doc["state_dir"] = str(state_dir)
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
     return path
+
+
+def kafka(sandbox: Sandbox, side: str) -> KafkaCluster:
+    """The sandbox's ``source`` or ``destination`` Kafka cluster."""
+    return KafkaCluster({"bootstrap.servers": f"127.0.0.1:{sandbox.ports[side + '-kafka']}"})
+
+
+def connect(sandbox: Sandbox, side: str) -> ConnectClient:
+    """The sandbox's ``source`` or ``destination`` Connect worker."""
+    return ConnectClient(f"http://127.0.0.1:{sandbox.ports[side + '-connect']}", name=side)
+
+
+def wait_for(check: Callable[[], bool], timeout: float = 60, what: str = "condition") -> None:
+    """Poll ``check`` every 0.5 s; fail the test naming ``what`` after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def live_writer(sandbox: Sandbox, changes: int, into: list[WriterStats]) -> threading.Thread:
+    """Insert and update ``changes`` rows of the sandbox's ``shop`` database (one
+    transaction each) on a thread; its statistics land in ``into``."""
+    from connshift.app.seed import live
+
+    def run() -> None:
+        into.append(live(sandbox, rate=40, max_changes=changes))
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t

@@ -15,6 +15,7 @@ from connshift.app.sandbox import Sandbox
 from connshift.io.connect import ConnectClient
 from connshift.io.kafka import KafkaCluster
 
+from .conftest import SpecFor
 from .helpers import run_cli, run_json, unique_prefix
 
 CONNECTORS = ["shop-cdc", "files-source", "files-sink"]
@@ -25,23 +26,14 @@ def metrics_url(sandbox: Sandbox, side: str) -> str:
     return f"http://127.0.0.1:{sandbox.ports[f'{side}-connect-metrics']}/metrics"
 
 
-def write_spec(sandbox: Sandbox, tmp_path: Path, prefix: str = "") -> Path:
-    p = sandbox.ports
-    spec = tmp_path / "spec.yaml"
-    spec.write_text(
-        "version: 1\nname: baseline-it\n"
-        f"source:\n  kafka: {{bootstrap_servers: '127.0.0.1:{p['source-kafka']}'}}\n"
-        f"  connect: {{url: 'http://127.0.0.1:{p['source-connect']}', "
-        f"metrics_url: '{metrics_url(sandbox, 'source')}'}}\n"
-        f"destination:\n  kafka: {{bootstrap_servers: '127.0.0.1:{p['destination-kafka']}'}}\n"
-        f"  connect: {{url: 'http://127.0.0.1:{p['destination-connect']}', "
-        f"metrics_url: '{metrics_url(sandbox, 'destination')}'}}\n"
-        f"connectors:\n  include: {json.dumps(CONNECTORS)}\n"
-        "topics:\n  include: ['app[.].*', 'shop[.].*', 'files[.].*']\n"
-        f"  prefix: '{prefix}'\n"
-        f"state_dir: '{tmp_path / 'state'}'\n"
+def write_spec(spec_for: SpecFor, sandbox: Sandbox, prefix: str = "") -> Path:
+    return spec_for(
+        name="baseline-it",
+        include=["app[.].*", "shop[.].*", "files[.].*"],
+        prefix=prefix,
+        connectors=list(CONNECTORS),
+        metrics=(metrics_url(sandbox, "source"), metrics_url(sandbox, "destination")),
     )
-    return spec
 
 
 def test_jmx_exporter_serves_connect_metrics(sandbox: Sandbox, seeded: object) -> None:
@@ -64,12 +56,12 @@ def test_jmx_exporter_serves_connect_metrics(sandbox: Sandbox, seeded: object) -
 
 
 def test_baseline_around_a_cutover_flags_a_paused_worker_connector(
-    sandbox: Sandbox, seeded: object, tmp_path: Path
+    sandbox: Sandbox, seeded: object, tmp_path: Path, spec_for: SpecFor
 ) -> None:
     """before → cutover files-source → after (clean: no connector regression) → pause the
     connector on the destination worker → after → compare names exactly that regression."""
     prefix = unique_prefix("base")
-    spec = str(write_spec(sandbox, tmp_path, prefix=prefix))
+    spec = str(write_spec(spec_for, sandbox, prefix=prefix))
     window = ["--duration", "10s", "--interval", "2s"]
     src_url = f"http://127.0.0.1:{sandbox.ports['source-connect']}"
     dst_url = f"http://127.0.0.1:{sandbox.ports['destination-connect']}"

@@ -9,69 +9,25 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from connshift.app import seed as seedmod
 from connshift.app.sandbox import Sandbox
-from connshift.app.seed import SeedResult
 from connshift.io.connect import ConnectClient
 from connshift.io.kafka import KafkaCluster
 from connshift.io.postgres import WriterStats
 
-from .helpers import CLI, run_cli, run_json, unique_prefix
+from .conftest import SpecFor
+from .helpers import CLI, connect, kafka, live_writer, run_cli, run_json, unique_prefix, wait_for
 
 CONNECTORS = ("shop-cdc", "files-source", "files-sink")
 
 
-def _kafka(sandbox: Sandbox, side: str) -> KafkaCluster:
-    return KafkaCluster({"bootstrap.servers": f"127.0.0.1:{sandbox.ports[side + '-kafka']}"})
-
-
-def _connect(sandbox: Sandbox, side: str) -> ConnectClient:
-    return ConnectClient(f"http://127.0.0.1:{sandbox.ports[side + '-connect']}", name=side)
-
-
 def _state(client: ConnectClient, name: str) -> str | None:
     return client.status(name).state if client.exists(name) else None
-
-
-@pytest.fixture
-def restore(sandbox: Sandbox, seeded: SeedResult) -> Iterator[None]:
-    """Whatever a test did, leave each seeded connector RUNNING on the source only."""
-    yield
-    with _connect(sandbox, "source") as src, _connect(sandbox, "destination") as dst:
-        for name in CONNECTORS:
-            if dst.exists(name):
-                dst.delete(name)
-        for name in CONNECTORS:
-            if src.status(name).state != "RUNNING":
-                src.resume(name)
-            src.wait_for_state(name, "RUNNING", tasks_state="RUNNING", timeout=120)
-
-
-def write_spec(
-    sandbox: Sandbox, tmp_path: Path, prefix: str, include: list[str], cutover: str = ""
-) -> Path:
-    p = sandbox.ports
-    spec = tmp_path / "spec.yaml"
-    includes = ", ".join(f"'{i}'" for i in include)
-    spec.write_text(
-        "version: 1\nname: cut\n"
-        f"source:\n  kafka: {{bootstrap_servers: '127.0.0.1:{p['source-kafka']}'}}\n"
-        f"  connect: {{url: 'http://127.0.0.1:{p['source-connect']}'}}\n"
-        f"destination:\n  kafka: {{bootstrap_servers: '127.0.0.1:{p['destination-kafka']}'}}\n"
-        f"  connect: {{url: 'http://127.0.0.1:{p['destination-connect']}'}}\n"
-        f"topics:\n  include: [{includes}]\n  prefix: '{prefix}'\n"
-        f"state_dir: '{tmp_path / 'state'}'\n" + (f"cutover:\n{cutover}" if cutover else "")
-    )
-    return spec
 
 
 def _values(cluster: KafkaCluster, topic: str) -> list[bytes]:
@@ -84,23 +40,14 @@ def _append(path: Path, lines: list[str]) -> None:
             fh.write(line + "\n")
 
 
-def _wait_for(check, timeout: float = 60, what: str = "condition") -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 # ---------------------------------------------------------------------------- FileStream
 
 
 def test_filestream_source_cut_over_and_back_with_exact_positions(
-    sandbox: Sandbox, restore: None, tmp_path: Path
+    sandbox: Sandbox, restore: None, tmp_path: Path, spec_for: SpecFor
 ) -> None:
     prefix = unique_prefix("fsrc")
-    spec = write_spec(sandbox, tmp_path, prefix, [r"files\..*"])
+    spec = spec_for(name="cut", prefix=prefix, include=[r"files\..*"])
     run_json("sync", "-c", str(spec), "--once")
     log = sandbox.files_dir() / "access.log"
     tag = uuid.uuid4().hex[:6]
@@ -111,10 +58,10 @@ def test_filestream_source_cut_over_and_back_with_exact_positions(
     assert [s["status"] for s in result["steps"][1:]][:-1] == ["done"] * 7
     during = [f"{tag} on destination {i}" for i in range(4)]
     _append(log, during)
-    dst, src = _kafka(sandbox, "destination"), _kafka(sandbox, "source")
+    dst, src = kafka(sandbox, "destination"), kafka(sandbox, "source")
     dst_topic = prefix + seedmod.FILE_TOPIC
-    _wait_for(lambda: _values(dst, dst_topic)[-1:] == [during[-1].encode()], what="destination")
-    with _connect(sandbox, "source") as s, _connect(sandbox, "destination") as d:
+    wait_for(lambda: _values(dst, dst_topic)[-1:] == [during[-1].encode()], what="destination")
+    with connect(sandbox, "source") as s, connect(sandbox, "destination") as d:
         assert _state(s, "files-source") == "STOPPED" and _state(d, "files-source") == "RUNNING"
 
     back = run_json("rollback", "-c", str(spec), "files-source")
@@ -124,28 +71,28 @@ def test_filestream_source_cut_over_and_back_with_exact_positions(
     assert copy["data"]["moved"][f"{seedmod.FILE_TOPIC}[0]"] >= len(during)
     after = [f"{tag} back on source {i}" for i in range(2)]
     _append(log, after)
-    _wait_for(lambda: _values(src, seedmod.FILE_TOPIC)[-1:] == [after[-1].encode()], what="source")
+    wait_for(lambda: _values(src, seedmod.FILE_TOPIC)[-1:] == [after[-1].encode()], what="source")
     lines = [v.decode() for v in _values(src, seedmod.FILE_TOPIC)]
     ours = [line for line in lines if line.startswith(tag)]
     assert ours == before + during + after  # every line once, in file order
     file_lines = log.read_text().splitlines()
     assert lines == file_lines  # the source topic is the file, line for line
-    with _connect(sandbox, "destination") as d:
+    with connect(sandbox, "destination") as d:
         assert not d.exists("files-source")
 
 
 def test_filestream_sink_cut_over_and_back_with_exact_group_positions(
-    sandbox: Sandbox, restore: None, tmp_path: Path
+    sandbox: Sandbox, restore: None, tmp_path: Path, spec_for: SpecFor
 ) -> None:
     prefix = unique_prefix("fsink")
-    spec = write_spec(sandbox, tmp_path, prefix, [r"app\.events"])
+    spec = spec_for(name="cut", prefix=prefix, include=[r"app\.events"])
     follow = subprocess.Popen(
         [*CLI, "sync", "-c", str(spec), "--follow"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
-        src = _kafka(sandbox, "source")
+        src = kafka(sandbox, "source")
         out = sandbox.files_dir() / "app-events.out"
         tag = uuid.uuid4().hex[:6]
 
@@ -155,17 +102,17 @@ def test_filestream_sink_cut_over_and_back_with_exact_group_positions(
             return values
 
         first = produce("before", 20)
-        _wait_for(lambda: first[-1] in out.read_text(), what="sink before cutover")
+        wait_for(lambda: first[-1] in out.read_text(), what="sink before cutover")
         time.sleep(2)  # let sync --follow copy, so catch-up has little to do
         result = run_json("cutover", "--force", "-c", str(spec), "files-sink")
         assert all(
             s["status"] in ("done", "skipped") for s in result["steps"] if s["step"] != "scorecard"
         )
         second = produce("during", 30)  # written on the source, copied by sync, read on dst
-        _wait_for(lambda: second[-1] in out.read_text(), what="sink on the destination")
+        wait_for(lambda: second[-1] in out.read_text(), what="sink on the destination")
         run_json("rollback", "-c", str(spec), "files-sink")
         third = produce("after", 10)
-        _wait_for(lambda: third[-1] in out.read_text(), what="sink back on the source")
+        wait_for(lambda: third[-1] in out.read_text(), what="sink back on the source")
     finally:
         follow.terminate()
         follow.wait(60)
@@ -199,27 +146,18 @@ def _events(cluster: KafkaCluster, topics: list[str]) -> list[dict]:
     return out
 
 
-def _writer(sandbox: Sandbox, changes: int, into: list[WriterStats]) -> threading.Thread:
-    def run() -> None:
-        into.append(seedmod.live(sandbox, rate=40, max_changes=changes))
-
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
-    return t
-
-
 def test_debezium_cutover_and_rollback_exactly_once_under_live_writes(
-    sandbox: Sandbox, restore: None, tmp_path: Path
+    sandbox: Sandbox, restore: None, tmp_path: Path, spec_for: SpecFor
 ) -> None:
     prefix = unique_prefix("cdc")
-    spec = write_spec(sandbox, tmp_path, prefix, [r"shop\..*"])
+    spec = spec_for(name="cut", prefix=prefix, include=[r"shop\..*"])
     run_json("sync", "-c", str(spec), "--once")
-    src, dst = _kafka(sandbox, "source"), _kafka(sandbox, "destination")
+    src, dst = kafka(sandbox, "source"), kafka(sandbox, "destination")
     src_topics = list(seedmod.CDC_TOPICS)
     dst_topics = [prefix + t for t in src_topics]
 
     stats: list[WriterStats] = []
-    writer = _writer(sandbox, 120, stats)
+    writer = live_writer(sandbox, 120, stats)
     time.sleep(1.0)
     result = run_json("cutover", "--force", "-c", str(spec), "shop-cdc")
     writer.join(60)
@@ -231,7 +169,7 @@ def test_debezium_cutover_and_rollback_exactly_once_under_live_writes(
     def seen(cluster: KafkaCluster, topics: list[str], txids: set[int]) -> bool:
         return txids <= {e["txid"] for e in _events(cluster, topics)}
 
-    _wait_for(lambda: seen(dst, dst_topics, first), timeout=90, what="changes on destination")
+    wait_for(lambda: seen(dst, dst_topics, first), timeout=90, what="changes on destination")
     events = _events(dst, dst_topics)
     per_tx = Counter(e["txid"] for e in events if e["txid"] in first)
     assert set(per_tx.values()) == {1}, "a change was read twice or not at all on the destination"
@@ -239,13 +177,13 @@ def test_debezium_cutover_and_rollback_exactly_once_under_live_writes(
     assert max(keys.values()) == 1  # no change event twice in synced history + new ones
 
     stats2: list[WriterStats] = []
-    writer = _writer(sandbox, 80, stats2)
+    writer = live_writer(sandbox, 80, stats2)
     time.sleep(0.5)
     back = run_json("rollback", "-c", str(spec), "shop-cdc")
     writer.join(60)
     assert any(s["step"] == "copy-back" and s["status"] == "done" for s in back["steps"])
     second = set(stats2[0].txids)
-    _wait_for(lambda: seen(src, src_topics, first | second), timeout=90, what="changes on source")
+    wait_for(lambda: seen(src, src_topics, first | second), timeout=90, what="changes on source")
     events = _events(src, src_topics)
     per_tx = Counter(e["txid"] for e in events if e["txid"] in first | second)
     assert set(per_tx.values()) == {1}, "a change is missing or doubled on the source"
@@ -268,16 +206,16 @@ STEPS = [
 
 
 def test_cutover_killed_after_each_step_resumes_and_never_runs_twice(
-    sandbox: Sandbox, restore: None, tmp_path: Path
+    sandbox: Sandbox, restore: None, tmp_path: Path, spec_for: SpecFor
 ) -> None:
     prefix = unique_prefix("crash")
     # nothing new arrives while cutover verifies: keep that wait short
-    spec = write_spec(
-        sandbox, tmp_path, prefix, [r"files\..*"], cutover="  verify_timeout_seconds: 1\n"
+    spec = spec_for(
+        name="cut", prefix=prefix, include=[r"files\..*"], cutover={"verify_timeout_seconds": 1}
     )
     run_json("sync", "-c", str(spec), "--once")
     log = sandbox.files_dir() / "access.log"
-    dst = _kafka(sandbox, "destination")
+    dst = kafka(sandbox, "destination")
     tag = uuid.uuid4().hex[:6]
     for i, step in enumerate(STEPS):  # bounded: one crash after each step
         env = {**os.environ, "CONNSHIFT_CRASH_AFTER_STEP": step}
@@ -290,7 +228,7 @@ def test_cutover_killed_after_each_step_resumes_and_never_runs_twice(
             check=False,
         )
         assert crashed.returncode == -9, (step, crashed.stderr)
-        with _connect(sandbox, "source") as s, _connect(sandbox, "destination") as d:
+        with connect(sandbox, "source") as s, connect(sandbox, "destination") as d:
             both = _state(s, "files-source") == "RUNNING" and _state(d, "files-source") == "RUNNING"
             assert not both, f"running on both sides after a crash after {step}"
         resumed = run_json("cutover", "--force", "-c", str(spec), "files-source")
@@ -298,12 +236,12 @@ def test_cutover_killed_after_each_step_resumes_and_never_runs_twice(
         assert all(statuses[s] == "skipped" for s in STEPS[: STEPS.index(step) + 1])
         line = f"{tag} crash {i}"
         _append(log, [line])
-        _wait_for(
+        wait_for(
             lambda line=line: line.encode() in _values(dst, prefix + seedmod.FILE_TOPIC),
             what=f"line after crash {i}",
         )
         run_json("rollback", "-c", str(spec), "files-source")
-    values = [v.decode() for v in _values(_kafka(sandbox, "source"), seedmod.FILE_TOPIC)]
+    values = [v.decode() for v in _values(kafka(sandbox, "source"), seedmod.FILE_TOPIC)]
     ours = [v for v in values if v.startswith(tag)]
     assert ours == [f"{tag} crash {i}" for i in range(len(STEPS))]
 
@@ -322,15 +260,15 @@ def _refused(spec: Path, *args: str) -> str:
 
 
 def test_bad_states_are_refused_with_one_line_and_change_nothing(
-    sandbox: Sandbox, restore: None, tmp_path: Path
+    sandbox: Sandbox, restore: None, tmp_path: Path, spec_for: SpecFor
 ) -> None:
     prefix = unique_prefix("bad")
-    spec = write_spec(sandbox, tmp_path, prefix, [r"files\..*"])
+    spec = spec_for(name="cut", prefix=prefix, include=[r"files\..*"])
     run_json("sync", "-c", str(spec), "--once")
 
     assert "not found on the source" in _refused(spec, "no-such-connector")
 
-    with _connect(sandbox, "destination") as d:
+    with connect(sandbox, "destination") as d:
         d.create(
             "files-source",
             {"connector.class": "FileStreamSource", "file": "/dev/null", "topic": "x"},
@@ -338,13 +276,13 @@ def test_bad_states_are_refused_with_one_line_and_change_nothing(
         )
     line = _refused(spec, "files-source")
     assert "already exists on the destination" in line
-    with _connect(sandbox, "source") as s, _connect(sandbox, "destination") as d:
+    with connect(sandbox, "source") as s, connect(sandbox, "destination") as d:
         assert _state(s, "files-source") == "RUNNING"
         d.delete("files-source")
 
     hb = f"it-heartbeat-{uuid.uuid4().hex[:4]}"
     source_bootstrap = f"127.0.0.1:{sandbox.ports['source-kafka']}"
-    with _connect(sandbox, "source") as s:
+    with connect(sandbox, "source") as s:
         s.create(
             hb,
             {
@@ -360,20 +298,19 @@ def test_bad_states_are_refused_with_one_line_and_change_nothing(
         line = _refused(spec, hb)
         assert "MirrorHeartbeatConnector is missing on the destination" in line
     finally:
-        with _connect(sandbox, "source") as s:
+        with connect(sandbox, "source") as s:
             s.delete(hb)
 
-    lagging = write_spec(
-        sandbox,
-        tmp_path,
-        prefix,
-        [r"files\..*"],
-        cutover="  run_sync: false\n  catch_up_timeout_seconds: 3\n",
+    lagging = spec_for(
+        name="cut",
+        prefix=prefix,
+        include=[r"files\..*"],
+        cutover={"run_sync": False, "catch_up_timeout_seconds": 3},
     )
     _append(sandbox.files_dir() / "access.log", [f"lag {i}" for i in range(5)])
     time.sleep(2)  # the source connector writes them; nothing copies them
     line = _refused(lagging, "files-source")
     assert "did not copy" in line and "resumed" in line
-    with _connect(sandbox, "source") as s, _connect(sandbox, "destination") as d:
+    with connect(sandbox, "source") as s, connect(sandbox, "destination") as d:
         s.wait_for_state("files-source", "RUNNING", tasks_state="RUNNING", timeout=60)
         assert not d.exists("files-source")

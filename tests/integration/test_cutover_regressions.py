@@ -23,41 +23,24 @@ import pytest
 from connshift.app.sandbox import Sandbox
 from connshift.io.postgres import WriterStats
 
-from .helpers import CLI, run_cli, run_json, unique_prefix
-from .test_cutover import (  # noqa: F401 - restore is a fixture
-    _connect,
-    _kafka,
-    _wait_for,
-    _writer,
-    restore,
-    write_spec,
-)
+from .conftest import SpecFor
+from .helpers import CLI, connect, kafka, live_writer, run_cli, run_json, unique_prefix, wait_for
 
 FILE_SINK = "org.apache.kafka.connect.file.FileStreamSinkConnector"
 
 
 def test_sink_rollback_through_a_rename_that_changes_sort_order(
-    sandbox: Sandbox, tmp_path: Path
+    sandbox: Sandbox, tmp_path: Path, spec_for: SpecFor
 ) -> None:
     tag = uuid.uuid4().hex[:6]
     alpha, beta, zzz = f"rn{tag}-alpha", f"rn{tag}-beta", f"rn{tag}-zzz"
     name, group = f"rn{tag}-sink", f"connect-rn{tag}-sink"
-    src, dst = _kafka(sandbox, "source"), _kafka(sandbox, "destination")
+    src, dst = kafka(sandbox, "source"), kafka(sandbox, "destination")
     for topic in (alpha, beta):
         src.create_topic(topic, 1)
     src.produce(alpha, [(f"k{i}", f"alpha {i}") for i in range(30)], partition=0)
     src.produce(beta, [(f"k{i}", f"beta {i}") for i in range(10)], partition=0)
-    p = sandbox.ports
-    spec = tmp_path / "spec.yaml"
-    spec.write_text(
-        "version: 1\nname: rename\n"
-        f"source:\n  kafka: {{bootstrap_servers: '127.0.0.1:{p['source-kafka']}'}}\n"
-        f"  connect: {{url: 'http://127.0.0.1:{p['source-connect']}'}}\n"
-        f"destination:\n  kafka: {{bootstrap_servers: '127.0.0.1:{p['destination-kafka']}'}}\n"
-        f"  connect: {{url: 'http://127.0.0.1:{p['destination-connect']}'}}\n"
-        f"topics:\n  include: ['rn{tag}-.*']\n  rename: {{'{alpha}': '{zzz}'}}\n"
-        f"state_dir: '{tmp_path / 'state'}'\n"
-    )
+    spec = spec_for(name="rename", include=[f"rn{tag}-.*"], rename={alpha: zzz})
     config = {
         "connector.class": FILE_SINK,
         "topics": f"{alpha},{beta}",
@@ -68,11 +51,11 @@ def test_sink_rollback_through_a_rename_that_changes_sort_order(
     }
     want_src = {(alpha, 0): 30, (beta, 0): 10}
     want_dst = {(zzz, 0): 30, (beta, 0): 10}
-    with _connect(sandbox, "source") as src_c, _connect(sandbox, "destination") as dst_c:
+    with connect(sandbox, "source") as src_c, connect(sandbox, "destination") as dst_c:
         try:
             src_c.create(name, config)
             src_c.wait_for_state(name, "RUNNING", tasks_state="RUNNING", timeout=120)
-            _wait_for(lambda: src.group_offsets(group) == want_src, 90, "the sink to read all")
+            wait_for(lambda: src.group_offsets(group) == want_src, 90, "the sink to read all")
             run_json("sync", "-c", str(spec), "--once")
 
             result = run_json("cutover", "--force", "-c", str(spec), name)
@@ -82,7 +65,7 @@ def test_sink_rollback_through_a_rename_that_changes_sort_order(
                 (w["partition"]["kafka_topic"], w["offset"]["kafka_offset"])
                 for w in written["written"]
             } == {(zzz, 30), (beta, 10)}
-            _wait_for(
+            wait_for(
                 lambda: dst.group_offsets(group) == want_dst, 90, "destination group positions"
             )
 
@@ -96,10 +79,10 @@ def test_sink_rollback_through_a_rename_that_changes_sort_order(
             assert not dst_c.exists(name)
             assert src_c.status(name).state == "RUNNING"
             # the source group is where the sink left it on each topic: none moved across
-            _wait_for(lambda: src.group_offsets(group) == want_src, 60, "source group positions")
+            wait_for(lambda: src.group_offsets(group) == want_src, 60, "source group positions")
             src.produce(alpha, [("k", "alpha after")], partition=0)
             src.produce(beta, [("k", "beta after")], partition=0)
-            _wait_for(
+            wait_for(
                 lambda: src.group_offsets(group) == {(alpha, 0): 31, (beta, 0): 11},
                 90,
                 "the source sink to go on from there",
@@ -117,13 +100,13 @@ def test_sink_rollback_through_a_rename_that_changes_sort_order(
 @pytest.mark.usefixtures("restore")
 def test_cutover_beside_sync_follow_on_a_one_partition_cdc_topic(
     sandbox: Sandbox,
-    tmp_path: Path,
+    spec_for: SpecFor,
 ) -> None:
     prefix = unique_prefix("follow")
-    spec = write_spec(
-        sandbox, tmp_path, prefix, [r"shop\..*"], cutover="  catch_up_timeout_seconds: 60\n"
+    spec = spec_for(
+        name="cut", prefix=prefix, include=[r"shop\..*"], cutover={"catch_up_timeout_seconds": 60}
     )
-    dst = _kafka(sandbox, "destination")
+    dst = kafka(sandbox, "destination")
     follow = subprocess.Popen(
         [*CLI, "sync", "-c", str(spec), "--follow"],
         stdout=subprocess.DEVNULL,
@@ -131,9 +114,9 @@ def test_cutover_beside_sync_follow_on_a_one_partition_cdc_topic(
         text=True,
     )
     try:
-        src = _kafka(sandbox, "source")
+        src = kafka(sandbox, "source")
         ends = {t: src.watermarks(t, 0)[1] for t in ("shop.public.customers", "shop.public.orders")}
-        _wait_for(
+        wait_for(
             lambda: all(
                 prefix + t in dst.topics() and dst.watermarks(prefix + t, 0)[1] >= end
                 for t, end in ends.items()
@@ -142,7 +125,7 @@ def test_cutover_beside_sync_follow_on_a_one_partition_cdc_topic(
             "sync --follow to copy the CDC topics",
         )
         stats: list[WriterStats] = []
-        writer = _writer(sandbox, 40, stats)
+        writer = live_writer(sandbox, 40, stats)
         time.sleep(1.0)
         began = time.monotonic()
         # before the fix this never returned; the subprocess timeout makes a hang a failure
@@ -162,23 +145,22 @@ def test_cutover_beside_sync_follow_on_a_one_partition_cdc_topic(
 @pytest.mark.usefixtures("restore")
 def test_a_catch_up_that_cannot_finish_resumes_the_source_within_its_timeout(
     sandbox: Sandbox,
-    tmp_path: Path,
+    spec_for: SpecFor,
 ) -> None:
     prefix = unique_prefix("stuck")
     # only wait for a sync running elsewhere — and none runs: the catch-up cannot finish
-    spec = write_spec(
-        sandbox,
-        tmp_path,
-        prefix,
-        [r"shop\..*"],
-        cutover="  catch_up_timeout_seconds: 5\n  run_sync: false\n",
+    spec = spec_for(
+        name="cut",
+        prefix=prefix,
+        include=[r"shop\..*"],
+        cutover={"catch_up_timeout_seconds": 5, "run_sync": False},
     )
     run_json("sync", "-c", str(spec), "--once")
-    src = _kafka(sandbox, "source")
+    src = kafka(sandbox, "source")
     before = sum(src.watermarks(t, 0)[1] for t in ("shop.public.customers", "shop.public.orders"))
     stats: list[WriterStats] = []
-    _writer(sandbox, 5, stats).join(60)
-    _wait_for(
+    live_writer(sandbox, 5, stats).join(60)
+    wait_for(
         lambda: (
             sum(src.watermarks(t, 0)[1] for t in ("shop.public.customers", "shop.public.orders"))
             > before
@@ -194,7 +176,7 @@ def test_a_catch_up_that_cannot_finish_resumes_the_source_within_its_timeout(
     assert len(lines) == 1 and "did not copy shop-cdc's topics to the end within 5s" in lines[0]
     assert "Traceback" not in proc.stderr
     print(f"refused after {took:.1f}s (timeout 5 s, plus preflight and the resume)")
-    with _connect(sandbox, "source") as c, _connect(sandbox, "destination") as d:
+    with connect(sandbox, "source") as c, connect(sandbox, "destination") as d:
         assert c.status("shop-cdc").state == "RUNNING"
         assert not d.exists("shop-cdc")
     status = run_json("status", "-c", str(spec))["connectors"]["shop-cdc"]

@@ -14,28 +14,19 @@ from connshift.app.seed import SeedResult
 from connshift.io.connect import ConnectClient
 from connshift.io.kafka import KafkaCluster
 
+from .conftest import SpecFor
 from .helpers import run_cli, unique_prefix
+from .helpers import write_spec as write_any_spec
 
 
-def write_spec(sandbox: Sandbox, tmp_path: Path) -> Path:
-    p = sandbox.ports
-    spec = tmp_path / "spec.yaml"
-    spec.write_text(
-        "version: 1\nname: inv\n"
-        f"source:\n  kafka: {{bootstrap_servers: '127.0.0.1:{p['source-kafka']}'}}\n"
-        f"  connect: {{url: 'http://127.0.0.1:{p['source-connect']}'}}\n"
-        f"destination:\n  kafka: {{bootstrap_servers: '127.0.0.1:{p['destination-kafka']}'}}\n"
-        f"  connect: {{url: 'http://127.0.0.1:{p['destination-connect']}'}}\n"
-        "topics:\n  include: ['app[.].*', 'shop[.].*', 'files[.].*']\n"
-        f"state_dir: '{tmp_path / 'state'}'\n"
-    )
-    return spec
+def write_spec(spec_for: SpecFor) -> Path:
+    return spec_for(name="inv", include=["app[.].*", "shop[.].*", "files[.].*"])
 
 
 def test_inventory_records_the_seeded_estate(
-    sandbox: Sandbox, seeded: SeedResult, tmp_path: Path
+    sandbox: Sandbox, seeded: SeedResult, tmp_path: Path, spec_for: SpecFor
 ) -> None:
-    spec = write_spec(sandbox, tmp_path)
+    spec = write_spec(spec_for)
     out = tmp_path / "inventory.json"
     proc = run_cli("inventory", "-c", str(spec), "-o", str(out), "--rate-window", "0.5")
     assert proc.returncode == 0, proc.stderr
@@ -82,14 +73,13 @@ def test_inventory_on_tansu_records_no_size_with_the_reason(
     cluster.create_topic(topic, partitions=2)
     try:
         cluster.produce(topic, [(b"k", b'{"a": 1}')], partition=0)
-        spec = tmp_path / "spec.yaml"
-        spec.write_text(
-            "version: 1\nname: inv-tansu\n"
-            f"source:\n  kafka: {{bootstrap_servers: '{bootstrap}'}}\n"
-            "destination:\n  kafka: {bootstrap_servers: "
-            f"'127.0.0.1:{sandbox.ports['destination-kafka']}'}}\n"
-            f"topics:\n  include: ['{topic.replace('.', '[.]')}']\n"
-            f"state_dir: '{tmp_path / 'state'}'\n"
+        spec = write_any_spec(
+            tmp_path / "spec.yaml",
+            name="inv-tansu",
+            source=bootstrap,
+            destination=f"127.0.0.1:{sandbox.ports['destination-kafka']}",
+            include=[topic.replace(".", "[.]")],
+            state_dir=tmp_path / "state",
         )
         out = tmp_path / "inventory.json"
         proc = run_cli("inventory", "-c", str(spec), "-o", str(out), "--rate-window", "0")
@@ -104,7 +94,7 @@ def test_inventory_on_tansu_records_no_size_with_the_reason(
 
 
 def test_planted_secrets_never_reach_an_artifact_or_output(
-    sandbox: Sandbox, seeded: SeedResult, tmp_path: Path
+    sandbox: Sandbox, seeded: SeedResult, tmp_path: Path, spec_for: SpecFor
 ) -> None:
     secret = f"planted-S3CRET-{uuid.uuid4().hex}"
     jaas = f'org.apache.kafka.common.security.plain.PlainLoginModule required password="{secret}";'
@@ -124,7 +114,7 @@ def test_planted_secrets_never_reach_an_artifact_or_output(
             initial_state="STOPPED",
         )
     try:
-        spec = write_spec(sandbox, tmp_path)
+        spec = write_spec(spec_for)
         outputs = []
         for args in (
             ["inventory", "-o", str(tmp_path / "inventory.json"), "--rate-window", "0"],
@@ -156,8 +146,10 @@ def test_planted_secrets_never_reach_an_artifact_or_output(
             connect.delete(name)
 
 
-def test_review_of_the_seeded_estate(sandbox: Sandbox, seeded: SeedResult, tmp_path: Path) -> None:
-    spec = write_spec(sandbox, tmp_path)
+def test_review_of_the_seeded_estate(
+    sandbox: Sandbox, seeded: SeedResult, tmp_path: Path, spec_for: SpecFor
+) -> None:
+    spec = write_spec(spec_for)
     proc = run_cli("review", "-c", str(spec), "--json", "--replay-window-hours", "1000000")
     assert proc.returncode in (0, 1), proc.stderr
     data = json.loads(proc.stdout)

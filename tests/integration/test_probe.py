@@ -19,7 +19,7 @@ from connshift.app.sandbox import Sandbox
 from connshift.core.probe import CHECK_IDS, SCHEMA
 from connshift.io.kafka import KafkaCluster
 
-from .helpers import run_cli
+from .helpers import run_cli, write_spec
 
 #: cluster name in these tests -> sandbox port name
 CLUSTERS = {"kafka-3.9": "source-kafka", "kafka-4.4": "destination-kafka", "tansu": "tansu"}
@@ -55,13 +55,13 @@ _RUNS: dict[str, tuple[int, dict[str, Any], str]] = {}
 
 
 def _spec(path: Path, destination: str) -> Path:
-    path.write_text(
-        "version: 1\nname: probe-it\n"
-        "source:\n  kafka:\n    bootstrap_servers: '127.0.0.1:19092'\n"
-        f"destination:\n  kafka:\n    bootstrap_servers: '{destination}'\n"
-        f"state_dir: '{path.parent / 'state'}'\n"
+    return write_spec(
+        path,
+        name="probe-it",
+        source="127.0.0.1:19092",
+        destination=destination,
+        state_dir=path.parent / "state",
     )
-    return path
 
 
 def probe_run(

@@ -25,7 +25,7 @@ from connshift.io.kafka import KafkaCluster
 from connshift.io.sandbox import jars, procs
 from connshift.io.sandbox.services import ConnectWorker
 
-from .helpers import run_cli, run_json
+from .helpers import run_cli, run_json, write_spec
 
 N_LINES, M_LINES = 40, 7  # file lines before the move / appended after it
 K_OLD, K_NEW = 25, 11  # sink records before the move / produced on the destination after it
@@ -112,16 +112,15 @@ def workers() -> Iterator[Workers]:
 
 def _spec(path: Path, sandbox: Sandbox, connect_url: str, topics: list[str]) -> Path:
     p = sandbox.ports
-    includes = ", ".join(f"'{t}'" for t in topics)
-    path.write_text(
-        "version: 1\nname: repoint\n"
-        f"source:\n  kafka: {{bootstrap_servers: '127.0.0.1:{p['source-kafka']}'}}\n"
-        f"  connect: {{url: '{connect_url}'}}\n"
-        f"destination:\n  kafka: {{bootstrap_servers: '127.0.0.1:{p['destination-kafka']}'}}\n"
-        f"topics:\n  include: [{includes}]\n  prefix: ''\n"
-        f"state_dir: '{path.parent / 'state'}'\n"
+    return write_spec(
+        path,
+        name="repoint",
+        source=f"127.0.0.1:{p['source-kafka']}",
+        destination=f"127.0.0.1:{p['destination-kafka']}",
+        source_connect=connect_url,
+        include=topics,
+        state_dir=path.parent / "state",
     )
-    return path
 
 
 def test_repointed_workers_resume_every_connector_exactly(

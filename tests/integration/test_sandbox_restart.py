@@ -1,9 +1,12 @@
 """`sandbox down` stops what `up` started, by PID; `up` brings it back with its data.
 
-Named to run last: it stops and restarts the whole sandbox.
+Marked ``disruptive``: it runs after the other tests (tests/conftest.py orders them), since
+it stops and restarts the whole sandbox.
 """
 
 from __future__ import annotations
+
+import pytest
 
 from connshift.app.sandbox import Sandbox
 from connshift.io.connect import ConnectClient
@@ -11,6 +14,7 @@ from connshift.io.kafka import KafkaCluster
 from connshift.io.sandbox import procs
 
 
+@pytest.mark.disruptive
 def test_down_then_up_keeps_topics_and_connectors(sandbox: Sandbox, seeded: object) -> None:
     source = KafkaCluster(
         {"bootstrap.servers": f"127.0.0.1:{sandbox.ports['source-kafka']}"}, name="source"

@@ -1,8 +1,9 @@
 """`make demo` end to end on the sandbox: from inventory to the HTML report.
 
-Runs near the end of the suite (file name). The demo leaves shop-cdc and files-sink cut
-over to the destination; the test seeds the sandbox again afterwards, which brings them
-back to the source (and checks that it does), so later tests find the estate as seeded.
+Marked ``disruptive``: it runs after the other tests (tests/conftest.py orders them), since
+it moves the seeded connectors. The demo leaves shop-cdc and files-sink cut over to the
+destination; the test seeds the sandbox again afterwards, which brings them back to the
+source (and checks that it does), so any later test finds the estate as seeded.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from connshift.app.seed import SeedResult, seed
 from .helpers import run_cli
 
 
+@pytest.mark.disruptive
 def test_demo_runs_the_whole_journey_and_ends_with_the_report(
     sandbox: Sandbox, seeded: SeedResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
