@@ -111,6 +111,14 @@ def _objects(value: object) -> Iterator[dict[str, Any]]:
             yield d
 
 
+def _entries(value: object) -> list[Any]:
+    """A recorded list; anything else that is there counts as one entry (a gate must not
+    read a malformed list of problems as no problem)."""
+    if isinstance(value, list):
+        return value
+    return [value] if value else []
+
+
 def _counts(value: object) -> dict[str, int]:
     """A recorded tally/counts object (``{}`` when the file has none)."""
     return {as_str(k): as_int(v) or 0 for k, v in as_dict(value).items()}
@@ -538,7 +546,7 @@ class Acls:
             or d.get("missing")
             or []
         )
-        return cls(missing=tuple(as_list(missing)), recorded_at=recorded_at(d))
+        return cls(missing=tuple(_entries(missing)), recorded_at=recorded_at(d))
 
 
 # ---------------------------------------------------------------------------- rehearsal
@@ -876,8 +884,10 @@ class Cost:
         keys += [k for k in raw_models if k not in keys]
         models = [CostModel.from_json(raw_models[k], k) for k in keys]
         unowned_raw = as_list(d.get("unowned"))
-        recorded = [as_str(u.get("id") if isinstance(u, dict) else u) for u in unowned_raw]
-        unowned = recorded
+        unowned = [as_str(u.get("id") if isinstance(u, dict) else u) for u in unowned_raw]
+        recorded = [
+            as_str(u.get("id") if isinstance(u, dict) else u) for u in _entries(d.get("unowned"))
+        ]
         if not unowned_raw:
             unowned = sorted({ln.id for m in models for ln in m.lines if ln.flagged})
         raw_difference = d.get("difference")
