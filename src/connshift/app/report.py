@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from connshift.core.evidence import EvidenceSet
 from connshift.core.report import EXTENSIONS, FORMATS, ReportMeta, render, summary
 from connshift.core.spec import Spec
 from connshift.errors import UsageError
@@ -107,9 +108,9 @@ def write_report(
     output = output if output is not None else default_output(fmt)
     store = EvidenceStore(spec.state_dir, spec_name=spec.name)
     report(f"reading evidence in {store.root}")
-    evidence = {kind: ev.data for kind, ev in store.all().items()}
+    evidence = EvidenceSet.from_json({kind: ev.data for kind, ev in store.all().items()})
     meta = meta_for(spec, output, config, now=now)
-    report(f"rendering {len(evidence)} evidence file(s) as {fmt}")
+    report(f"rendering {len(evidence.kinds())} evidence file(s) as {fmt}")
     text = render(evidence, meta, fmt)
     try:
         path = write_text_atomic(output, text, mode=0o644)
@@ -120,5 +121,5 @@ def write_report(
             fix="pass -o with a file path in a writable directory",
         ) from exc
     return ReportResult(
-        path=path, format=fmt, kinds=sorted(evidence), summary=summary(evidence, meta)
+        path=path, format=fmt, kinds=sorted(evidence.kinds()), summary=summary(evidence, meta)
     )

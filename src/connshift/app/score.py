@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from connshift.core.evidence import EvidenceSet
 from connshift.core.score import Declared, Inputs, JournalFacts, Scorecard, score
 from connshift.core.spec import Spec
 from connshift.io.evidence import EvidenceStore
@@ -60,7 +61,9 @@ def journal_facts(state_dir: str | Path) -> dict[str, JournalFacts]:
 def inputs(spec: Spec) -> Inputs:
     """Everything the scorecard of ``spec`` is computed from."""
     store = EvidenceStore(spec.state_dir, spec_name=spec.name)
-    evidence = {kind: ev.data for kind, ev in store.all().items() if kind != "score"}
+    evidence = EvidenceSet.from_json(
+        {kind: ev.data for kind, ev in store.all().items() if kind != "score"}
+    )
     return Inputs(evidence=evidence, declared=declared(spec), journal=journal_facts(spec.state_dir))
 
 

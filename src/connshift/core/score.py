@@ -23,6 +23,24 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from connshift.core.evidence import (
+    Acls,
+    BaselineCompare,
+    CheckStatus,
+    Cost,
+    EvidenceSet,
+    Finding,
+    Inventory,
+    InventoryConnector,
+    PlannedConnector,
+    Probe,
+    Reachability,
+    Rehearsal,
+    Review,
+    Validate,
+)
+from connshift.core.evidence import Plan as PlanEvidence
+
 SCHEMA = "connshift.score/1"
 
 #: (id, title) of the estate rows, in the order they are shown
@@ -50,19 +68,11 @@ _PLUGIN_FINDINGS = {
     "connector.class-missing",
     "connector.plugin-version-drift",
 }
-_HIGH = "high"
 
 
-def relied_failures(probe: Mapping[str, Any]) -> dict[str, list[str]]:
-    """Failed probe checks the estate relies on. A probe run without the inventory knows
-    no needs: then every failed check counts (we cannot tell which ones do not matter)."""
-    if probe.get("needs"):
-        return {str(k): list(v) for k, v in dict(probe.get("needed_failures") or {}).items()}
-    return {
-        str(c.get("id")): ["(probe ran without --inventory)"]
-        for c in probe.get("checks", [])
-        if c.get("status") == "FAIL"
-    }
+def relied_failures(probe: Probe) -> dict[str, list[str]]:
+    """Failed probe checks the estate relies on (:meth:`Probe.relied_failures`)."""
+    return probe.relied_failures()
 
 
 def _ev(kind: str) -> str:
@@ -164,58 +174,89 @@ class Scorecard:
 
 @dataclass(frozen=True)
 class Inputs:
-    """Everything a scorecard is computed from."""
+    """Everything a scorecard is computed from. ``evidence`` is given as the recorded files
+    by kind or as the :class:`~connshift.core.evidence.EvidenceSet` of them; it is parsed
+    once, into :attr:`ev` (``evidence`` then holds the files by kind)."""
 
-    evidence: Mapping[str, Mapping[str, Any]]
+    evidence: Mapping[str, Mapping[str, Any]] | EvidenceSet
     declared: Declared = Declared()
     journal: Mapping[str, JournalFacts] = field(default_factory=dict)
+    #: ``evidence``, typed
+    ev: EvidenceSet = field(init=False, repr=False, compare=False)
 
-    def get(self, kind: str) -> Mapping[str, Any] | None:
-        return self.evidence.get(kind)
+    def __post_init__(self) -> None:
+        typed = EvidenceSet.from_json(self.evidence)
+        object.__setattr__(self, "ev", typed)
+        object.__setattr__(self, "evidence", typed.raw)
+
+    # a kind recorded with nothing in it reads as not recorded
+    @property
+    def inventory(self) -> Inventory | None:
+        return self.ev.inventory if self.ev.recorded("inventory") else None
+
+    @property
+    def plan(self) -> PlanEvidence | None:
+        return self.ev.plan if self.ev.recorded("plan") else None
+
+    @property
+    def review(self) -> Review | None:
+        return self.ev.review if self.ev.recorded("review") else None
+
+    @property
+    def probe(self) -> Probe | None:
+        """The destination's probe."""
+        return self.ev.probe_destination if self.ev.recorded("probe-destination") else None
+
+    @property
+    def validate(self) -> Validate | None:
+        return self.ev.validate if self.ev.recorded("validate") else None
+
+    @property
+    def check(self) -> Reachability | None:
+        return self.ev.check if self.ev.recorded("check") else None
+
+    @property
+    def acls(self) -> Acls | None:
+        return self.ev.acls if self.ev.recorded("acls") else None
+
+    @property
+    def compare(self) -> BaselineCompare | None:
+        return self.ev.baseline_compare if self.ev.recorded("baseline-compare") else None
+
+    @property
+    def cost(self) -> Cost | None:
+        return self.ev.cost if self.ev.recorded("cost") else None
 
     def connectors(self) -> list[str]:
         """The connectors in scope: the plan's, else the inventory's, plus any rehearsed."""
         names: list[str] = []
-        plan = self.get("plan")
-        if plan:
-            names = [str(c.get("name")) for c in plan.get("connectors", []) if c.get("name")]
+        if self.plan:
+            names = [str(c.name) for c in self.plan.connectors if c.name]
         if not names:
-            inv = self.get("inventory")
-            names = [str(c.get("name")) for c in (inv or {}).get("connectors", []) if c.get("name")]
-        for kind in self.evidence:
-            if kind.startswith("rehearsal-"):
-                name = str(self.evidence[kind].get("connector") or kind[len("rehearsal-") :])
-                if name not in names:
-                    names.append(name)
+            inv = self.inventory
+            names = [str(c.name) for c in (inv.connectors if inv else ()) if c.name]
+        for name in self.rehearsals():
+            if name not in names:
+                names.append(name)
         return names
 
-    def inventory_connector(self, name: str) -> Mapping[str, Any] | None:
-        for c in (self.get("inventory") or {}).get("connectors", []):
-            if c.get("name") == name:
-                return dict(c)
-        return None
+    def inventory_connector(self, name: str) -> InventoryConnector | None:
+        return self.inventory.connector(name) if self.inventory else None
 
-    def plan_of(self, name: str) -> Mapping[str, Any] | None:
-        for c in (self.get("plan") or {}).get("connectors", []):
-            if c.get("name") == name:
-                return dict(c)
-        return None
+    def plan_of(self, name: str) -> PlannedConnector | None:
+        return self.plan.connector(name) if self.plan else None
 
-    def rehearsal(self, name: str) -> Mapping[str, Any] | None:
+    def rehearsal(self, name: str) -> Rehearsal | None:
         return self.rehearsals().get(name)
 
-    def rehearsals(self) -> dict[str, Mapping[str, Any]]:
+    def rehearsals(self) -> dict[str, Rehearsal]:
         """Rehearsals by connector name (the file name may be a sanitized form of it)."""
-        return {
-            str(v.get("connector") or k[len("rehearsal-") :]): v
-            for k, v in self.evidence.items()
-            if k.startswith("rehearsal-")
-        }
+        return {r.connector: r for r in self.ev.rehearsals.values()}
 
-    def findings(self, ids: set[str] | None = None, prefix: str = "") -> list[Mapping[str, Any]]:
+    def findings(self, ids: set[str] | None = None, prefix: str = "") -> list[Finding]:
         out = []
-        for f in (self.get("review") or {}).get("findings", []):
-            fid = str(f.get("id", ""))
+        for f in self.review.findings if self.review else ():
+            fid = f.id if f.id is not None else ""
             if ids is not None and fid not in ids:
                 continue
             if prefix and not fid.startswith(prefix):
@@ -224,10 +265,17 @@ class Inputs:
         return out
 
 
-def _step_ok(rehearsal: Mapping[str, Any] | None, step: str) -> bool:
-    if not rehearsal:
-        return False
-    return any(s.get("step") == step and s.get("ok") for s in rehearsal.get("steps", []))
+def _step_ok(rehearsal: Rehearsal | None, step: str) -> bool:
+    return rehearsal is not None and rehearsal.passed(step)
+
+
+def _or(value: int | None, default: object) -> object:
+    """``value``, or ``default`` when the file does not say."""
+    return default if value is None else value
+
+
+#: a connector's (and a task's) state when it runs
+_RUNNING = "RUNNING"
 
 
 def _names(items: Sequence[Any], limit: int = 4) -> str:
@@ -240,10 +288,10 @@ def _names(items: Sequence[Any], limit: int = 4) -> str:
 
 
 def _compatibility(i: Inputs) -> Row:
-    if not i.get("inventory"):
+    if not i.inventory:
         return Row("compatibility", 0, "no inventory recorded: run `connshift inventory`")
     ev: tuple[str, ...] = (_ev("inventory"),)
-    probe = i.get("probe-destination")
+    probe = i.probe
     if not probe:
         return Row(
             "compatibility",
@@ -260,7 +308,7 @@ def _compatibility(i: Inputs) -> Row:
             f"the destination fails checks the estate relies on: {_names(sorted(needed))}",
             ev,
         )
-    if not i.get("review"):
+    if not i.review:
         return Row(
             "compatibility",
             1,
@@ -271,7 +319,7 @@ def _compatibility(i: Inputs) -> Row:
     ev += (_ev("review"),)
     missing = i.findings(_PLUGIN_FINDINGS)
     if missing:
-        subjects = sorted({str(f.get("subject")) for f in missing})
+        subjects = sorted({str(f.subject) for f in missing})
         return Row(
             "compatibility",
             1,
@@ -288,11 +336,10 @@ def _compatibility(i: Inputs) -> Row:
 
 
 def _offsets(i: Inputs) -> Row:
-    plan = i.get("plan")
-    if not plan:
+    if not i.plan:
         return Row("offsets", 0, "no plan recorded: run `connshift plan`")
     ev: tuple[str, ...] = (_ev("plan"),)
-    validate = i.get("validate")
+    validate = i.validate
     if not validate:
         return Row(
             "offsets",
@@ -302,8 +349,8 @@ def _offsets(i: Inputs) -> Row:
             ev,
         )
     ev += (_ev("validate"),)
-    if not validate.get("ok"):
-        failed = [c.get("id") for c in validate.get("checks", []) if c.get("status") == "FAIL"]
+    if not validate.ok:
+        failed = [c.id for c in validate.checks if c.failed]
         return Row(
             "offsets",
             1,
@@ -320,24 +367,23 @@ def _offsets(i: Inputs) -> Row:
 
 
 def _topics(i: Inputs) -> Row:
-    review = i.get("review")
-    if not review:
+    if not i.review:
         return Row("topics", 0, "no review recorded: run `connshift review`")
     ev = (_ev("review"),)
-    high = [f for f in i.findings(prefix="topic.") if f.get("severity") == _HIGH]
+    high = [f for f in i.findings(prefix="topic.") if f.high]
     if high:
         return Row(
             "topics",
             1,
             f"{len(high)} high topic finding(s) open: "
-            f"{_names(sorted({str(f.get('id')) + ' ' + str(f.get('subject')) for f in high}))}",
+            f"{_names(sorted({str(f.id) + ' ' + str(f.subject) for f in high}))}",
             ev,
         )
     return Row("topics", 2, "topics reviewed: no high finding on retention, durability or keys", ev)
 
 
 def _security(i: Inputs) -> Row:
-    check, acls, review = i.get("check"), i.get("acls"), i.get("review")
+    check, acls, review = i.check, i.acls, i.review
     ev = tuple(_ev(k) for k, v in (("check", check), ("acls", acls), ("review", review)) if v)
     if not ev:
         return Row(
@@ -349,20 +395,14 @@ def _security(i: Inputs) -> Row:
     gaps: list[str] = []
     if not check:
         gaps.append("clusters not checked (`connshift check`)")
-    elif not check.get("ok"):
+    elif not check.ok:
         gaps.append("`connshift check` could not reach every cluster and worker")
     if not acls:
         gaps.append("ACLs not compared (`connshift acls diff`)")
     else:
-        missing = (
-            acls.get("missing_on_destination")
-            or (acls.get("diff") or {}).get("missing")
-            or acls.get("missing")
-            or []
-        )
-        if missing:
-            gaps.append(f"{len(missing)} ACL(s) missing on the destination")
-    high = [f for f in i.findings(prefix="security.") if f.get("severity") == _HIGH]
+        if acls.missing:
+            gaps.append(f"{len(acls.missing)} ACL(s) missing on the destination")
+    high = [f for f in i.findings(prefix="security.") if f.high]
     if not review:
         gaps.append("security mapping not reviewed (`connshift review`)")
     elif high:
@@ -397,7 +437,7 @@ def _criteria_missing(d: Declared) -> list[str]:
     return missing
 
 
-def _rollback_proven(rehearsal: Mapping[str, Any] | None) -> bool:
+def _rollback_proven(rehearsal: Rehearsal | None) -> bool:
     return _step_ok(rehearsal, "rollback") and _step_ok(rehearsal, "validate-after-rollback")
 
 
@@ -435,9 +475,9 @@ def _criteria(i: Inputs, connector: str | None = None) -> Row:
 
 def _observability(i: Inputs) -> Row:
     before, after, compare = (
-        i.get("baseline-before"),
-        i.get("baseline-after"),
-        i.get("baseline-compare"),
+        i.ev.recorded("baseline-before"),
+        i.ev.recorded("baseline-after"),
+        i.compare,
     )
     if not before and not after:
         return Row(
@@ -462,19 +502,18 @@ def _observability(i: Inputs) -> Row:
             "--label after` then `connshift baseline compare`",
             ev,
         )
-    if not compare.get("ok"):
-        regressions = compare.get("regressions") or []
-        what = sorted({f"{r.get('metric')} {r.get('subject')}" for r in regressions})
+    if not compare.ok:
+        what = sorted({f"{r.metric} {r.subject}" for r in compare.regressions})
         return Row("observability", 1, f"baseline compare found regressions: {_names(what)}", ev)
     return Row("observability", 2, "baselines before and after compared: no regression", ev)
 
 
 def _cost(i: Inputs) -> Row:
-    cost = i.get("cost")
+    cost = i.cost
     if not cost:
         return Row("cost", 0, "no cost lines recorded: run `connshift cost`")
     ev = (_ev("cost"),)
-    unowned = list(cost.get("unowned") or [])
+    unowned = list(cost.recorded_unowned)
     if unowned:
         return Row(
             "cost",
@@ -489,25 +528,24 @@ def _cost(i: Inputs) -> Row:
 
 
 def _dest_kafka(i: Inputs) -> Row:
-    probe = i.get("probe-destination")
+    probe = i.probe
     if not probe:
         return Row("dest.kafka", 0, "the destination was never probed: run `connshift probe`")
     ev = (_ev("probe-destination"),)
     needed = relied_failures(probe)
-    tally = probe.get("tally") or {}
+    passed, failed = probe.count(CheckStatus.PASS), probe.count(CheckStatus.FAIL)
     if needed:
         return Row(
             "dest.kafka",
             1,
-            f"probe: {tally.get('FAIL', '?')} FAIL, of which the estate relies on "
+            f"probe: {_or(failed, '?')} FAIL, of which the estate relies on "
             f"{_names(sorted(needed))}",
             ev,
         )
     return Row(
         "dest.kafka",
         2,
-        f"probe: {tally.get('PASS', '?')} PASS, {tally.get('FAIL', 0)} FAIL "
-        "(none the estate relies on)",
+        f"probe: {_or(passed, '?')} PASS, {_or(failed, 0)} FAIL (none the estate relies on)",
         ev,
     )
 
@@ -565,7 +603,7 @@ def _dest_storage(i: Inputs) -> Row:
             "storage model not declared (readiness.target.storage_model: shared-nothing or "
             "shared-storage)",
         )
-    probe = i.get("probe-destination")
+    probe = i.probe
     if not probe:
         return Row(
             "dest.storage",
@@ -573,8 +611,8 @@ def _dest_storage(i: Inputs) -> Row:
             f"declared {model}; the destination's storage behaviour (retention, compaction, "
             "log dirs) never probed: run `connshift probe`",
         )
-    storage_checks = [c for c in probe.get("checks", []) if c.get("id") in _STORAGE]
-    failed = [str(c.get("id")) for c in storage_checks if c.get("status") == "FAIL"]
+    storage_checks = [c for c in probe.checks if c.id in _STORAGE]
+    failed = [str(c.id) for c in storage_checks if c.failed]
     if failed:
         return Row(
             "dest.storage",
@@ -582,7 +620,7 @@ def _dest_storage(i: Inputs) -> Row:
             f"declared {model}; storage checks failed on the destination: {_names(failed)}",
             (_ev("probe-destination"),),
         )
-    if not any(c.get("status") == "PASS" for c in storage_checks):
+    if not any(c.passed for c in storage_checks):
         return Row(
             "dest.storage",
             1,
@@ -617,14 +655,14 @@ def _dest_network(i: Inputs) -> Row:
             "network control not declared (readiness.target.network: same-network, peering, "
             "private-link, vpn or public-internet)",
         )
-    check = i.get("check")
+    check = i.check
     if not check:
         return Row(
             "dest.network",
             1,
             f"declared {network}; reachability never checked: run `connshift check`",
         )
-    if not check.get("ok"):
+    if not check.ok:
         return Row(
             "dest.network",
             1,
@@ -678,26 +716,23 @@ def _connector_compatibility(i: Inputs, name: str) -> Row:
             f"{name} is not in the recorded inventory: run `connshift inventory`",
         )
     ev: tuple[str, ...] = (_ev("inventory"),)
-    review = i.get("review")
-    if not review:
+    if not i.review:
         return Row(
             "compatibility",
             1,
-            f"inventoried ({inv.get('class')}); its plugin on the destination not reviewed: "
+            f"inventoried ({inv.cls}); its plugin on the destination not reviewed: "
             "run `connshift review`",
             ev,
         )
     ev += (_ev("review"),)
-    own = [f for f in i.findings(_PLUGIN_FINDINGS) if f.get("subject") == name]
+    own = [f for f in i.findings(_PLUGIN_FINDINGS) if f.subject == name]
     if own:
-        return Row("compatibility", 1, "; ".join(str(f.get("finding")) for f in own), ev)
-    probe = i.get("probe-destination")
+        return Row("compatibility", 1, "; ".join(str(f.finding) for f in own), ev)
+    probe = i.probe
     # the probe names who needs a check as "connector <name>" or "topic <name>"
-    labels = {name, f"connector {name}"} | {f"topic {t}" for t in inv.get("topics") or []}
+    labels = {name, f"connector {name}"} | {f"topic {t}" for t in inv.topics}
     needed = {
-        cid
-        for cid, who in dict((probe or {}).get("needed_failures") or {}).items()
-        if labels & set(who)
+        cid for cid, who in (probe.needed_failures if probe else {}).items() if labels & set(who)
     }
     if not probe:
         return Row("compatibility", 1, "plugin present; destination never probed", ev)
@@ -727,43 +762,38 @@ def _connector_offsets(i: Inputs, name: str) -> Row:
         return Row(
             "offsets",
             2,
-            f"strategy {plan.get('strategy')}; rehearsal validated its topics after cutover",
+            f"strategy {plan.strategy}; rehearsal validated its topics after cutover",
             (*ev, _ev(f"rehearsal-{name}")),
         )
     facts = i.journal.get(name)
-    validate = i.get("validate")
-    if facts is not None and facts.verified and validate and validate.get("ok"):
+    validate = i.validate
+    if facts is not None and facts.verified and validate and validate.ok:
         return Row(
             "offsets",
             2,
-            f"strategy {plan.get('strategy')}; cutover verified and validate passed",
+            f"strategy {plan.strategy}; cutover verified and validate passed",
             (*ev, JOURNAL, _ev("validate")),
         )
     return Row(
         "offsets",
         1,
-        f"strategy {plan.get('strategy')} planned; resume never tested: run `connshift rehearse "
-        f"{name}`",
+        f"strategy {plan.strategy} planned; resume never tested: run `connshift rehearse {name}`",
         ev,
     )
 
 
 def _connector_topics(i: Inputs, name: str) -> Row:
-    if not i.get("review"):
+    if not i.review:
         return Row("topics", 0, "no review recorded: run `connshift review`")
-    inv = i.inventory_connector(name) or {}
-    topics = set(inv.get("topics") or (i.plan_of(name) or {}).get("topics") or [])
-    high = [
-        f
-        for f in i.findings(prefix="topic.")
-        if f.get("severity") == _HIGH and f.get("subject") in topics
-    ]
+    inv, plan = i.inventory_connector(name), i.plan_of(name)
+    topics = set((inv.topics if inv else ()) or (plan.topics if plan else ()))
+    high = [f for f in i.findings(prefix="topic.") if f.high and f.subject in topics]
     if high:
         return Row(
             "topics",
             1,
             f"high findings on its topics: "
-            f"{_names(sorted({str(f.get('id')) + ' ' + str(f.get('subject')) for f in high}))}",
+            f"{_names(sorted({str(f.id) + ' ' + str(f.subject) for f in high}))}",
             (_ev("review"),),
         )
     return Row("topics", 2, "its topics reviewed: no high finding", (_ev("review"),))
@@ -773,24 +803,23 @@ def _connector_topics(i: Inputs, name: str) -> Row:
 
 
 def _shape_tags(i: Inputs, name: str) -> list[str]:
-    inv = i.inventory_connector(name) or {}
-    tags = [str(inv.get("shape") or (i.plan_of(name) or {}).get("shape") or "unknown")]
-    topics = {t.get("name"): t for t in (i.get("inventory") or {}).get("topics", [])}
-    own = [topics[t] for t in inv.get("topics", []) if t in topics]
-    rates = [float(t.get("rate_per_second") or 0) for t in topics.values()]
-    own_rate = sum(float(t.get("rate_per_second") or 0) for t in own)
+    inv = i.inventory_connector(name) or InventoryConnector(None, None)
+    plan = i.plan_of(name)
+    tags = [str(inv.shape or (plan.shape if plan else None) or "unknown")]
+    topics = {t.name: t for t in (i.inventory.topics if i.inventory else ())}
+    own = [topics[t] for t in inv.topics if t in topics]
+    rates = [t.rate_per_second or 0.0 for t in topics.values()]
+    own_rate = sum(t.rate_per_second or 0.0 for t in own)
     if rates and own_rate > 0 and own_rate >= max(rates) and "source" in tags[0]:
         tags.append("high-throughput source")
     for t in own:
-        retention = str((t.get("configs") or {}).get("retention.ms") or "")
-        try:
-            ms = int(retention)
-        except ValueError:
+        ms = t.retention_ms
+        if ms is None:
             continue
         if ms < 0 or ms >= 7 * 24 * 3_600_000:
             tags.append("long-retention topic")
             break
-    if _private_endpoints(inv.get("config") or {}):
+    if _private_endpoints(inv.config):
         tags.append("private-network dependency")
     return tags
 
@@ -817,25 +846,19 @@ def _understanding(i: Inputs, name: str, rows: list[Row]) -> tuple[int, str]:
     """How well a connector's upstream, consumers and rollback path are understood."""
     score = sum(r.score for r in rows)
     reasons = [f"rows {score}/{2 * len(rows)}"]
-    inv = i.inventory_connector(name) or {}
-    if inv.get("state") == "RUNNING" and all(
-        t.get("state") == "RUNNING" for t in inv.get("tasks", [])
-    ):
+    inv = i.inventory_connector(name) or InventoryConnector(None, None)
+    if inv.state == _RUNNING and all(t == _RUNNING for t in inv.task_states):
         score += 1
         reasons.append("running cleanly")
-    topics = set(inv.get("topics", []))
-    readers = [
-        g.get("group")
-        for g in (i.get("inventory") or {}).get("groups", [])
-        if any(str(k).rsplit("[", 1)[0] in topics for k in (g.get("committed") or {}))
-    ]
+    topics = set(inv.topics)
+    readers = [g.group for g in (i.inventory.groups if i.inventory else ()) if g.reads(topics)]
     if readers:
         score += 1
         reasons.append(f"consumers known ({_names(sorted(str(r) for r in readers), 2)})")
     if _rollback_proven(i.rehearsal(name)):
         score += 2
         reasons.append("rollback rehearsed")
-    if inv.get("inline_secrets"):
+    if inv.inline_secrets:
         score -= 1
         reasons.append("inline secrets")
     return score, ", ".join(reasons)

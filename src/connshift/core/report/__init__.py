@@ -1,23 +1,25 @@
 """``connshift report``: every piece of evidence rendered into one document.
 
-Pure: :func:`render` takes the evidence files' data (by kind) and a
+Pure: :func:`render` takes the evidence (the files' data by kind, or the
+:class:`~connshift.core.evidence.EvidenceSet` of them) and a
 :class:`~connshift.core.report.views.ReportMeta`, and returns the text of the report —
 HTML (one self-contained page), Markdown, or JSON (``connshift.report/1``: all the
 evidence and a summary). The shapes of the evidence are read in one place,
-:mod:`connshift.core.report.views`; a missing or malformed file costs its section (which
+:mod:`connshift.core.evidence` (shaped for the page by
+:mod:`connshift.core.report.views`); a missing or malformed file costs its section (which
 says which command to run), never the report.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from typing import Any
 
+from connshift.core.evidence import EvidenceSet
 from connshift.core.report.html import render_html
 from connshift.core.report.markdown import render_markdown
 from connshift.core.report.sections import SECTIONS
-from connshift.core.report.views import ReportMeta, Views, collect, scrub
+from connshift.core.report.views import Evidence, ReportMeta, Views, collect, scrub
 
 SCHEMA = "connshift.report/1"
 FORMATS = ("html", "json", "md")
@@ -85,16 +87,18 @@ def summary_of(views: Views) -> dict[str, Any]:
     }
 
 
-def summary(evidence: Mapping[str, Mapping[str, Any]], meta: ReportMeta) -> dict[str, Any]:
+def summary(evidence: Evidence, meta: ReportMeta) -> dict[str, Any]:
     """:func:`summary_of` the evidence."""
     return summary_of(collect(evidence, meta))
 
 
-def render(evidence: Mapping[str, Mapping[str, Any]], meta: ReportMeta, fmt: str = "html") -> str:
+def render(evidence: Evidence, meta: ReportMeta, fmt: str = "html") -> str:
     """The report of ``evidence`` (kind -> the file's data) in ``fmt`` (html, json, md)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown report format {fmt!r}; one of {', '.join(FORMATS)}")
-    views = collect(evidence, meta)
+    ev = EvidenceSet.from_json(evidence)
+    raw = ev.raw if isinstance(evidence, EvidenceSet) else evidence
+    views = collect(ev, meta)
     if fmt == "html":
         return render_html(views)
     if fmt == "md":
@@ -108,6 +112,7 @@ def render(evidence: Mapping[str, Mapping[str, Any]], meta: ReportMeta, fmt: str
         "destination": {"kafka": meta.destination_kafka, "connect": meta.destination_connect},
         "evidence_dir": f"{meta.state_href}/evidence",
         "summary": summary_of(views),
-        "evidence": {k: scrub(evidence[k]) for k in sorted(evidence)},
+        # every file as recorded (free-form payloads, secrets scrubbed)
+        "evidence": {k: scrub(raw[k]) for k in sorted(raw)},
     }
     return json.dumps(doc, indent=2, default=str) + "\n"
