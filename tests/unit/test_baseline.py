@@ -379,9 +379,13 @@ def test_cli_baseline_label_runs_the_sampler(
 
     seen: dict[str, Any] = {}
 
-    def fake(spec: Any, label: str, *, duration: float, interval: float, report: Any) -> Any:
+    def fake(
+        migration: Any, label: str, *, duration: float, interval: float, report: Any
+    ) -> Any:
         seen.update(label=label, duration=duration, interval=interval)
-        return {"schema": core.SCHEMA, "label": label, "samples": [], "summary": summarize([])}
+        doc = {"schema": core.SCHEMA, "label": label, "samples": [], "summary": summarize([])}
+        migration.record(f"baseline-{label}", doc)  # the verb records its own evidence
+        return doc
 
     monkeypatch.setattr(app, "run_baseline", fake)
     spec = write_spec(tmp_path)
@@ -390,6 +394,7 @@ def test_cli_baseline_label_runs_the_sampler(
     assert code == 0
     assert seen == {"label": "before", "duration": 120.0, "interval": 10.0}
     assert json.loads(out)["label"] == "before"
+    # recorded where the spec says, through the command's one migration context
     assert (tmp_path / "state" / "evidence" / "baseline-before.json").is_file()
 
 

@@ -84,8 +84,11 @@ def _check_acl_api(spec: Spec, bootstrap: str) -> None:
         )
 
 
-def compare(migration: Migration, principal_map: Path | None = None) -> AclsResult:
-    """Map the source ACLs of migrated topics/groups and compare with the destination."""
+def compare(
+    migration: Migration, principal_map: Path | None = None, *, record: bool = True
+) -> AclsResult:
+    """Map the source ACLs of migrated topics/groups and compare with the destination;
+    recorded as ``acls`` evidence."""
     spec, src, dst = migration.spec, migration.src, migration.dst
     _check_acl_api(spec, dst.bootstrap)
     principals = load_principal_map(principal_map)
@@ -96,16 +99,22 @@ def compare(migration: Migration, principal_map: Path | None = None) -> AclsResu
         map_acl(a, spec.topics.destination_name, spec.topics.prefix, principals)
         for a in source_acls
     ]
-    return AclsResult(source_relevant=source_acls, diff=diff(wanted, dst.acls()))
+    result = AclsResult(source_relevant=source_acls, diff=diff(wanted, dst.acls()))
+    if record:
+        migration.record("acls", result.to_json())
+    return result
 
 
 def apply(
     migration: Migration, principal_map: Path | None = None, *, dry_run: bool = False
 ) -> AclsResult:
-    """Create on the destination the mapped ACLs it lacks."""
-    result = compare(migration, principal_map)
+    """Create on the destination the mapped ACLs it lacks; what the destination holds
+    afterwards is recorded as ``acls`` evidence (a dry run records nothing)."""
+    result = compare(migration, principal_map, record=False)
     result.dry_run = dry_run
     if not dry_run and result.diff.missing:
         migration.dst.create_acls(result.diff.missing)
+    if not dry_run:
+        compare(migration, principal_map)  # the state after: what the scorecard reads
     result.created = list(result.diff.missing)
     return result

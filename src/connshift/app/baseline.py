@@ -309,8 +309,10 @@ def run_baseline(
     interval: float = 5.0,
     report: Reporter | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    record: bool = True,
 ) -> dict[str, Any]:
-    """Sample for ``duration`` seconds every ``interval`` seconds; the baseline document."""
+    """Sample for ``duration`` seconds every ``interval`` seconds; the baseline document,
+    recorded as ``baseline-<label>`` evidence."""
     spec = migration.spec
     report = report or (lambda _m: None)
     if interval <= 0 or duration <= 0:
@@ -356,7 +358,7 @@ def run_baseline(
         for side in sides:
             if side.connect is not None:
                 side.connect.close()
-    return {
+    out = {
         "schema": core.SCHEMA,
         "label": label,
         "started_at": started_at,
@@ -369,6 +371,9 @@ def run_baseline(
         "samples": samples,
         "summary": core.summarize(samples),
     }
+    if record:
+        migration.record(f"baseline-{label}", out)
+    return out
 
 
 # --------------------------------------------------------------------------- compare
@@ -396,8 +401,12 @@ def load_baseline(spec: Spec, label: str) -> Mapping[str, Any]:
     return found.data
 
 
-def compare_baselines(spec: Spec, before: str, after: str) -> dict[str, Any]:
-    """The ``connshift.baseline-compare/1`` document for two recorded labels."""
+def compare_baselines(
+    migration: Migration, before: str, after: str, *, record: bool = True
+) -> dict[str, Any]:
+    """The ``connshift.baseline-compare/1`` document for two recorded labels, recorded as
+    ``baseline-compare`` evidence."""
+    spec = migration.spec
     b, a = load_baseline(spec, before), load_baseline(spec, after)
     tol = tolerances(spec)
     regs = core.compare(b.get("summary", {}), a.get("summary", {}), tol)
@@ -406,4 +415,6 @@ def compare_baselines(spec: Spec, before: str, after: str) -> dict[str, Any]:
         "before": b.get("metrics_source"),
         "after": a.get("metrics_source"),
     }
+    if record:
+        migration.record("baseline-compare", out)
     return out

@@ -17,13 +17,13 @@ import contextlib
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from connshift.app.maps import MapMirror, MapStore, state_path
 from connshift.core.spec import Spec
 from connshift.errors import UsageError
 from connshift.io.connect import ConnectClient
-from connshift.io.evidence import EvidenceStore
+from connshift.io.evidence import EvidenceStore, Warn, try_record_evidence
 from connshift.io.journal import Journal
 from connshift.io.kafka import KafkaCluster
 from connshift.io.statestore import StateStore
@@ -47,10 +47,13 @@ class Migration:
         dst: KafkaCluster | None = None,
         src_connect: ConnectClient | None = None,
         dst_connect: ConnectClient | None = None,
+        warn: Warn | None = None,
     ) -> None:
         """``spec``'s context; clients passed in are used instead of opening new ones (and
-        stay the caller's to close)."""
+        stay the caller's to close). ``warn`` gets the one line said when evidence cannot
+        be recorded (default: stderr)."""
         self.spec = spec
+        self.warn = warn
         self._opened: list[Callable[[], None]] = []
         given = {"src": src, "dst": dst, "src_connect": src_connect, "dst_connect": dst_connect}
         for name, client in given.items():
@@ -126,6 +129,12 @@ class Migration:
     def evidence(self) -> EvidenceStore:
         """The evidence store (``<state_dir>/evidence/``)."""
         return EvidenceStore(self.spec.state_dir, spec_name=self.spec.name)
+
+    def record(self, kind: str, data: dict[str, Any]) -> Path | None:
+        """Keep ``data`` as the latest ``kind`` evidence (the verbs record their own result,
+        so a library caller gets the same evidence as the CLI). A state directory that
+        cannot be written costs the evidence, not the result: one line to ``warn``."""
+        return try_record_evidence(self.spec, kind, data, warn=self.warn)
 
     @cached_property
     def mirror(self) -> MapMirror:

@@ -47,7 +47,7 @@ from connshift.core.plan import (
     plan_connector,
 )
 from connshift.core.redact import redact
-from connshift.errors import CheckFailed, ConnectError
+from connshift.errors import CheckFailed
 from connshift.io.connect import ConnectClient, ConnectorNotFoundError
 from connshift.io.journal import Journal
 
@@ -568,7 +568,10 @@ class Mover:
             topics = sorted({t for t, _ in left})
             # past the deadline: said below, with what is still behind
             with contextlib.suppress(SyncDeadlinePassed):
-                sync(m, SyncOptions(topics=[re.escape(t) for t in topics], deadline=deadline))
+                options = SyncOptions(
+                    topics=[re.escape(t) for t in topics], deadline=deadline, record=False
+                )
+                sync(m, options)
         while True:
             ends = {}
             left = behind(ends)
@@ -800,12 +803,11 @@ class Mover:
             if not delta:
                 moved[f"{topic}[{p}]"] = 0
                 continue
-            producer = m.src.producer({"enable.idempotence": True, "acks": "all"})
-            for r in delta:
-                headers: Any = r.headers
-                producer.produce(topic, r.value, r.key, p, None, None, r.timestamp, headers)
-            if producer.flush(60):
-                raise ConnectError(f"could not copy records back to {topic}[{p}]")
+            with m.src.open_producer({"enable.idempotence": True, "acks": "all"}) as producer:
+                for r in delta:
+                    headers: Any = r.headers
+                    producer.produce(topic, r.value, r.key, p, None, None, r.timestamp, headers)
+                producer.flush(60, what=f"could not copy records back to {topic}[{p}]", topic=topic)
             # the source now holds them at [src_high, src_high + n): map them onto the
             # destination records they came from
             for r in delta:

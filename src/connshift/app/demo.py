@@ -107,7 +107,6 @@ def _journey(
 
     report("syncing the in-scope topics to the destination (exact offsets)")
     synced = sync(m, SyncOptions())
-    record_evidence(spec_model, "sync", synced.to_json())
     mapped = [r for r in synced.partitions if not r["contiguous"]]
     summary.append(
         f"5. sync --once: {synced.records:,} records copied in {synced.seconds:.1f}s into "
@@ -131,14 +130,12 @@ def _journey(
         + (f"; refused: {', '.join(sorted(applied.refused))}" if applied.refused else "")
     )
     acl_result = acls_app.apply(m)
-    record_evidence(spec_model, "acls", acls_app.compare(m).to_json())
     summary.append(
         f"7. acls apply: {len(acl_result.source_relevant)} source ACLs cover the migrated "
         f"topics and groups; {len(acl_result.created)} created on the destination"
     )
     report("validating source against destination")
     checked_streams = validate(m, report=report)
-    record_evidence(spec_model, "validate", checked_streams.to_json())
     tally = checked_streams.to_json()["tally"]
     summary.append(
         f"8. validate: {tally['PASS']} PASS, {tally['FAIL']} FAIL — "
@@ -204,7 +201,7 @@ def _move_connectors(sandbox: Sandbox, migration: Migration, report: Reporter) -
     moved = set(_cut_over(migration))
     todo = [n for n in SEEDED if n not in moved]
     stats: list[Any] = []
-    lines.extend(_decide_to_go(sandbox, spec, todo, report))
+    lines.extend(_decide_to_go(sandbox, migration, todo, report))
     writer = threading.Thread(
         target=lambda: stats.append(live(sandbox, rate=30, max_changes=90)), daemon=True
     )
@@ -253,7 +250,9 @@ def _move_connectors(sandbox: Sandbox, migration: Migration, report: Reporter) -
     return lines
 
 
-def _decide_to_go(sandbox: Sandbox, spec: Any, todo: list[str], report: Reporter) -> list[str]:
+def _decide_to_go(
+    sandbox: Sandbox, migration: Migration, todo: list[str], report: Reporter
+) -> list[str]:
     """plan, a rehearsal of files-source, then the scorecard the cutover is gated on."""
     import threading
     import time
@@ -262,8 +261,9 @@ def _decide_to_go(sandbox: Sandbox, spec: Any, todo: list[str], report: Reporter
     from connshift.app.rehearse import rehearse
     from connshift.app.score import run_score
 
+    spec = migration.spec
     lines: list[str] = ["9. decide to go: the evidence the scorecard gates the cutover on"]
-    plans = mover.plan(spec, list(SEEDED))
+    plans = mover.plan(migration, list(SEEDED))
     record_evidence(spec, "plan", mover.plan_json(plans))
     lines.append(
         "   plan: "
@@ -299,8 +299,7 @@ def _decide_to_go(sandbox: Sandbox, spec: Any, todo: list[str], report: Reporter
     from connshift.app.decide import run_decide
 
     report("baseline before the cutover (10 s)")
-    before = run_baseline(spec, "before", duration=10, interval=2, report=report)
-    record_evidence(spec, "baseline-before", before)
+    before = run_baseline(migration, "before", duration=10, interval=2, report=report)
     sources = ", ".join(f"{k} {v}" for k, v in before.get("metrics_source", {}).items())
     lines.append(
         f"   baseline before: {before['summary']['samples']} samples over 10 s "
@@ -335,16 +334,10 @@ def _baseline_after(migration: Migration, report: Reporter) -> list[str]:
     """The same window after the cutover, compared with the one before."""
     from connshift.app.baseline import compare_baselines, run_baseline
 
-    spec = migration.spec
 
     report("baseline after the cutover (10 s)")
-    record_evidence(
-        spec,
-        "baseline-after",
-        run_baseline(migration, "after", duration=10, interval=2, report=report),
-    )
-    compared = compare_baselines(spec, "before", "after")
-    record_evidence(spec, "baseline-compare", compared)
+    run_baseline(migration, "after", duration=10, interval=2, report=report)
+    compared = compare_baselines(migration, "before", "after")
     found = "; ".join(f"{r['metric']} {r['subject']}: {r['why']}" for r in compared["regressions"])
     return [
         "   baseline after + compare: "
@@ -405,7 +398,6 @@ def _know_the_estate(migration: Migration, report: Reporter) -> list[str]:
     state = evidence_dir(spec.state_dir)
     report("taking the inventory")
     inv = inventory(migration, rate_window=1.0, report=report).to_json()
-    record_evidence(spec, "inventory", inv)
     report("probing the destination")
     probed = probe(spec, "destination", inventory=inv, report=report).to_json()
     record_evidence(spec, "probe-destination", probed)
@@ -414,7 +406,6 @@ def _know_the_estate(migration: Migration, report: Reporter) -> list[str]:
         inventory_file=state / "inventory.json",
         probe_file=state / "probe-destination.json",
     )
-    record_evidence(spec, "review", reviewed)
     secrets = sum(len(c["inline_secrets"]) for c in inv["connectors"])
     tally = probed["tally"]
     counts = reviewed["counts"]

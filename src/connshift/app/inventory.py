@@ -279,6 +279,7 @@ def inventory(
     sample_budget: int = 200,
     workers: int = 8,
     report: Reporter = lambda _m: None,
+    record: bool = True,
 ) -> Inventory:
     """Read the source estate (in parallel where the APIs allow).
 
@@ -441,4 +442,6 @@ def inventory(
         "acls": acls,
         "acls_note": acl_note,
     }
+    if record:
+        migration.record("inventory", data)
     return Inventory(data)

@@ -15,16 +15,17 @@ ever grows, and a ``sync --follow`` on another machine keeps the mirror current.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from connshift.core.offsetmap import PartitionMap
 from connshift.core.spec import Spec
 from connshift.errors import KafkaError
-from connshift.io.kafka import KafkaCluster
+from connshift.io.kafka import KafkaCluster, KafkaProducer
 from connshift.io.statestore import StateStore
 
 MAP_TOPIC = "connshift.offset-maps"
@@ -63,7 +64,7 @@ class MapMirror:
 
     def __init__(self, dst: KafkaCluster) -> None:
         self.dst = dst
-        self._producer: Any = None
+        self._producer: KafkaProducer | None = None
         #: how many times this process wrote to the mirror (readers refresh when it moves)
         self.writes = 0
 
@@ -80,7 +81,7 @@ class MapMirror:
 
     def publish(self, states: Sequence[MirroredState]) -> None:
         if self._producer is None:
-            self._producer = self.dst.producer(
+            self._producer = self.dst.open_producer(
                 {"message.max.bytes": 16 * 1024 * 1024, "compression.type": "lz4", "linger.ms": 0}
             )
         for st in states:
@@ -88,21 +89,20 @@ class MapMirror:
             key = f"{st.dst_topic}/{st.partition}".encode()
             self._producer.produce(MAP_TOPIC, value.encode(), key)
         self.writes += 1
-        if self._producer.flush(30) > 0:
-            raise KafkaError(
-                "could not mirror the offset maps to the destination",
-                why=f"{MAP_TOPIC} did not acknowledge within 30s",
-                topic=MAP_TOPIC,
-            )
+        self._producer.flush(
+            30, what="could not mirror the offset maps to the destination", topic=MAP_TOPIC
+        )
 
     def forget(self, dst_topic: str, partitions: Sequence[int]) -> None:
         """Drop mirrored maps (tombstones) for a destination topic that is being re-created."""
         if self._producer is None:
-            self._producer = self.dst.producer({"linger.ms": 0})
+            self._producer = self.dst.open_producer({"linger.ms": 0})
         for p in partitions:
             self._producer.produce(MAP_TOPIC, None, f"{dst_topic}/{p}".encode())
         self.writes += 1
-        self._producer.flush(30)
+        # best effort, as before: a stale map of an empty destination partition is not used
+        with contextlib.suppress(KafkaError):
+            self._producer.flush(30)
 
     def read(
         self, start: int = 0
@@ -132,7 +132,8 @@ class MapMirror:
 
     def close(self) -> None:
         if self._producer is not None:
-            self._producer.flush(30)
+            self._producer.close(30)
+            self._producer = None
 
 
 class MapStore:

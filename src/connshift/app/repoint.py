@@ -532,7 +532,7 @@ class _Repoint:
         topics = self.result.data_topics
         if topics and self.spec.cutover.run_sync:
             self.say(f"syncing the connectors' {len(topics)} data topic(s) to their end")
-            sync(self.m, SyncOptions(topics=[re.escape(t) for t in topics]))
+            sync(self.m, SyncOptions(topics=[re.escape(t) for t in topics], record=False))
         behind = _behind(self.m, topics)
         if behind:
             raise RepointRefused(
@@ -559,7 +559,9 @@ class _Repoint:
         # under their own names, in their own sync group: a restarted worker looks them up
         synced = sync(
             self.m,
-            SyncOptions(exact_topics=copy, group_id=f"connshift-repoint-{self.spec.name}"),
+            SyncOptions(
+                exact_topics=copy, group_id=f"connshift-repoint-{self.spec.name}", record=False
+            ),
         )
         late = _behind(self.m, copy, own_names=True)
         if late:

@@ -67,6 +67,7 @@ def run_review(
     probe_file: Path | None = None,
     replay_window_hours: float | None = None,
     report: Reporter = lambda _m: None,
+    record: bool = True,
 ) -> dict[str, Any]:
     """Take (or read) the inventory and the destination probe, then review them."""
     spec = migration.spec
@@ -76,7 +77,7 @@ def run_review(
         from connshift.app.inventory import inventory as take
 
         report("taking the inventory")
-        inventory = take(migration, rate_window=1.0, report=report).to_json()
+        inventory = take(migration, rate_window=1.0, report=report, record=False).to_json()
     if probe_file is not None:
         probe = _load(probe_file, "probe result")
     else:
@@ -113,8 +114,7 @@ def run_review(
         ),
     ) + security_findings(spec)
     counts = {s.value: sum(1 for f in findings if f.severity is s) for s in Severity}
-    return {
-        "schema": SCHEMA,
-        "counts": counts,
-        "findings": [f.to_json() for f in findings],
-    }
+    out = {"schema": SCHEMA, "counts": counts, "findings": [f.to_json() for f in findings]}
+    if record:
+        migration.record("review", out)
+    return out

@@ -34,7 +34,7 @@ from connshift.core.offsetmap import PartitionMap
 from connshift.core.spec import Spec
 from connshift.core.topicconfig import ConfigMapping, map_topic_configs, without_rejected
 from connshift.errors import CheckFailed, KafkaError, UsageError
-from connshift.io.kafka import PARTITION_EOF, KafkaCluster, Record, TopicPartition
+from connshift.io.kafka import KafkaCluster, KafkaConsumer, KafkaProducer, Record, TopicPartition
 
 CHECKPOINT_SECONDS = 1.0
 #: raw engine: source offsets per partition in one round (the group is polled between rounds)
@@ -286,6 +286,8 @@ class SyncOptions:
     #: copy exactly these source topics under their own names, whatever the spec's
     #: include/exclude and rename/prefix say (Connect's internal topics, repointed)
     exact_topics: Sequence[str] | None = None
+    #: keep the result as ``sync`` evidence (a cutover's catch-up and repoint do not)
+    record: bool = True
 
 
 class SyncDeadlinePassed(CheckFailed):
@@ -464,17 +466,22 @@ class Syncer:
         return out
 
     # ------------------------------------------------------------------ checkpoints
-    def checkpoint(self, producer: Any, states: Sequence[PartitionState] | None = None) -> None:
+    def checkpoint(
+        self, producer: KafkaProducer, states: Sequence[PartitionState] | None = None
+    ) -> None:
         """Wait for every produced record, then persist the maps (SQLite + mirror)."""
-        remaining = producer.flush(60)
-        if self._error is not None:
-            raise self._error
-        if remaining:
-            raise KafkaError(
-                "the destination did not acknowledge the copied records",
-                why=f"{remaining} records still in flight after 60s",
+        try:
+            producer.flush(
+                60,
+                what="the destination did not acknowledge the copied records",
                 fix="check the destination cluster; rerun sync to resume exactly",
             )
+        except KafkaError:
+            if self._error is not None:  # a refused record says more than the records left
+                raise self._error from None
+            raise
+        if self._error is not None:
+            raise self._error
         todo = [s for s in (states or list(self.states.values())) if s.dirty or s.run_len]
         for st in todo:
             st.fold()
@@ -503,7 +510,7 @@ class Syncer:
             if raw
             else {}
         )
-        consumer = self.src.consumer(
+        consumer = self.src.open_consumer(
             {
                 "group.id": group,
                 "partition.assignment.strategy": "cooperative-sticky",
@@ -522,15 +529,15 @@ class Syncer:
             }
         )
 
-        def on_error(err: Any, _msg: Any) -> None:
+        def on_error(err: KafkaError) -> None:
             if self._error is None:
                 self._error = KafkaError(
                     "the destination refused a copied record",
-                    why=f"{err.name()}: {err.str()}",
+                    why=err.why,
                     fix="rerun sync: it resumes exactly from what the destination holds",
                 )
 
-        producer = self.dst.producer(
+        producer = self.dst.open_producer(
             {
                 "enable.idempotence": True,
                 "acks": "all",
@@ -541,12 +548,12 @@ class Syncer:
                 "queue.buffering.max.kbytes": 1048576,
                 "compression.type": "none",
                 "delivery.report.only.error": True,
-                "on_delivery": on_error,
                 "message.max.bytes": 16 * 1024 * 1024,
-            }
+            },
+            on_error=on_error,
         )
 
-        def on_assign(c: Any, partitions: list[TopicPartition]) -> None:
+        def on_assign(c: KafkaConsumer, partitions: list[TopicPartition]) -> None:
             try:
                 states = self.assign([(tp.topic, tp.partition) for tp in partitions])
                 c.incremental_assign(
@@ -559,7 +566,7 @@ class Syncer:
             except BaseException as exc:  # surfaced from the main loop
                 self._error = exc
 
-        def on_revoke(c: Any, partitions: list[TopicPartition]) -> None:
+        def on_revoke(c: KafkaConsumer, partitions: list[TopicPartition]) -> None:
             try:
                 keys = [(tp.topic, tp.partition) for tp in partitions]
                 gone = [self.states[k] for k in keys if k in self.states]
@@ -583,7 +590,10 @@ class Syncer:
             try:
                 consumer.close()
             finally:
-                self.mirror.close()  # flushes; the migration context closes the rest
+                try:
+                    producer.close(0)  # checkpoint() waited for every delivery; errors don't
+                finally:
+                    self.mirror.close()  # the migration context closes the rest
         self.result.seconds = time.monotonic() - started
         finished = {(s.topic, s.partition): s for s in [*self.released, *self.states.values()]}
         for (t, p), st in sorted(finished.items()):
@@ -601,7 +611,7 @@ class Syncer:
             )
         return self.result
 
-    def _tick(self, producer: Any) -> None:
+    def _tick(self, producer: KafkaProducer) -> None:
         """Periodic work of both engines: checkpoint, progress, metrics, the deadline."""
         now = time.monotonic()
         if self.opts.deadline is not None and now > self.opts.deadline:
@@ -639,7 +649,7 @@ class Syncer:
             return "raw" if plaintext else "record"
         return wanted
 
-    def _loop_raw(self, consumer: Any, producer: Any) -> None:
+    def _loop_raw(self, consumer: KafkaConsumer, producer: KafkaProducer) -> None:
         """Copy with the raw batch engine; the consumer only keeps group membership.
 
         The copy runs in bounded rounds (at most ``ROUND_OFFSETS`` per partition), each
@@ -738,10 +748,11 @@ class Syncer:
             self._report_progress()
         self.result.bytes = sum(s.bytes for s in [*self.released, *self.states.values()])
 
-    def _loop(self, consumer: Any, producer: Any) -> None:
-        eof_code = PARTITION_EOF
+    def _loop(self, consumer: KafkaConsumer, producer: KafkaProducer) -> None:
         states = self.states
         produce = producer.produce
+        poll = producer.poll
+        eof_offset = consumer.eof_offset
         while True:
             if self._error is not None:
                 raise self._error
@@ -754,23 +765,17 @@ class Syncer:
                 if st is None:
                     continue
                 if err is not None:
-                    if err.code() == eof_code:
-                        end = m.offset()
-                        if end is not None and end > st.position:
-                            if st.target is not None:
-                                end = min(end, st.target)
-                            st.fold()
-                            st.map.advance(end)
-                            st.dirty = True
-                        if st.done:
-                            consumer.pause([TopicPartition(topic, part)])
-                        continue
-                    raise KafkaError(
-                        f"could not read {topic}[{part}] from the source",
-                        why=f"{err.name()}: {err.str()}",
-                        topic=topic,
-                        partition=part,
-                    )
+                    # partition EOF: its end offset; any other error raises KafkaError
+                    end = eof_offset(m, what=f"could not read {topic}[{part}] from the source")
+                    if end is not None and end > st.position:
+                        if st.target is not None:
+                            end = min(end, st.target)
+                        st.fold()
+                        st.map.advance(end)
+                        st.dirty = True
+                    if st.done:
+                        consumer.pause([TopicPartition(topic, part)])
+                    continue
                 off = m.offset()
                 if off < st.position:
                     continue  # already copied (a re-delivery after a rebalance)
@@ -785,7 +790,7 @@ class Syncer:
                         produce(st.dst_topic, value, key, part, None, None, ts, m.headers())
                         break
                     except BufferError:
-                        producer.poll(0.05)
+                        poll(0.05)
                 if st.run_len and off == st.run_src + st.run_len:
                     st.run_len += 1
                 else:
@@ -799,7 +804,7 @@ class Syncer:
                 st.bytes += (len(value) if value else 0) + (len(key) if key else 0)
                 self.result.records += 1
                 st.dirty = True
-            producer.poll(0)
+            poll(0)
             self._tick(producer)
             if self.opts.stop.is_set():
                 break
@@ -841,8 +846,13 @@ class Syncer:
 
 
 def sync(migration: Migration, options: SyncOptions | None = None) -> SyncResult:
-    """Copy the spec's topics (``--once`` by default; ``follow`` keeps tailing)."""
-    return Syncer(migration, options or SyncOptions()).run()
+    """Copy the spec's topics (``--once`` by default; ``follow`` keeps tailing); the result
+    is recorded as ``sync`` evidence unless ``options.record`` is off."""
+    options = options or SyncOptions()
+    result = Syncer(migration, options).run()
+    if options.record:
+        migration.record("sync", result.to_json())
+    return result
 
 
 def drop_destination_copies(

@@ -69,8 +69,10 @@ def validate(
     *,
     groups: bool = True,
     report: Reporter = lambda _m: None,
+    record: bool = True,
 ) -> ValidateResult:
-    """Compare source and destination over what sync copied; check applied groups."""
+    """Compare source and destination over what sync copied; check applied groups. The
+    result is recorded as ``validate`` evidence (with the ``--topics`` filter)."""
     spec, src, dst = migration.spec, migration.src, migration.dst
     result = ValidateResult()
     moved = cutover_boundaries(migration)
@@ -134,6 +136,8 @@ def validate(
                 )
     if groups:
         result.checks.extend(_group_checks(migration, indexes))
+    if record:
+        migration.record("validate", {**result.to_json(), "topics_filter": list(topics or [])})
     return result
 
 

@@ -45,8 +45,9 @@ _OPEN: list[Migration] = []
 def open_migration(config: Path) -> Migration:
     """The command's migration context (one per command; closed as the command ends)."""
     from connshift.app.context import Migration
+    from connshift.cli.render import warn
 
-    m = Migration(load_spec(config))
+    m = Migration(load_spec(config), warn=warn)
     _OPEN.append(m)
     return m
 

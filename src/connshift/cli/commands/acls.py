@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from connshift.cli.options import STATE, ConfigOpt, JsonOpt, open_migration, record
+from connshift.cli.options import STATE, ConfigOpt, JsonOpt, open_migration
 from connshift.cli.render import console, emit_json
 from connshift.errors import ExitCode, UsageError
 
@@ -25,10 +25,8 @@ def acls(
     from connshift.app import acls as acls_app
 
     m = open_migration(config)
-    spec = m.spec
     if action == "diff":
         result = acls_app.compare(m, principal_map)
-        record(spec, "acls", result.to_json())
     elif action == "apply":
         result = acls_app.apply(m, principal_map, dry_run=dry_run)
     else:

@@ -9,7 +9,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from connshift.cli.options import STATE, ConfigOpt, JsonOpt, load_spec, open_migration, record
+from connshift.cli.options import STATE, ConfigOpt, JsonOpt, open_migration
 from connshift.cli.render import console, emit_json, progress
 from connshift.errors import ExitCode, UsageError
 
@@ -50,10 +50,8 @@ def baseline(
     seconds = parse_duration(duration)
     every = parse_duration(interval, what="--interval")
     m = open_migration(config)
-    spec = m.spec
     with progress(f"baseline {label}") as report:
         data = run_baseline(m, label, duration=seconds, interval=every, report=report)
-    record(spec, f"baseline-{label}", data)
     if as_json:
         emit_json(data)
         return
@@ -126,9 +124,7 @@ def baseline_compare(
     STATE.json = as_json
     from connshift.app.baseline import compare_baselines
 
-    spec = load_spec(config)
-    data = compare_baselines(spec, before, after)
-    record(spec, "baseline-compare", data)
+    data = compare_baselines(open_migration(config), before, after)
     if as_json:
         emit_json(data)
     else:

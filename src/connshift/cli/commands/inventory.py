@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from connshift.cli.options import STATE, ConfigOpt, JsonOpt, open_migration, record
+from connshift.cli.options import STATE, ConfigOpt, JsonOpt, open_migration
 from connshift.cli.render import console, emit_json, progress
 
 
@@ -32,7 +32,6 @@ def inventory(
     from connshift.io.artifacts import write_json_atomic
 
     m = open_migration(config)
-    spec = m.spec
     with progress("taking the inventory") as report:
         inv = run_inventory(
             m,
@@ -43,7 +42,6 @@ def inventory(
         )
     data = inv.to_json()
     write_json_atomic(output, data)
-    record(spec, "inventory", data)
     if as_json:
         emit_json(data)
         return

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from connshift.cli.options import STATE, ConfigOpt, JsonOpt, open_migration, record
+from connshift.cli.options import STATE, ConfigOpt, JsonOpt, open_migration
 from connshift.cli.render import console, emit_json, progress
 from connshift.errors import ExitCode
 
@@ -32,7 +32,6 @@ def review(
     from connshift.app.review import run_review
 
     m = open_migration(config)
-    spec = m.spec
     with progress("reviewing") as report:
         data = run_review(
             m,
@@ -41,7 +40,6 @@ def review(
             replay_window_hours=replay_window_hours,
             report=report,
         )
-    record(spec, "review", data)
     if as_json:
         emit_json(data)
     else:

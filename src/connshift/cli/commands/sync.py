@@ -10,7 +10,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from connshift.cli.options import STATE, ConfigOpt, JsonOpt, open_migration, record
+from connshift.cli.options import STATE, ConfigOpt, JsonOpt, open_migration
 from connshift.cli.render import console, emit_json, progress_bars
 from connshift.errors import UsageError
 
@@ -45,7 +45,6 @@ def sync(
     from connshift.app.sync import sync as run_sync
 
     m = open_migration(config)
-    spec = m.spec
     stop = threading.Event()
 
     def on_signal(_sig: int, _frame: Any) -> None:
@@ -68,7 +67,6 @@ def sync(
     finally:
         for s, h in old.items():
             signal.signal(s, h)
-    record(spec, "sync", result.to_json())
     if as_json:
         emit_json(result.to_json())
         return

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from connshift.cli.options import STATE, ConfigOpt, JsonOpt, open_migration, record
+from connshift.cli.options import STATE, ConfigOpt, JsonOpt, open_migration
 from connshift.cli.render import console, emit_json, progress
 from connshift.errors import ExitCode
 
@@ -22,10 +22,8 @@ def validate(
     from connshift.app.validate import validate as run_validate
 
     m = open_migration(config)
-    spec = m.spec
     with progress("validating") as report:
         result = run_validate(m, topics or None, report=report)
-    record(spec, "validate", {**result.to_json(), "topics_filter": topics})
     if as_json:
         emit_json(result.to_json())
     else:
