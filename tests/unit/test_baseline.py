@@ -379,9 +379,7 @@ def test_cli_baseline_label_runs_the_sampler(
 
     seen: dict[str, Any] = {}
 
-    def fake(
-        migration: Any, label: str, *, duration: float, interval: float, report: Any
-    ) -> Any:
+    def fake(migration: Any, label: str, *, duration: float, interval: float, report: Any) -> Any:
         seen.update(label=label, duration=duration, interval=interval)
         doc = {"schema": core.SCHEMA, "label": label, "samples": [], "summary": summarize([])}
         migration.record(f"baseline-{label}", doc)  # the verb records its own evidence

@@ -20,7 +20,7 @@ from connshift.app.cutover import (
     CutoverRefused,
     CutoverResult,
     Mover,
-    _lsn,
+    change_lsn,
     connect_version,
     plan_json,
     redact_config,
@@ -345,7 +345,7 @@ def test_plan_json_redacts() -> None:
     assert "hunter2" not in json.dumps(doc)
 
 
-# --------------------------------------------------------------------------- _lsn
+# --------------------------------------------------------------------------- change_lsn
 
 
 def change(lsn: Any) -> dict[str, Any]:
@@ -354,18 +354,18 @@ def change(lsn: Any) -> dict[str, Any]:
 
 @pytest.mark.parametrize("lsn", [123456, "123456"])
 def test_lsn_without_schemas(lsn: Any) -> None:
-    assert _lsn(json.dumps(change(lsn)).encode()) == 123456
+    assert change_lsn(json.dumps(change(lsn)).encode()) == 123456
 
 
 def test_lsn_with_the_schema_envelope() -> None:
     doc = {"schema": {"type": "struct", "fields": []}, "payload": change(987654321)}
-    assert _lsn(json.dumps(doc).encode()) == 987654321
+    assert change_lsn(json.dumps(doc).encode()) == 987654321
 
 
 def test_lsn_of_a_payload_field_that_is_not_an_envelope() -> None:
     # a record whose own data has a "payload" string is read as it is
     doc = {**change(42), "payload": "text"}
-    assert _lsn(json.dumps(doc).encode()) == 42
+    assert change_lsn(json.dumps(doc).encode()) == 42
 
 
 @pytest.mark.parametrize(
@@ -394,7 +394,7 @@ def test_lsn_of_a_payload_field_that_is_not_an_envelope() -> None:
     ],
 )
 def test_lsn_of_junk_is_none(value: bytes | None) -> None:
-    assert _lsn(value) is None
+    assert change_lsn(value) is None
 
 
 # --------------------------------------------------------------------------- journal views

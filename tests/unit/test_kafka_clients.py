@@ -17,7 +17,7 @@ from connshift.io.kafka import (
     KafkaConsumer,
     KafkaProducer,
     TopicPartition,
-    _delivery_reporter,
+    delivery_reporter,
 )
 
 NOWHERE = "127.0.0.1:1"
@@ -143,7 +143,7 @@ def test_refused_records_reach_on_error_as_kafka_errors(cluster: KafkaCluster) -
 
 def test_delivery_reporter_ignores_deliveries(cluster: KafkaCluster) -> None:
     errors: list[KafkaError] = []
-    report = _delivery_reporter(cluster, errors.append)
+    report = delivery_reporter(cluster, errors.append)
     report(None, Message(topic="t", partition=0, offset=1))
     assert errors == []
     report(RdError(RdError.MSG_SIZE_TOO_LARGE, "too big"), None)

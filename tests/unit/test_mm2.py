@@ -18,7 +18,7 @@ from connshift.io.sandbox.mm2 import (
     IDENTITY_POLICY,
     MAIN_CLASS,
     MirrorMaker2,
-    _props_text,
+    props_text,
     wait_until_mirrored,
 )
 
@@ -167,7 +167,7 @@ def test_write_config_round_trips(tmp_path: Path) -> None:
 
 
 def test_props_text_escapes() -> None:
-    text = _props_text({"a:b": "x", "c=d": "y\\z"})
+    text = props_text({"a:b": "x", "c=d": "y\\z"})
     assert "a\\:b=x" in text
     assert "c\\=d=y\\\\z" in text
 

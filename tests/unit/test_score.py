@@ -1280,13 +1280,13 @@ def test_inputs_and_run_score_read_evidence_and_journal(tmp_path: Path) -> None:
 
 
 def test_a_connector_reaching_a_remote_host_is_a_private_network_shape() -> None:
-    from connshift.core.score import _private_endpoints
+    from connshift.core.score import private_endpoints
 
-    assert _private_endpoints({"database.hostname": "pg.internal", "topic": "x"}) == [
+    assert private_endpoints({"database.hostname": "pg.internal", "topic": "x"}) == [
         "database.hostname=pg.internal"
     ]
-    assert _private_endpoints({"connection.url": "jdbc:postgresql://db.corp:5432/app"}) == [
+    assert private_endpoints({"connection.url": "jdbc:postgresql://db.corp:5432/app"}) == [
         "connection.url=db.corp:5432"
     ]
-    assert _private_endpoints({"database.hostname": "127.0.0.1", "url": "http://localhost:1"}) == []
-    assert _private_endpoints({"database.hostname": "${file:/s.properties:host}"}) == []
+    assert private_endpoints({"database.hostname": "127.0.0.1", "url": "http://localhost:1"}) == []
+    assert private_endpoints({"database.hostname": "${file:/s.properties:host}"}) == []

@@ -653,8 +653,8 @@ class Mover:
                     connector=plan.name,
                 )
             if plan.shape is Shape.CDC_SOURCE:
-                last_old = _lsn(old[-1].value) if old else None
-                first_new = _lsn(new[0].value)
+                last_old = change_lsn(old[-1].value) if old else None
+                first_new = change_lsn(new[0].value)
                 if last_old is not None and first_new is not None and first_new <= last_old:
                     raise CheckFailed(
                         f"{plan.name}'s first new change {dst_topic}[{p}]@{new[0].offset} has "
@@ -882,7 +882,7 @@ class Mover:
         return out
 
 
-def _lsn(value: bytes | None) -> int | None:
+def change_lsn(value: bytes | None) -> int | None:
     """The PostgreSQL LSN of a Debezium change event (JSON, with or without schemas)."""
     if not value:
         return None

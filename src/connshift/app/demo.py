@@ -334,7 +334,6 @@ def _baseline_after(migration: Migration, report: Reporter) -> list[str]:
     """The same window after the cutover, compared with the one before."""
     from connshift.app.baseline import compare_baselines, run_baseline
 
-
     report("baseline after the cutover (10 s)")
     run_baseline(migration, "after", duration=10, interval=2, report=report)
     compared = compare_baselines(migration, "before", "after")

@@ -819,7 +819,7 @@ def _shape_tags(i: Inputs, name: str) -> list[str]:
         if ms < 0 or ms >= 7 * 24 * 3_600_000:
             tags.append("long-retention topic")
             break
-    if _private_endpoints(inv.config):
+    if private_endpoints(inv.config):
         tags.append("private-network dependency")
     return tags
 
@@ -829,7 +829,7 @@ _ENDPOINT_KEY = re.compile(r"(^|\.)(hostname|host|hosts|url|uri|connection\.url|
 _LOCAL = ("127.", "localhost", "::1", "[::1]")
 
 
-def _private_endpoints(config: Mapping[str, Any]) -> list[str]:
+def private_endpoints(config: Mapping[str, Any]) -> list[str]:
     """Endpoints a connector reaches beyond this machine (a network path to keep)."""
     out = []
     for key, value in config.items():

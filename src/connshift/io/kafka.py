@@ -651,7 +651,7 @@ class KafkaCluster:
         """
         cfg = dict(extra or {})
         if on_error is not None:
-            cfg["on_delivery"] = _delivery_reporter(self, on_error)
+            cfg["on_delivery"] = delivery_reporter(self, on_error)
         return KafkaProducer(self, self.producer(cfg))
 
     def open_consumer(self, extra: Mapping[str, Any] | None = None) -> KafkaConsumer:
@@ -1087,7 +1087,7 @@ class KafkaCluster:
 # ---------------------------------------------------------------------------- clients
 
 
-def _delivery_reporter(
+def delivery_reporter(
     cluster: KafkaCluster, on_error: Callable[[KafkaError], None]
 ) -> Callable[[_RdError | None, Message], None]:
     """An ``on_delivery`` callback handing each refused record's error to ``on_error``."""

@@ -75,7 +75,7 @@ DEFAULT_TUNING: dict[str, str] = {
 _NAME_OK = re.compile(r"[^A-Za-z0-9_-]+")
 
 
-def _props_text(values: Mapping[str, str]) -> str:
+def props_text(values: Mapping[str, str]) -> str:
     """Java ``.properties`` text: ``:``/``=``/spaces in keys and backslashes escaped."""
 
     def esc_key(key: str) -> str:
@@ -228,7 +228,7 @@ class MirrorMaker2:
     def write_config(self) -> Path:
         """Write ``mm2.properties`` into ``workdir`` and return its path."""
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.properties.write_text(_props_text(self.config()))
+        self.properties.write_text(props_text(self.config()))
         return self.properties
 
     def command(self) -> list[str]:
