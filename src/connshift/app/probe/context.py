@@ -62,6 +62,19 @@ def refused(check_id: str, subject: str, exc: ConnshiftError, **evidence: Any) -
     )
 
 
+def verdict(
+    check_id: str,
+    subject: str,
+    problems: list[str],
+    passed: str,
+    evidence: dict[str, Any],
+) -> CheckResult:
+    """FAIL naming every problem found, else PASS saying what held."""
+    if problems:
+        return CheckResult(check_id, Status.FAIL, subject, "; ".join(problems), evidence)
+    return CheckResult(check_id, Status.PASS, subject, passed, evidence)
+
+
 def now_ms() -> int:
     return int(time.time() * 1000)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from connshift.app.probe.context import ProbeContext, delivered, records_refused, refused
+from connshift.app.probe.context import ProbeContext, delivered, records_refused, refused, verdict
 from connshift.app.probe.registry import check
 from connshift.core.checks import CheckResult, Status
 from connshift.errors import KafkaError
@@ -66,12 +66,10 @@ def groups_join_commit_alter_delete(ctx: ProbeContext) -> CheckResult:
         problems.append(f"altered offset reads {altered.get((topic, 0))}, expected 3")
     if still:
         problems.append("the group is still listed after being deleted")
-    if problems:
-        return CheckResult(cid, Status.FAIL, group, "; ".join(problems), evidence)
-    return CheckResult(
+    return verdict(
         cid,
-        Status.PASS,
         group,
+        problems,
         f"joined and read {n} records in {evidence['join_and_read_seconds']}s, committed "
         f"{n}, altered to 3, deleted",
         evidence,

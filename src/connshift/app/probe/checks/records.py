@@ -14,6 +14,7 @@ from connshift.app.probe.context import (
     now_ms,
     records_refused,
     refused,
+    verdict,
 )
 from connshift.app.probe.registry import check
 from connshift.core.checks import CheckResult, Status
@@ -238,12 +239,10 @@ def _idempotent_retry(
         problems.append(f"a retried batch was written {retry_copies} times")
     if gapped.error == 0:
         problems.append("a batch with a sequence gap was accepted")
-    if problems:
-        return CheckResult(cid, Status.FAIL, topic, "; ".join(problems), evidence)
-    return CheckResult(
+    return verdict(
         cid,
-        Status.PASS,
         topic,
+        problems,
         f"{base} records in order; a retried batch written once "
         f"({error_name(again.error)}); a sequence gap refused ({error_name(gapped.error)})",
         evidence,

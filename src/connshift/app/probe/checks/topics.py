@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from connshift.app.probe.context import ProbeContext, refused
+from connshift.app.probe.context import ProbeContext, refused, verdict
 from connshift.app.probe.registry import check
 from connshift.core.checks import CheckResult, Status
 from connshift.core.probe import COMMON_TOPIC_CONFIGS, LEGACY_TOPIC_CONFIGS
@@ -86,12 +86,10 @@ def configs_describe_alter(ctx: ProbeContext) -> CheckResult:
         problems.append("retention.ms is still set on the topic after deleting it")
     if ctx.controller is not None and not evidence.get("broker_configs_described"):
         problems.append("DescribeConfigs returned no broker config")
-    if problems:
-        return CheckResult(cid, Status.FAIL, topic, "; ".join(problems), evidence)
-    return CheckResult(
+    return verdict(
         cid,
-        Status.PASS,
         topic,
+        problems,
         f"{len(described)} topic configs described; retention.ms set and deleted",
         evidence,
     )

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from connshift.app.probe.context import ProbeContext, refused
+from connshift.app.probe.context import ProbeContext, refused, verdict
 from connshift.app.probe.registry import check
-from connshift.core.checks import CheckResult, Status
+from connshift.core.checks import CheckResult
 from connshift.errors import KafkaError
 from connshift.io.kafka import OutRecord
 
@@ -54,12 +54,10 @@ def transactions_commit_abort(ctx: ProbeContext) -> CheckResult:
             + ")"
         )
     ctx.topics["transactions"] = topic
-    if problems:
-        return CheckResult(cid, Status.FAIL, topic, "; ".join(problems), evidence)
-    return CheckResult(
+    return verdict(
         cid,
-        Status.PASS,
         topic,
+        problems,
         "2 committed transactions visible, the aborted one hidden under read_committed",
         evidence,
     )
