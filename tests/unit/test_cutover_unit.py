@@ -74,6 +74,10 @@ class Worker:
             return httpx.Response(
                 200, json={"version": self.version, "commit": "abc", "kafka_cluster_id": "k"}
             )
+        parts = request.url.path.split("/")
+        if len(parts) >= 3 and parts[1] == "connectors":  # Connect's answer for a name it lacks
+            message = f"Connector {parts[2]} not found"
+            return httpx.Response(404, json={"error_code": 404, "message": message})
         return httpx.Response(404, json={"error_code": 404, "message": "HTTP 404 Not Found"})
 
 
@@ -549,3 +553,86 @@ def test_gate_in_a_dry_run_reports_instead_of_refusing(tmp_path: Path) -> None:
         close(mover)
     assert [(s.step, s.status) for s in result.steps] == [("scorecard", "failed")]
     assert "would be refused" in result.steps[0].detail
+
+
+# --------------------------------------------------------------------------- rollback
+
+
+def journal_cutover(mover: Mover, plan: ConnectorPlan, last: str) -> None:
+    """A cutover attempt of ``plan`` journaled up to ``last`` (started, not necessarily done),
+    with the plan recorded at preflight as the executor does."""
+    steps = [
+        "preflight",
+        "stop-source",
+        "read-offsets",
+        "catch-up",
+        "create-stopped",
+        "write-offsets",
+        "resume",
+        "verify",
+    ]
+    j = mover.journal
+    for step in steps:
+        j.record(plan.name, 1, "cutover", step, "started")
+        if step == last:
+            return
+        data = {"plan": plan.to_json(redact_config)} if step == "preflight" else {}
+        j.record(plan.name, 1, "cutover", step, "done", data)
+
+
+def test_rollback_of_a_finished_cutover_is_the_reverse_of_its_steps(
+    tmp_path: Path, movers: list[Mover]
+) -> None:
+    mover = mover_for(movers, tmp_path)
+    dry = Mover(mover.migration, dry_run=True)
+    journal_cutover(mover, cdc_plan(), last="")
+    result = dry.rollback(["pg"])
+    assert [s.step for s in result.steps] == [
+        "stop-destination",  # undo of resume
+        "read-destination-offsets",
+        "copy-back",
+        "write-source-offsets",  # undo of write-offsets
+        "delete-destination",  # undo of create-stopped
+        "resume-source",  # undo of stop-source
+        "rolled-back",
+    ]
+    # only the read-only step ran (the destination has no such connector here)
+    assert [s.status for s in result.steps].count("would") == 6
+    assert not any(e.kind == "rollback" for e in mover.journal.entries("pg"))
+
+
+def test_rollback_of_a_cutover_cut_short_undoes_only_what_it_started(
+    tmp_path: Path, movers: list[Mover]
+) -> None:
+    mover = mover_for(movers, tmp_path)
+    journal_cutover(mover, cdc_plan(), last="catch-up")  # crashed during catch-up
+    result = Mover(mover.migration, dry_run=True).rollback(["pg"])
+    assert [s.step for s in result.steps] == ["resume-source", "rolled-back"]
+
+
+def test_rollback_uses_the_journaled_plan_not_the_source_connector(
+    tmp_path: Path, movers: list[Mover]
+) -> None:
+    """The source Worker answers 404 to everything: planning anew would fail."""
+    mover = mover_for(movers, tmp_path)
+    rename = {"alpha": "zzz", "beta": "beta"}
+    sink = plan_connector(
+        "pg",
+        FILE_SINK,
+        "sink",
+        {"topics": "alpha,beta"},
+        [],
+        destination_topic=lambda t: rename[t],
+    )
+    journal_cutover(mover, sink, last="")
+    found = mover.journaled_plan("pg")
+    assert found is not None and found.topic_map == {"alpha": "zzz", "beta": "beta"}
+    assert found.source_topic("zzz") == "alpha"
+    result = Mover(mover.migration, dry_run=True).rollback(["pg"])
+    assert result.steps[-1].step == "rolled-back"
+
+
+def test_nothing_to_roll_back_is_refused(tmp_path: Path, movers: list[Mover]) -> None:
+    mover = mover_for(movers, tmp_path)
+    with pytest.raises(CutoverRefused, match="no cutover to roll back"):
+        mover.rollback(["pg"])
