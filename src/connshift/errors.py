@@ -95,6 +95,11 @@ class KafkaError(ServiceError):
     """A Kafka cluster could not be reached or refused a request."""
 
 
+class KafkaAuthError(KafkaError):
+    """A Kafka listener refused who we are: SASL authentication or the TLS handshake failed.
+    Retrying another broker of the same cluster does not help."""
+
+
 class ConnectError(ServiceError):
     """A Kafka Connect worker could not be reached or refused a request."""
 

@@ -32,6 +32,14 @@ DescribeProducers (61)  0     flexible, the only version; to each partition's le
                               (``connshift probe``: librdkafka does not expose it)
 ======================  ====  =========================================================
 
+Security: every connection (to a bootstrap broker and to each leader) is opened by
+:func:`connshift.io.kafka_security.open_socket` (TLS-wrapped for ``SSL``/``SASL_SSL``), asks
+ApiVersions, and authenticates with SASL (``PLAIN``, ``SCRAM-SHA-256``, ``SCRAM-SHA-512``)
+before its first request (:func:`connshift.io.kafka_wire.authenticate`), as the
+:class:`~connshift.io.kafka_security.RawSecurity` given to :class:`RawClient` says. On a TLS
+connection a request goes out as one ``sendall`` of its joined parts (``SSLSocket`` has no
+``sendmsg``); on PLAINTEXT the parts go out in one ``sendmsg``, as before.
+
 Wire format as in Apache Kafka's ``clients/src/main/resources/common/message/*.json``.
 Partition-level errors come back in the results (``error`` codes, named by
 :func:`error_name`); connection, framing and request-level failures raise
@@ -42,6 +50,7 @@ from __future__ import annotations
 
 import functools
 import socket
+import ssl
 import struct
 import time
 from collections import deque
@@ -50,14 +59,21 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import TypeVar
 
-from connshift.errors import KafkaError
+from connshift.errors import KafkaAuthError, KafkaError
+from connshift.io.kafka_security import (
+    PLAINTEXT,
+    RawSecurity,
+    describe_os_error,
+    open_socket,
+    tls_failure,
+)
 from connshift.io.kafka_wire import (
     ApiVersionsResult,
     Cursor,
     WireFormatError,
     _address,
-    _describe_os_error,
-    api_versions,
+    ask_api_versions,
+    authenticate,
     parse_bootstrap,
 )
 
@@ -698,7 +714,15 @@ class _Connection:
     """
 
     def __init__(
-        self, host: str, port: int, *, client_id: str, timeout: float, cluster: str
+        self,
+        host: str,
+        port: int,
+        *,
+        client_id: str,
+        timeout: float,
+        cluster: str,
+        security: RawSecurity = PLAINTEXT,
+        context: ssl.SSLContext | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -706,6 +730,11 @@ class _Connection:
         self.client_id = client_id
         self.timeout = timeout
         self.cluster = cluster
+        self.security = security
+        self.context = context
+        self.tls = security.tls
+        #: what the broker said to ApiVersions on the latest connection
+        self.versions: ApiVersionsResult | None = None
         self.sock: socket.socket | None = None
         self.pending: deque[tuple[int, int]] = deque()  # (correlation id, api key)
         self._next_id = 0
@@ -715,16 +744,36 @@ class _Connection:
 
     # -- life cycle ----------------------------------------------------------------------------
     def _connect(self) -> socket.socket:
+        """The connected socket: opened (TLS handshake done), ApiVersions asked and SASL
+        authentication done on first use and after every reconnect."""
         if self.sock is None:
+            sock = open_socket(
+                self.host,
+                self.port,
+                self.timeout,
+                self.security,
+                self.context,
+                cluster=self.cluster,
+            )
             try:
-                sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
-            except OSError as exc:
-                raise self._error(
-                    f"could not reach Kafka at {self.where}",
-                    _describe_os_error(exc),
-                    "check that the broker runs and that its advertised listener is reachable",
-                ) from exc
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                quick = min(self.timeout, 10.0)
+                versions = ask_api_versions(
+                    sock, self.host, self.port, quick, self.security, cluster=self.cluster
+                )
+                authenticate(
+                    sock,
+                    self.host,
+                    self.port,
+                    self.security,
+                    versions.api_keys,
+                    timeout=quick,
+                    cluster=self.cluster,
+                )
+                sock.settimeout(self.timeout)
+            except BaseException:
+                sock.close()
+                raise
+            self.versions = versions
             self.sock = sock
         return self.sock
 
@@ -753,15 +802,20 @@ class _Connection:
         size = len(header) + sum(len(part) for part in body)
         buffers = [struct.pack(">i", size) + header, *body]
         try:
-            sent = sock.sendmsg(buffers)
-            total = size + 4
-            if sent < total:
-                self._send_rest(sock, buffers, sent)
+            if self.tls:  # SSLSocket has no sendmsg: one TLS write of the joined request
+                sock.sendall(b"".join(buffers))
+            else:
+                sent = sock.sendmsg(buffers)
+                if sent < size + 4:
+                    self._send_rest(sock, buffers, sent)
+        except ssl.SSLError as exc:
+            self.close()
+            raise tls_failure(self.where, self.security, exc, cluster=self.cluster) from None
         except OSError as exc:
             self.close()
             raise self._error(
                 f"could not send a request to Kafka at {self.where}",
-                _describe_os_error(exc),
+                describe_os_error(exc),
                 "check that the broker is healthy",
             ) from exc
         self.pending.append((corr, api_key))
@@ -800,7 +854,8 @@ class _Connection:
                 raise self._error(
                     f"Kafka at {self.where} sent something that is not a Kafka response",
                     f"frame size {size}",
-                    "check that host and port name a Kafka PLAINTEXT listener",
+                    "check that host and port name a Kafka listener of protocol "
+                    f"{self.security.protocol}",
                 )
             buf = self._fetch_buf if fetch else self._small_buf
             if len(buf) < size:
@@ -818,11 +873,14 @@ class _Connection:
                 "connected, but no complete answer came back",
                 "check that the broker is not overloaded; raise the timeout",
             ) from exc
+        except ssl.SSLError as exc:
+            self.close()
+            raise tls_failure(self.where, self.security, exc, cluster=self.cluster) from None
         except OSError as exc:
             self.close()
             raise self._error(
                 f"lost the connection to Kafka at {self.where}",
-                _describe_os_error(exc),
+                describe_os_error(exc),
                 "check the broker's log",
             ) from exc
         self.pending.popleft()
@@ -875,7 +933,9 @@ class PendingProduce:
 class RawClient:
     """A minimal blocking Kafka client: one socket per broker, requests routed by leader.
 
-    ``bootstrap`` is a ``bootstrap.servers`` string (PLAINTEXT listeners only); ``name``
+    ``bootstrap`` is a ``bootstrap.servers`` string; ``security`` says how its listeners are
+    reached (PLAINTEXT by default; TLS and SASL PLAIN/SCRAM as
+    :class:`~connshift.io.kafka_security.RawSecurity` says, on every connection); ``name``
     ("source", "destination") labels errors; ``timeout`` bounds connects and each answer.
     Not thread-safe. Use as a context manager or call :meth:`close`.
     """
@@ -887,11 +947,15 @@ class RawClient:
         client_id: str = "connshift",
         timeout: float = 30.0,
         name: str = "kafka",
+        security: RawSecurity = PLAINTEXT,
     ) -> None:
         self.bootstrap = bootstrap
         self.client_id = client_id
         self.timeout = timeout
         self.name = name
+        self.security = security
+        # one TLS context (CA and client certificate loaded once) for every connection
+        self._context = security.ssl_context() if security.tls else None
         self._seeds = parse_bootstrap(bootstrap)
         self._conns: dict[tuple[str, int], _Connection] = {}
         self._versions: dict[tuple[str, int], ApiVersionsResult] = {}
@@ -935,24 +999,36 @@ class RawClient:
             **ctx,
         )
 
+    def _new_connection(self, host: str, port: int) -> _Connection:
+        return _Connection(
+            host,
+            port,
+            client_id=self.client_id,
+            timeout=self.timeout,
+            cluster=self.name,
+            security=self.security,
+            context=self._context,
+        )
+
     def _connection(self, host: str, port: int, api_key: int) -> _Connection:
-        self._check_version(host, port, api_key)
         key = (host, port)
         conn = self._conns.get(key)
         if conn is None:
-            conn = _Connection(
-                host, port, client_id=self.client_id, timeout=self.timeout, cluster=self.name
-            )
+            conn = self._new_connection(host, port)
             self._conns[key] = conn
+        self._check_version(conn, api_key)
         return conn
 
-    def _check_version(self, host: str, port: int, api_key: int) -> None:
-        """KafkaError unless the broker serves the version of ``api_key`` this module speaks."""
+    def _check_version(self, conn: _Connection, api_key: int) -> None:
+        """KafkaError unless the broker serves the version of ``api_key`` this module speaks
+        (its ApiVersions answer is asked on the connection itself, when it first opens)."""
+        host, port = conn.host, conn.port
         key = (host, port)
         versions = self._versions.get(key)
         if versions is None:
-            versions = api_versions(_address(host, port), timeout=min(self.timeout, 10.0))
-            self._versions[key] = versions
+            conn._connect()
+            assert conn.versions is not None
+            versions = self._versions[key] = conn.versions
         api, version = _VERSIONS[api_key]
         served = versions.api_keys.get(api_key)
         if served is None or not served[0] <= version <= served[1]:
@@ -969,17 +1045,21 @@ class RawClient:
         broker that answers, so it never waits behind pipelined fetches or produces."""
         conn = self._control
         if conn is not None and conn.sock is not None:
-            self._check_version(conn.host, conn.port, api_key)
+            self._check_version(conn, api_key)
             return conn
         failures: list[KafkaError] = []
         for host, port in self._seeds:
+            conn = self._new_connection(host, port)
             try:
-                self._check_version(host, port, api_key)
-                conn = _Connection(
-                    host, port, client_id=self.client_id, timeout=self.timeout, cluster=self.name
-                )
                 conn._connect()
+                if conn.versions is not None:
+                    self._versions[(host, port)] = conn.versions
+                self._check_version(conn, api_key)
+            except KafkaAuthError:
+                conn.close()
+                raise  # every broker of the cluster would refuse us the same way
             except KafkaError as exc:
+                conn.close()
                 failures.append(exc)
                 continue
             self._control = conn
@@ -989,7 +1069,8 @@ class RawClient:
         raise self._error(
             f"could not reach the {self.name} Kafka cluster at {self.bootstrap}",
             why="; ".join(f"{exc.context.get('broker')}: {exc.why}" for exc in failures),
-            fix="check that the brokers run and that bootstrap lists PLAINTEXT listeners",
+            fix="check that the brokers run and that bootstrap lists "
+            f"{self.security.protocol} listeners",
         )
 
     def _node_connection(self, node_id: int, api_key: int) -> _Connection:

@@ -28,30 +28,63 @@ Wire format, as in Apache Kafka's ``clients/src/main/resources/common/message/``
   **v0** format whatever version was asked (``RequestContext.apiVersion()``), listing its own
   ApiVersions range (KIP-511, 2.4+). We then ask again with v0, on a fresh connection.
 
-Only PLAINTEXT (and SASL_PLAINTEXT, where ApiVersions precedes authentication) listeners can be
-asked; a TLS listener never answers a plaintext request, which surfaces as a timeout.
+Every listener can be asked: ApiVersions precedes SASL authentication (brokers answer it
+before SaslHandshake), and on ``SSL``/``SASL_SSL`` listeners the socket is TLS-wrapped first
+(:mod:`connshift.io.kafka_security`); a TLS listener asked in plaintext never answers, which
+surfaces as a timeout.
+
+SASL (:func:`authenticate`), as Apache Kafka's ``SaslClientAuthenticator`` does it after
+ApiVersions: SaslHandshake (key 17) v1 names the mechanism (request header v1, response header
+v0, never flexible: ``mechanism STRING`` -> ``error_code INT16, mechanisms [STRING]``), then the
+mechanism's messages go in SaslAuthenticate (key 36) requests, at the highest version both
+sides speak up to v2 (v2 is flexible: request header v2 with ``auth_bytes COMPACT_BYTES``,
+response header v1 with ``error_code INT16, error_message COMPACT_NULLABLE_STRING, auth_bytes
+COMPACT_BYTES, session_lifetime_ms INT64``; v1 the same non-flexible; v0 lacks the lifetime).
+PLAIN sends ``authzid NUL user NUL password`` once; SCRAM-SHA-256/512 (RFC 5802 / 7677, via
+:mod:`scramp`) sends client-first and client-final, and checks the server's signature.
+Re-authentication (KIP-368's ``session_lifetime_ms``) is not done: connshift's connections are
+shorter than any sensible session lifetime, and a broker that closes one is reconnected to.
 """
 
 from __future__ import annotations
 
 import socket
+import ssl
 import struct
 import time
 from dataclasses import dataclass, field
 
+import scramp
+
 from connshift import __version__
-from connshift.errors import ConfigError, KafkaError
+from connshift.errors import ConfigError, KafkaAuthError, KafkaError
+from connshift.io.kafka_security import (
+    PLAINTEXT,
+    RawSecurity,
+    describe_os_error,
+    open_socket,
+    tls_failure,
+)
 
 __all__ = [
     "API_VERSIONS_KEY",
     "DEFAULT_PORT",
+    "SASL_AUTHENTICATE_KEY",
+    "SASL_HANDSHAKE_KEY",
     "UNSUPPORTED_VERSION",
     "ApiVersionsResponse",
     "ApiVersionsResult",
+    "SaslAuthenticateResponse",
     "WireFormatError",
     "api_versions",
+    "ask_api_versions",
+    "authenticate",
     "decode_api_versions_response",
+    "decode_sasl_authenticate_response",
+    "decode_sasl_handshake_response",
     "encode_api_versions_request",
+    "encode_sasl_authenticate_request",
+    "encode_sasl_handshake_request",
     "parse_bootstrap",
 ]
 
@@ -73,11 +106,24 @@ CLIENT_SOFTWARE_NAME = "connshift"
 # ApiVersions answers are a few KiB; anything claiming more is not a Kafka listener.
 _MAX_FRAME = 4 * 1024 * 1024
 
+SASL_HANDSHAKE_KEY = 17
+SASL_AUTHENTICATE_KEY = 36
+SASL_HANDSHAKE_VERSION = 1
+"""SaslHandshake v1: the mechanism's messages then go in SaslAuthenticate requests."""
+SASL_AUTHENTICATE_MAX_VERSION = 2
+"""The highest SaslAuthenticate version spoken (v2, the first flexible one)."""
+
+UNSUPPORTED_SASL_MECHANISM = 33
+ILLEGAL_SASL_STATE = 34
+SASL_AUTHENTICATION_FAILED = 58
+
 _ERROR_NAMES = {
     -1: "UNKNOWN_SERVER_ERROR",
     33: "UNSUPPORTED_SASL_MECHANISM",
+    34: "ILLEGAL_SASL_STATE",
     35: "UNSUPPORTED_VERSION",
     42: "INVALID_REQUEST",
+    58: "SASL_AUTHENTICATION_FAILED",
 }
 
 
@@ -453,23 +499,31 @@ def _address(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def api_versions(bootstrap: str, timeout: float = 5.0) -> ApiVersionsResult:
+def api_versions(
+    bootstrap: str, timeout: float = 5.0, *, security: RawSecurity = PLAINTEXT
+) -> ApiVersionsResult:
     """Ask the first reachable broker of ``bootstrap`` for its ApiVersions.
 
     Tries each ``host:port`` of the comma-separated list in order, asks ApiVersions v3 and, when
     the broker answers UNSUPPORTED_VERSION, asks again with v0. ``timeout`` bounds each
-    connection attempt and each exchange, in seconds.
+    connection attempt and each exchange, in seconds. On ``SSL``/``SASL_SSL`` listeners
+    (``security``) the socket is TLS-wrapped first; SASL listeners answer ApiVersions before
+    authentication, so none is done here.
 
     Raises :class:`~connshift.errors.KafkaError` (exit code 3) when no broker could be reached,
-    or the one reached closed the connection, did not answer in time, answered with an error code
-    or with bytes that are not an ApiVersions response; :class:`~connshift.errors.ConfigError`
-    for a malformed ``bootstrap``.
+    the TLS handshake failed, or the one reached closed the connection, did not answer in time,
+    answered with an error code or with bytes that are not an ApiVersions response;
+    :class:`~connshift.errors.ConfigError` for a malformed ``bootstrap`` or TLS material that
+    cannot be loaded.
     """
     addresses = parse_bootstrap(bootstrap)
+    context = security.ssl_context() if security.tls else None
     failures: list[KafkaError] = []
     for host, port in addresses:
         try:
-            return _ask_broker(host, port, timeout)
+            return _ask_broker(host, port, timeout, security, context)
+        except KafkaAuthError:
+            raise  # another broker of the cluster would refuse us the same way
         except KafkaError as exc:
             failures.append(exc)
     if len(failures) == 1:
@@ -477,22 +531,33 @@ def api_versions(bootstrap: str, timeout: float = 5.0) -> ApiVersionsResult:
     raise KafkaError(
         f"could not reach Kafka at any of {', '.join(_address(h, p) for h, p in addresses)}",
         why="; ".join(f"{exc.context.get('broker')}: {exc.why}" for exc in failures),
-        fix="check that the brokers run and that bootstrap lists PLAINTEXT listeners",
+        fix=f"check that the brokers run and that bootstrap lists {security.protocol} listeners",
         bootstrap=bootstrap,
     )
 
 
-def _ask_broker(host: str, port: int, timeout: float) -> ApiVersionsResult:
+def _ask_broker(
+    host: str,
+    port: int,
+    timeout: float,
+    security: RawSecurity,
+    context: ssl.SSLContext | None,
+) -> ApiVersionsResult:
     """ApiVersions v3, then v0 if the broker does not know v3; one fresh connection each."""
-    response = _exchange(host, port, PREFERRED_VERSION, timeout)
+    response = _exchange(host, port, PREFERRED_VERSION, timeout, security, context)
     if response.error_code == UNSUPPORTED_VERSION:
-        response = _exchange(host, port, 0, timeout)
+        response = _exchange(host, port, 0, timeout, security, context)
+    return _result(host, port, response)
+
+
+def _result(host: str, port: int, response: ApiVersionsResponse) -> ApiVersionsResult:
     if response.error_code != 0:
         name = _ERROR_NAMES.get(response.error_code, "see Kafka's protocol error codes")
         raise KafkaError(
             f"Kafka at {_address(host, port)} refused ApiVersions",
             why=f"error code {response.error_code} ({name})",
-            fix="check that this is a Kafka broker listener and that it accepts plaintext clients",
+            fix="check that this is a Kafka broker listener and that its security protocol "
+            "is the one configured",
             broker=_address(host, port),
         )
     return ApiVersionsResult(
@@ -506,48 +571,63 @@ def _ask_broker(host: str, port: int, timeout: float) -> ApiVersionsResult:
     )
 
 
-def _exchange(host: str, port: int, version: int, timeout: float) -> ApiVersionsResponse:
+def _exchange(
+    host: str,
+    port: int,
+    version: int,
+    timeout: float,
+    security: RawSecurity = PLAINTEXT,
+    context: ssl.SSLContext | None = None,
+) -> ApiVersionsResponse:
     """Connect, send one ApiVersions request of ``version``, read and decode its answer."""
-    where = _address(host, port)
-    correlation_id = version + 1
-    try:
-        sock = socket.create_connection((host, port), timeout=timeout)
-    except OSError as exc:
-        raise KafkaError(
-            f"could not reach Kafka at {where}",
-            why=_describe_os_error(exc),
-            fix="check that the broker runs and that host and port name its PLAINTEXT listener",
-            broker=where,
-        ) from exc
+    sock = open_socket(host, port, timeout, security, context)
     with sock:
-        deadline = time.monotonic() + timeout
-        try:
-            sock.settimeout(timeout)
-            sock.sendall(encode_api_versions_request(version, correlation_id))
-            (size,) = struct.unpack(">i", _recv_exactly(sock, 4, deadline, where))
-            if not 4 <= size <= _MAX_FRAME:
-                raise KafkaError(
-                    f"Kafka at {where} sent something that is not a Kafka response",
-                    why=f"frame size {size} is implausible for ApiVersions",
-                    fix="check that host and port name a Kafka PLAINTEXT listener",
-                    broker=where,
-                )
-            payload = _recv_exactly(sock, size, deadline, where)
-        except TimeoutError as exc:
-            raise KafkaError(
-                f"Kafka at {where} did not answer ApiVersions within {timeout:g}s",
-                why="connected, but no complete answer came back",
-                fix="check that this is a PLAINTEXT listener (TLS listeners do not answer) "
-                "and that the broker is not overloaded",
-                broker=where,
-            ) from exc
-        except OSError as exc:
-            raise KafkaError(
-                f"could not reach Kafka at {where}",
-                why=_describe_os_error(exc),
-                fix="check that the broker runs and is healthy",
-                broker=where,
-            ) from exc
+        return _ask_on(sock, _address(host, port), version, version + 1, timeout, security)
+
+
+def ask_api_versions(
+    sock: socket.socket,
+    host: str,
+    port: int,
+    timeout: float,
+    security: RawSecurity = PLAINTEXT,
+    *,
+    cluster: str | None = None,
+) -> ApiVersionsResult:
+    """ApiVersions on an open (TLS-wrapped where needed) connection: v3, then v0 on the same
+    connection when the broker does not know v3 (brokers keep the connection open after that
+    answer, as Kafka's own client relies on). The first exchange on a connection, before
+    :func:`authenticate`. Raises :class:`~connshift.errors.KafkaError` like
+    :func:`api_versions`."""
+    where = _address(host, port)
+    try:
+        response = _ask_on(sock, where, PREFERRED_VERSION, 1, timeout, security)
+        if response.error_code == UNSUPPORTED_VERSION:
+            response = _ask_on(sock, where, 0, 2, timeout, security)
+        return _result(host, port, response)
+    except KafkaError as exc:
+        if cluster is not None:
+            exc.context.setdefault("cluster", cluster)
+        raise
+
+
+def _ask_on(
+    sock: socket.socket,
+    where: str,
+    version: int,
+    correlation_id: int,
+    timeout: float,
+    security: RawSecurity,
+) -> ApiVersionsResponse:
+    """Send one ApiVersions request of ``version`` on ``sock``; read and decode its answer."""
+    payload = _round_trip(
+        sock,
+        encode_api_versions_request(version, correlation_id),
+        where,
+        timeout,
+        security,
+        what="ApiVersions",
+    )
     try:
         response = decode_api_versions_response(payload, version)
     except WireFormatError as exc:
@@ -567,7 +647,57 @@ def _exchange(host: str, port: int, version: int, timeout: float) -> ApiVersions
     return response
 
 
-def _recv_exactly(sock: socket.socket, n: int, deadline: float, where: str) -> bytes:
+def _round_trip(
+    sock: socket.socket,
+    request: bytes,
+    where: str,
+    timeout: float,
+    security: RawSecurity,
+    *,
+    what: str,
+) -> bytes:
+    """Send one size-framed request, return the answer's frame (without its size)."""
+    deadline = time.monotonic() + timeout
+    plain = f"a Kafka {security.protocol} listener"
+    try:
+        sock.settimeout(timeout)
+        sock.sendall(request)
+        (size,) = struct.unpack(">i", _recv_exactly(sock, 4, deadline, where, what))
+        if not 4 <= size <= _MAX_FRAME:
+            raise KafkaError(
+                f"Kafka at {where} sent something that is not a Kafka response",
+                why=f"frame size {size} is implausible for {what}",
+                fix=f"check that host and port name {plain}",
+                broker=where,
+            )
+        return _recv_exactly(sock, size, deadline, where, what)
+    except TimeoutError as exc:
+        hint = (
+            "check that this is a PLAINTEXT listener (TLS listeners do not answer) "
+            if not security.tls
+            else f"check that this is {plain} "
+        )
+        raise KafkaError(
+            f"Kafka at {where} did not answer {what} within {timeout:g}s",
+            why="connected, but no complete answer came back",
+            fix=hint + "and that the broker is not overloaded",
+            broker=where,
+        ) from exc
+    except ssl.SSLError as exc:
+        # TLS 1.3: a refused client certificate shows on the first read, not in the handshake
+        raise tls_failure(where, security, exc) from None
+    except OSError as exc:
+        raise KafkaError(
+            f"could not reach Kafka at {where}",
+            why=describe_os_error(exc),
+            fix="check that the broker runs and is healthy",
+            broker=where,
+        ) from exc
+
+
+def _recv_exactly(
+    sock: socket.socket, n: int, deadline: float, where: str, what: str = "ApiVersions"
+) -> bytes:
     """Read exactly ``n`` bytes before ``deadline``; a closed connection is a KafkaError."""
     chunks: list[bytes] = []
     remaining = n
@@ -580,9 +710,10 @@ def _recv_exactly(sock: socket.socket, n: int, deadline: float, where: str) -> b
         if not chunk:
             got = n - remaining
             raise KafkaError(
-                f"Kafka at {where} closed the connection before answering ApiVersions",
+                f"Kafka at {where} closed the connection before answering {what}",
                 why=f"short read: got {got} of {n} byte(s)",
-                fix="check the broker's log, and that this is a Kafka PLAINTEXT listener",
+                fix="check the broker's log, and that host and port name a listener of the "
+                "configured security protocol",
                 broker=where,
             )
         chunks.append(chunk)
@@ -591,10 +722,209 @@ def _recv_exactly(sock: socket.socket, n: int, deadline: float, where: str) -> b
 
 
 def _describe_os_error(exc: OSError) -> str:
-    if isinstance(exc, TimeoutError):
-        return "the connection attempt timed out"
-    if isinstance(exc, ConnectionRefusedError):
-        return "connection refused (nothing listens on that port)"
-    if isinstance(exc, socket.gaierror):
-        return f"cannot resolve the host name ({exc.strerror})"
-    return exc.strerror or str(exc) or type(exc).__name__
+    return describe_os_error(exc)
+
+
+# --------------------------------------------------------------------------------------------
+# SASL
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SaslAuthenticateResponse:
+    """One decoded SaslAuthenticate response."""
+
+    correlation_id: int
+    error_code: int
+    error_message: str | None
+    auth_bytes: bytes
+    session_lifetime_ms: int = 0
+
+
+def _request_header(api_key: int, version: int, correlation_id: int, *, flexible: bool) -> bytes:
+    header = struct.pack(">hhi", api_key, version, correlation_id) + _classic_string(CLIENT_ID)
+    return header + b"\x00" if flexible else header
+
+
+def _framed(message: bytes) -> bytes:
+    return struct.pack(">i", len(message)) + message
+
+
+def encode_sasl_handshake_request(mechanism: str, correlation_id: int, version: int = 1) -> bytes:
+    """A size-framed SaslHandshake request (v0 or v1; never flexible): the mechanism's name."""
+    if version not in (0, 1):
+        raise ValueError(f"SaslHandshake version {version} is not supported here (0-1)")
+    header = _request_header(SASL_HANDSHAKE_KEY, version, correlation_id, flexible=False)
+    return _framed(header + _classic_string(mechanism))
+
+
+def decode_sasl_handshake_response(payload: bytes | memoryview) -> tuple[int, int, list[str]]:
+    """``(correlation id, error code, mechanisms the broker enables)`` of a SaslHandshake
+    response (``payload`` without its size; response header v0)."""
+    reader = Cursor(payload)
+    correlation_id = reader.int32()
+    error_code = reader.int16()
+    mechanisms = [reader.string() for _ in range(reader.array_length())]
+    return correlation_id, error_code, mechanisms
+
+
+def encode_sasl_authenticate_request(auth_bytes: bytes, correlation_id: int, version: int) -> bytes:
+    """A size-framed SaslAuthenticate request carrying ``auth_bytes``: v0/v1 with request
+    header v1 and BYTES, v2 (flexible) with request header v2, COMPACT_BYTES and an empty
+    tagged-field section."""
+    if not 0 <= version <= SASL_AUTHENTICATE_MAX_VERSION:
+        raise ValueError(f"SaslAuthenticate version {version} is not supported here (0-2)")
+    flexible = version >= 2
+    header = _request_header(SASL_AUTHENTICATE_KEY, version, correlation_id, flexible=flexible)
+    if flexible:
+        body = _uvarint(len(auth_bytes) + 1) + auth_bytes + b"\x00"
+    else:
+        body = struct.pack(">i", len(auth_bytes)) + auth_bytes
+    return _framed(header + body)
+
+
+def decode_sasl_authenticate_response(
+    payload: bytes | memoryview, version: int
+) -> SaslAuthenticateResponse:
+    """Decode a SaslAuthenticate response of ``version`` (``payload`` without its size;
+    response header v1 with tagged fields for v2, v0 before)."""
+    reader = Cursor(payload)
+    correlation_id = reader.int32()
+    flexible = version >= 2
+    if flexible:
+        reader.tagged_fields()
+        error_code = reader.int16()
+        message = reader.compact_nullable_string()
+        size = reader.compact_length()
+    else:
+        error_code = reader.int16()
+        message = reader.nullable_string()
+        size = reader.int32()
+    auth = b"" if size is None or size < 0 else bytes(reader.take(size))
+    lifetime = reader.int64() if version >= 1 else 0
+    if flexible:
+        reader.tagged_fields()
+    return SaslAuthenticateResponse(correlation_id, error_code, message, auth, lifetime)
+
+
+def plain_token(username: str, password: str) -> bytes:
+    """The one PLAIN message (RFC 4616): empty authzid, NUL, user, NUL, password."""
+    return b"\x00" + username.encode("utf-8") + b"\x00" + password.encode("utf-8")
+
+
+def authenticate(
+    sock: socket.socket,
+    host: str,
+    port: int,
+    security: RawSecurity,
+    api_keys: dict[int, tuple[int, int]],
+    *,
+    timeout: float,
+    cluster: str | None = None,
+    first_correlation_id: int = 100,
+) -> None:
+    """Authenticate ``sock`` (connected, TLS-wrapped for SASL_SSL, ApiVersions asked: its
+    ``api_keys``) with ``security``'s SASL mechanism. Nothing to do for a non-SASL protocol.
+
+    Raises :class:`~connshift.errors.KafkaError` (exit 3) in one line naming the listener, the
+    mechanism and the user when the broker refuses (never the password): a mechanism it does
+    not enable, wrong credentials, a server signature that does not verify.
+    """
+    if not security.sasl:
+        return
+    where = _address(host, port)
+    mechanism = str(security.mechanism)
+    username = str(security.username)
+    password = security.password.reveal() if security.password is not None else ""
+    corr = first_correlation_id
+
+    def failed(why: str, fix: str) -> KafkaAuthError:
+        return KafkaAuthError(
+            f"authentication failed at Kafka {where} ({security.describe()})",
+            why=why,
+            fix=fix,
+            cluster=cluster,
+            broker=where,
+            mechanism=mechanism,
+            principal=f"User:{username}",
+        )
+
+    def trip(request: bytes, what: str) -> bytes:
+        try:
+            return _round_trip(sock, request, where, timeout, security, what=what)
+        except KafkaError as exc:
+            if cluster is not None:
+                exc.context.setdefault("cluster", cluster)
+            raise
+
+    handshake = api_keys.get(SASL_HANDSHAKE_KEY)
+    auth_versions = api_keys.get(SASL_AUTHENTICATE_KEY)
+    if handshake is None or handshake[1] < 1 or auth_versions is None:
+        raise failed(
+            "the broker does not serve SaslHandshake v1 and SaslAuthenticate (Kafka < 1.0)",
+            "use the record engine (--engine record) for this cluster",
+        )
+    version = min(auth_versions[1], SASL_AUTHENTICATE_MAX_VERSION)
+
+    payload = trip(
+        encode_sasl_handshake_request(mechanism, corr, SASL_HANDSHAKE_VERSION), "SaslHandshake"
+    )
+    try:
+        got, error, enabled = decode_sasl_handshake_response(payload)
+    except WireFormatError as exc:
+        raise failed(f"malformed SaslHandshake answer: {exc}", "check the listener") from None
+    if got != corr:
+        raise failed(
+            f"SaslHandshake answered with correlation id {got}, expected {corr}",
+            "check the listener",
+        )
+    if error == UNSUPPORTED_SASL_MECHANISM:
+        raise failed(
+            f"the listener does not enable {mechanism} (it enables: "
+            f"{', '.join(enabled) or 'none'})",
+            "set sasl.mechanism to one the listener enables",
+        )
+    if error != 0:
+        raise failed(f"SaslHandshake error {_ERROR_NAMES.get(error, error)}", "check the listener")
+
+    def step(token: bytes) -> bytes:
+        nonlocal corr
+        corr += 1
+        answer = trip(encode_sasl_authenticate_request(token, corr, version), "SaslAuthenticate")
+        try:
+            response = decode_sasl_authenticate_response(answer, version)
+        except WireFormatError as exc:
+            raise failed(
+                f"malformed SaslAuthenticate answer: {exc}", "check the listener"
+            ) from None
+        if response.correlation_id != corr:
+            raise failed(
+                f"SaslAuthenticate answered with correlation id {response.correlation_id}, "
+                f"expected {corr}",
+                "check the listener",
+            )
+        if response.error_code != 0:
+            name = _ERROR_NAMES.get(response.error_code, f"error {response.error_code}")
+            detail = f": {response.error_message}" if response.error_message else ""
+            raise failed(
+                f"{name}{detail}",
+                f"check sasl.username and sasl.password, and that the user exists for "
+                f"{mechanism} on this cluster",
+            )
+        return response.auth_bytes
+
+    if mechanism == "PLAIN":
+        step(plain_token(username, password))
+        return
+    try:
+        client = scramp.ScramClient([mechanism], username, password)
+        server_first = step(client.get_client_first().encode("utf-8"))
+        client.set_server_first(server_first.decode("utf-8"))
+        server_final = step(client.get_client_final().encode("utf-8"))
+        client.set_server_final(server_final.decode("utf-8"))
+    except (scramp.ScramException, UnicodeDecodeError) as exc:
+        raise failed(
+            f"the SCRAM exchange failed: {exc.args[0] if exc.args else type(exc).__name__}",
+            "check that the listener is the Kafka cluster you meant (the server's proof did "
+            "not verify) and the SCRAM credentials",
+        ) from None
