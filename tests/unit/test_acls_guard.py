@@ -20,7 +20,7 @@ SPEC = parse_spec_text(
 def test_missing_acl_api_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     served = {0: (0, 9), 1: (0, 12), 29: (1, 3)}  # DescribeAcls only
     monkeypatch.setattr(
-        "connshift.io.kafka_wire.api_versions", lambda _b: SimpleNamespace(api_keys=served)
+        "connshift.io.kafka_wire.api_versions", lambda _b, **_k: SimpleNamespace(api_keys=served)
     )
     with pytest.raises(KafkaError) as info:
         acls._check_acl_api(SPEC, "127.0.0.1:2")
@@ -31,6 +31,6 @@ def test_missing_acl_api_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_full_acl_api_passes(monkeypatch: pytest.MonkeyPatch) -> None:
     served = {29: (1, 3), 30: (1, 3), 31: (1, 3)}
     monkeypatch.setattr(
-        "connshift.io.kafka_wire.api_versions", lambda _b: SimpleNamespace(api_keys=served)
+        "connshift.io.kafka_wire.api_versions", lambda _b, **_k: SimpleNamespace(api_keys=served)
     )
     acls._check_acl_api(SPEC, "127.0.0.1:2")  # no error

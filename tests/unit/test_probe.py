@@ -299,7 +299,7 @@ def _probe(cluster: Any, options: probe_app.ProbeOptions | None = None) -> probe
         _result(),
         options or probe_app.ProbeOptions(),
         lambda _m: None,
-        plaintext=False,
+        raw=None,
         controller=1,
     )
 
@@ -321,12 +321,12 @@ def test_an_unforeseen_answer_is_a_fail_not_a_crash() -> None:
     assert check.evidence["unexpected"] is True
 
 
-def test_raw_checks_skip_without_plaintext() -> None:
+def test_raw_checks_skip_when_the_raw_client_cannot_reach() -> None:
     run = _probe(_BrokenCluster())
     for cid in ("logdirs.describe", "producers.describe"):
         check = _run(run, cid)
         assert check.status is Status.SKIP
-        assert "PLAINTEXT" in check.summary
+        assert "SASL mechanism" in check.summary
 
 
 def test_cleanup_reports_what_it_could_not_do() -> None:

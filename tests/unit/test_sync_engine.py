@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -38,17 +39,87 @@ def syncer(text: str, tmp_path: Path, engine: str, mirror: Any = None) -> Syncer
     return Syncer(migration, SyncOptions(engine=engine))
 
 
-def test_auto_is_raw_on_plaintext_and_record_with_sasl(tmp_path: Path) -> None:
+OAUTH = """version: 1
+source:
+  kafka:
+    bootstrap_servers: '127.0.0.1:1'
+    security_protocol: SASL_SSL
+    sasl: {mechanism: OAUTHBEARER}
+destination: {kafka: {bootstrap_servers: '127.0.0.1:2'}}
+state_dir: STATE
+"""
+SCRAM_TLS = """version: 1
+source:
+  kafka:
+    bootstrap_servers: '127.0.0.1:1'
+    security_protocol: SASL_SSL
+    sasl: {mechanism: SCRAM-SHA-512, username: u, password: s3cr3t-planted}
+    tls: {ca_file: /nonexistent/ca.pem}
+destination:
+  kafka:
+    bootstrap_servers: '127.0.0.1:2'
+    security_protocol: SSL
+    tls: {ca_file: ca.pem, cert_file: c.pem, key_file: c.key, verify_hostname: false}
+state_dir: STATE
+"""
+EXTRA = """version: 1
+source:
+  kafka:
+    bootstrap_servers: '127.0.0.1:1'
+    client_config: {ssl.cipher.suites: 'ECDHE-RSA-AES128-GCM-SHA256', client.id: me}
+    security_protocol: SSL
+destination: {kafka: {bootstrap_servers: '127.0.0.1:2', client_config: {linger.ms: 5}}}
+state_dir: STATE
+"""
+
+
+def test_auto_is_raw_on_plaintext_tls_and_sasl_plain_scram(tmp_path: Path) -> None:
     assert syncer(PLAIN, tmp_path, "auto").engine() == "raw"
-    assert syncer(SASL, tmp_path, "auto").engine() == "record"
+    assert syncer(SASL, tmp_path, "auto").engine() == "raw"
+    assert syncer(SCRAM_TLS, tmp_path, "auto").engine() == "raw"
+    assert syncer(SCRAM_TLS, tmp_path, "auto").engine_reason() is None
     assert syncer(PLAIN, tmp_path, "record").engine() == "record"
 
 
-def test_raw_refused_without_plaintext(tmp_path: Path) -> None:
+def test_auto_keeps_record_for_oauthbearer_and_connection_settings(tmp_path: Path) -> None:
+    oauth = syncer(OAUTH, tmp_path, "auto")
+    assert oauth.engine() == "record"
+    reason = oauth.engine_reason()
+    assert reason is not None and reason.startswith("source: ") and "OAUTHBEARER" in reason
+    extra = syncer(EXTRA, tmp_path, "auto")
+    assert extra.engine() == "record"
+    reason = extra.engine_reason()
+    assert reason is not None and "ssl.cipher.suites" in reason
+    assert "client.id" not in reason and "destination" not in reason  # tuning keys are fine
+
+
+def test_raw_refused_with_an_unsupported_mechanism(tmp_path: Path) -> None:
     with pytest.raises(UsageError) as info:
-        syncer(SASL, tmp_path, "raw").engine()
+        syncer(OAUTH, tmp_path, "raw").engine()
     assert info.value.exit_code == 2
-    assert "PLAINTEXT" in info.value.one_line()
+    assert "OAUTHBEARER" in info.value.one_line()
+
+
+def test_auto_says_once_why_it_keeps_the_record_engine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    said: list[str] = []
+    s = syncer(OAUTH, tmp_path, "auto")
+    s.opts.notice = said.append
+
+    class _Stop(Exception):
+        pass
+
+    def stop(*_a: Any, **_k: Any) -> list[str]:
+        raise _Stop
+
+    monkeypatch.setattr(s, "prepare", lambda: [])
+    s.src = SimpleNamespace(open_consumer=stop)  # type: ignore[assignment]
+    with pytest.raises(_Stop):
+        s.run()
+    assert s.result.engine_reason is not None and "OAUTHBEARER" in s.result.engine_reason
+    assert s.result.to_json()["engine_reason"] == s.result.engine_reason
+    assert said == [f"sync uses the record engine: {s.result.engine_reason}"]
 
 
 # ------------------------------------------------------------- --once and other members

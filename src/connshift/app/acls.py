@@ -69,11 +69,14 @@ ACL_APIS = {29: "DescribeAcls", 30: "CreateAcls", 31: "DeleteAcls"}
 def _check_acl_api(spec: Spec, bootstrap: str) -> None:
     """Refuse a cluster that does not serve the ACL API: librdkafka aborts the whole
     process on some partial implementations' answers (seen with tansu 0.6)."""
-    if spec.destination.kafka.security_protocol != "PLAINTEXT":
+    from connshift.app.rawsecurity import raw_security, raw_unsupported
+
+    kafka = spec.destination.kafka
+    if raw_unsupported(kafka) is not None:
         return
     from connshift.io.kafka_wire import api_versions
 
-    served = api_versions(bootstrap).api_keys
+    served = api_versions(bootstrap, security=raw_security(kafka)).api_keys
     missing = [name for key, name in ACL_APIS.items() if key not in served]
     if missing:
         raise KafkaError(

@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 
 from connshift.app.context import Migration
+from connshift.app.rawsecurity import raw_security, raw_unsupported
 from connshift.core import baseline as core
 from connshift.core.spec import ConnectSpec, Spec
 from connshift.errors import ConnshiftError, KafkaError, UsageError
@@ -34,6 +35,7 @@ from connshift.io.kafka import (
     KafkaProducer,
     TopicPartition,
 )
+from connshift.io.kafka_security import PLAINTEXT, RawSecurity
 
 Reporter = Callable[[str], None]
 SIDES = ("source", "destination")
@@ -130,7 +132,8 @@ class SideProbe:
     metrics_error: str | None = None
     servers: dict[str, str] = field(default_factory=dict)  # Debezium topic.prefix -> connector
     canary: Canary | None = None
-    raw_ok: bool = True
+    #: how connshift's raw client reaches this side (None: it cannot; storage is not read)
+    raw: RawSecurity | None = PLAINTEXT
 
     def connectors(self, spec: Spec) -> tuple[dict[str, dict[str, Any]], dict[str, float]]:
         """connector -> entry; connector -> source lag ms."""
@@ -215,15 +218,17 @@ class SideProbe:
 
     def storage(self) -> int | None:
         """Bytes the brokers store (every partition of every log dir), or None."""
-        if not self.raw_ok:
+        if self.raw is None:
             return None
         from connshift.io.kafka_raw import RawClient
 
         try:
-            with RawClient(self.cluster.bootstrap, timeout=10.0, name=self.name) as raw:
+            with RawClient(
+                self.cluster.bootstrap, timeout=10.0, name=self.name, security=self.raw
+            ) as raw:
                 answers = raw.describe_log_dirs(None)
         except (ConnshiftError, OSError):
-            self.raw_ok = False
+            self.raw = None
             return None
         return sum(
             size
@@ -246,13 +251,14 @@ def _sides(migration: Migration) -> list[SideProbe]:
         side_spec = getattr(spec, name)
         connect = _client(side_spec.connect, name) if side_spec.connect else None
         metrics = side_spec.connect.metrics_url if side_spec.connect else None
-        raw_ok = spec_plaintext(spec, name)
-        out.append(SideProbe(name, cluster, topics, connect, metrics, raw_ok=raw_ok))
+        out.append(SideProbe(name, cluster, topics, connect, metrics, raw=spec_raw(spec, name)))
     return out
 
 
-def spec_plaintext(spec: Spec, side: str) -> bool:
-    return bool(getattr(spec, side).kafka.security_protocol == "PLAINTEXT")
+def spec_raw(spec: Spec, side: str) -> RawSecurity | None:
+    """How connshift's raw client reaches ``side`` of the spec (None: it cannot)."""
+    kafka = getattr(spec, side).kafka
+    return raw_security(kafka) if raw_unsupported(kafka) is None else None
 
 
 def sample_once(spec: Spec, sides: list[SideProbe], t: float) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from connshift.app.config import load_spec
+from connshift.app.rawsecurity import raw_security, raw_unsupported
 from connshift.errors import ConnshiftError
 from connshift.io.connect import ConnectClient
 from connshift.io.kafka import KafkaCluster
@@ -69,10 +70,11 @@ def check_spec(path: Path, *, timeout: float = 5.0) -> CheckResult:
         try:
             info = cluster.check_reachable(timeout=timeout)
             detail = f"{len(info.brokers)} broker(s), cluster id {info.cluster_id}"
-            if side.kafka.security_protocol == "PLAINTEXT":
+            if raw_unsupported(side.kafka) is None:
                 from connshift.core.versions import infer_kafka_version
 
-                av = api_versions(cluster.bootstrap, timeout=timeout)
+                security = raw_security(side.kafka)
+                av = api_versions(cluster.bootstrap, timeout=timeout, security=security)
                 ver = infer_kafka_version(av.api_keys, av.finalized_features)
                 shown = ver.metadata_version or ver.basis
                 detail = f"Kafka {ver.release or 'unknown'} ({shown}), " + detail

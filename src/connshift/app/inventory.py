@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connshift.app.context import Migration
+from connshift.app.rawsecurity import raw_security, raw_unsupported
 from connshift.app.sync import select_topics
 from connshift.core.acls import relevant
 from connshift.core.disksize import TopicSize, topic_sizes, unavailable
@@ -191,10 +192,9 @@ def disk_sizes(
     None, with the reason, when the cluster cannot be asked."""
     if not partitions:
         return {}
-    if spec.source.kafka.security_protocol != "PLAINTEXT":
-        return unavailable(
-            partitions, "not read: connshift's DescribeLogDirs client speaks PLAINTEXT only"
-        )
+    why_not = raw_unsupported(spec.source.kafka)
+    if why_not is not None:
+        return unavailable(partitions, f"not read by connshift's DescribeLogDirs client: {why_not}")
     served = None if api_keys is None else api_keys.get(DESCRIBE_LOG_DIRS_KEY)
     if api_keys is not None and (
         served is None or not served[0] <= DESCRIBE_LOG_DIRS_VERSION <= served[1]
@@ -205,7 +205,12 @@ def disk_sizes(
             f"DescribeLogDirs {have} (ApiVersions); connshift asks v{DESCRIBE_LOG_DIRS_VERSION}",
         )
     try:
-        with RawClient(cluster.bootstrap, timeout=timeout, name=cluster.name) as raw:
+        with RawClient(
+            cluster.bootstrap,
+            timeout=timeout,
+            name=cluster.name,
+            security=raw_security(spec.source.kafka),
+        ) as raw:
             answers = raw.describe_log_dirs({t: range(n) for t, n in partitions.items()})
     except ConnshiftError as exc:
         return unavailable(partitions, f"DescribeLogDirs failed: {exc.one_line()}")
@@ -294,8 +299,8 @@ def inventory(
     info = src.check_reachable()
     cluster: dict[str, Any] = {"cluster_id": info.cluster_id, "brokers": info.brokers}
     av = None
-    if spec.source.kafka.security_protocol == "PLAINTEXT":
-        av = api_versions(src.bootstrap)
+    if raw_unsupported(spec.source.kafka) is None:
+        av = api_versions(src.bootstrap, security=raw_security(spec.source.kafka))
         ver = infer_kafka_version(av.api_keys, av.finalized_features)
         cluster["version"] = {
             "release": ver.release,

@@ -29,6 +29,7 @@ from typing import Any
 
 from connshift.app.context import Migration
 from connshift.app.maps import MAP_TOPIC
+from connshift.app.rawsecurity import raw_security, raw_unsupported
 from connshift.core.digest import record_digest
 from connshift.core.offsetmap import PartitionMap
 from connshift.core.spec import Spec
@@ -106,11 +107,14 @@ class SyncResult:
     partitions: list[dict[str, Any]] = field(default_factory=list)
     recovered: dict[str, int] = field(default_factory=dict)  # "topic[p]" -> records matched
     engine: str = ""
+    #: why ``auto`` chose the record engine (None: it chose raw, or the engine was asked for)
+    engine_reason: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
             "schema": "connshift.sync/1",
             "engine": self.engine,
+            "engine_reason": self.engine_reason,
             "records": self.records,
             "bytes": self.bytes,
             "seconds": round(self.seconds, 3),
@@ -288,6 +292,8 @@ class SyncOptions:
     exact_topics: Sequence[str] | None = None
     #: keep the result as ``sync`` evidence (a cutover's catch-up and repoint do not)
     record: bool = True
+    #: told one line when ``auto`` keeps the record engine, and why (the CLI warns on stderr)
+    notice: Callable[[str], None] | None = None
 
 
 class SyncDeadlinePassed(CheckFailed):
@@ -498,6 +504,10 @@ class Syncer:
         self._start_metrics()
         group = self.opts.group_id or f"connshift-sync-{self.spec.name}"
         raw = self.engine() == "raw"
+        if not raw and self.opts.engine == "auto":
+            self.result.engine_reason = self.engine_reason()
+            if self.opts.notice is not None and self.result.engine_reason:
+                self.opts.notice(f"sync uses the record engine: {self.result.engine_reason}")
         # with the raw engine the consumer only holds group membership (its partitions stay
         # paused): give it small buffers
         buffers = (
@@ -631,22 +641,31 @@ class Syncer:
         if self._metrics is not None:
             self._update_metrics()
 
+    def engine_reason(self) -> str | None:
+        """Why the raw engine cannot reach the clusters (one line naming the side and the
+        mechanism or settings), or None when it can: PLAINTEXT, SSL, SASL_PLAINTEXT and
+        SASL_SSL with PLAIN or SCRAM-SHA-256/512 on both sides."""
+        reasons = [
+            f"{name}: {why}"
+            for name, side in (("source", self.spec.source), ("destination", self.spec.destination))
+            if (why := raw_unsupported(side.kafka)) is not None
+        ]
+        return "; ".join(reasons) or None
+
     def engine(self) -> str:
-        """The copy engine: ``raw`` (record batches as bytes) where both sides speak
-        PLAINTEXT, else ``record`` (librdkafka consume + produce, any security)."""
+        """The copy engine: ``raw`` (record batches as bytes) where connshift's raw client
+        reaches both sides (:func:`connshift.app.rawsecurity.raw_unsupported`), else
+        ``record`` (librdkafka consume + produce, any security)."""
         wanted = self.opts.engine
-        plaintext = all(
-            side.kafka.security_protocol == "PLAINTEXT" and not side.kafka.extra_config
-            for side in (self.spec.source, self.spec.destination)
-        )
-        if wanted == "raw" and not plaintext:
+        reason = self.engine_reason()
+        if wanted == "raw" and reason is not None:
             raise UsageError(
-                "--engine raw needs PLAINTEXT on both clusters",
-                why="the raw batch path speaks the Kafka protocol itself, without TLS or SASL",
+                "--engine raw cannot reach these clusters",
+                why=reason,
                 fix="use --engine record (or auto)",
             )
         if wanted == "auto":
-            return "raw" if plaintext else "record"
+            return "raw" if reason is None else "record"
         return wanted
 
     def _loop_raw(self, consumer: KafkaConsumer, producer: KafkaProducer) -> None:
@@ -659,8 +678,14 @@ class Syncer:
         from connshift.app.rawcopy import CopyOptions, PartitionRange, RawTopicCopier
         from connshift.io.kafka_raw import LATEST, READ_COMMITTED, RawClient
 
-        src_raw = RawClient(self.src.bootstrap, name="source")
-        dst_raw = RawClient(self.dst.bootstrap, name="destination")
+        src_raw = RawClient(
+            self.src.bootstrap, name="source", security=raw_security(self.spec.source.kafka)
+        )
+        dst_raw = RawClient(
+            self.dst.bootstrap,
+            name="destination",
+            security=raw_security(self.spec.destination.kafka),
+        )
         pid: tuple[int, int] | None = None
         # tiny source batches (Connect polls, copy-backs, trickles) go across merged: a broker
         # that stores each batch as one object (tansu 0.6 on S3) lists them all on every fetch,

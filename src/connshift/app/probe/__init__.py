@@ -17,7 +17,8 @@ Decisions worth knowing:
   of a key is a FAIL. Apache Kafka with ``log.cleaner.backoff.ms=1000`` (the sandbox) passes.
 * ``logdirs.describe`` and ``producers.describe`` use connshift's raw client
   (:mod:`connshift.io.kafka_raw`): librdkafka exposes neither DescribeLogDirs nor
-  DescribeProducers. The raw client speaks PLAINTEXT only: on TLS/SASL clusters both SKIP.
+  DescribeProducers. The raw client speaks PLAINTEXT, TLS and SASL PLAIN/SCRAM: on clusters
+  with another SASL mechanism (OAUTHBEARER, ...) both SKIP.
   A broker that does not list the API in ApiVersions FAILs them.
 * ``topics.auto-create`` FAILs when producing to a missing topic does not create it and the
   estate's connectors rely on it, or when no inventory says whether they do; with an

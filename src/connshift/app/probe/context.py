@@ -15,6 +15,7 @@ from connshift.core.checks import CheckResult, Status
 from connshift.core.probe import ProbeResult
 from connshift.errors import ConnshiftError
 from connshift.io.kafka import Delivery, KafkaCluster, Record
+from connshift.io.kafka_security import RawSecurity
 
 __all__ = [
     "PREFIX",
@@ -104,7 +105,7 @@ class ProbeContext:
         options: ProbeOptions,
         report: Reporter,
         *,
-        plaintext: bool,
+        raw: RawSecurity | None,
         controller: int | None,
         api_keys: Mapping[int, tuple[int, int]] | None = None,
     ) -> None:
@@ -113,9 +114,10 @@ class ProbeContext:
         self.prefix = result.prefix
         self.opts = options
         self.report = report
-        self.plaintext = plaintext
+        #: how connshift's raw client reaches the cluster (None: it cannot)
+        self.raw = raw
         self.controller = controller
-        #: the API version ranges the bootstrap broker lists (None: not asked, not PLAINTEXT)
+        #: the API version ranges the bootstrap broker lists (None: not asked, no raw client)
         self.api_keys = api_keys
         self.acls_created: list[Acl] = []
         #: topics later checks reuse: role -> name (set when the topic exists with records)

@@ -24,6 +24,7 @@ from connshift.core.probe import ProbeResult, connector_needs
 from connshift.core.spec import Spec
 from connshift.errors import ConnshiftError, UsageError
 from connshift.io.kafka import KafkaCluster
+from connshift.io.kafka_security import PLAINTEXT, RawSecurity
 
 __all__ = ["probe", "probe_cluster", "run_check", "run_checks", "with_needs"]
 
@@ -44,12 +45,14 @@ def probe(
     """
     if side not in ("destination", "source"):
         raise UsageError(f"unknown side {side!r}", fix="use destination or source")
+    from connshift.app.rawsecurity import raw_security, raw_unsupported
+
     kafka = getattr(spec, side).kafka
     cluster = KafkaCluster(kafka.client_config(), name=side)
     return probe_cluster(
         cluster,
         side=side,
-        plaintext=kafka.security_protocol == "PLAINTEXT",
+        raw=raw_security(kafka) if raw_unsupported(kafka) is None else None,
         inventory=inventory,
         options=options,
         report=report,
@@ -60,14 +63,14 @@ def probe_cluster(
     cluster: KafkaCluster,
     *,
     side: str = "destination",
-    plaintext: bool = True,
+    raw: RawSecurity | None = PLAINTEXT,
     inventory: Mapping[str, Any] | None = None,
     options: ProbeOptions | None = None,
     report: Reporter | None = None,
 ) -> ProbeResult:
     """Run every contract check against ``cluster`` (see :func:`probe`).
 
-    ``plaintext`` says whether connshift's raw client may speak to it (PLAINTEXT listeners).
+    ``raw`` says how connshift's raw client reaches it (None: it cannot, e.g. OAUTHBEARER).
     """
     checks = REGISTRY.checks()
     opts = options or ProbeOptions()
@@ -84,14 +87,14 @@ def probe_cluster(
         needs=connector_needs(inventory),
     )
     api_keys = None
-    if plaintext:
-        result.kafka_version, api_keys = _kafka_version(cluster.bootstrap, opts.op_timeout)
+    if raw is not None:
+        result.kafka_version, api_keys = _kafka_version(cluster.bootstrap, opts.op_timeout, raw)
     ctx = ProbeContext(
         cluster,
         result,
         opts,
         say,
-        plaintext=plaintext,
+        raw=raw,
         controller=info.controller_id,
         api_keys=api_keys,
     )
@@ -156,14 +159,14 @@ def with_needs(check: CheckResult, needs: Mapping[str, list[str]] | None) -> Che
 
 
 def _kafka_version(
-    bootstrap: str, timeout: float
+    bootstrap: str, timeout: float, security: RawSecurity = PLAINTEXT
 ) -> tuple[str | None, dict[int, tuple[int, int]] | None]:
     """The release ApiVersions suggests, and the API version ranges it lists."""
     from connshift.core.versions import infer_kafka_version
     from connshift.io.kafka_wire import api_versions
 
     try:
-        av = api_versions(bootstrap, timeout=timeout)
+        av = api_versions(bootstrap, timeout=timeout, security=security)
     except ConnshiftError:
         return None, None
     ver = infer_kafka_version(av.api_keys, av.finalized_features)

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from connshift.cli.options import STATE, ConfigOpt, JsonOpt, open_migration
-from connshift.cli.render import console, emit_json, progress_bars
+from connshift.cli.render import console, emit_json, progress_bars, warn
 from connshift.errors import UsageError
 
 
@@ -30,8 +30,8 @@ def sync(
     engine: str = typer.Option(
         "auto",
         "--engine",
-        help="raw: copy record batches as bytes (PLAINTEXT only, fastest); record: "
-        "librdkafka consume+produce (any security); auto: raw where possible.",
+        help="raw: copy record batches as bytes (fastest; PLAINTEXT, TLS, SASL PLAIN/SCRAM); "
+        "record: librdkafka consume+produce (any security); auto: raw where possible.",
     ),
     as_json: bool = JsonOpt,
 ) -> None:
@@ -62,6 +62,7 @@ def sync(
                     progress=progress,
                     metrics_port=metrics_port,
                     engine=engine,
+                    notice=warn,
                 ),
             )
     finally:

@@ -1,5 +1,5 @@
-"""APIs librdkafka does not expose, asked with connshift's raw client (PLAINTEXT only):
-DescribeLogDirs and DescribeProducers."""
+"""APIs librdkafka does not expose, asked with connshift's raw client (any security but
+SASL mechanisms other than PLAIN/SCRAM): DescribeLogDirs and DescribeProducers."""
 
 from __future__ import annotations
 
@@ -17,20 +17,21 @@ from connshift.io.kafka_raw import (
     RawClient,
     error_name,
 )
+from connshift.io.kafka_security import PLAINTEXT
 
 
 def _raw_unavailable(
     ctx: ProbeContext, cid: str, api: str, key: int, version: int
 ) -> CheckResult | None:
-    """SKIP when the raw client cannot ask (not PLAINTEXT); FAIL when ApiVersions does not
+    """SKIP when the raw client cannot ask (its SASL mechanism); FAIL when ApiVersions does not
     list the version it would ask; None when it can go ahead."""
-    if not ctx.plaintext:
+    if ctx.raw is None:
         return CheckResult(
             cid,
             Status.SKIP,
             ctx.cluster.bootstrap,
             f"not checked: librdkafka does not expose {api}, and connshift's raw client "
-            "speaks PLAINTEXT only",
+            "does not speak this cluster's SASL mechanism",
             {"api": api},
         )
     served = None if ctx.api_keys is None else ctx.api_keys.get(key)
@@ -58,7 +59,10 @@ def logdirs_describe(ctx: ProbeContext) -> CheckResult:
         return gap
     topic = ctx.topics.get("records") or ctx.make_topic("logdirs")
     with RawClient(
-        ctx.cluster.bootstrap, timeout=ctx.opts.op_timeout, name=ctx.cluster.name
+        ctx.cluster.bootstrap,
+        timeout=ctx.opts.op_timeout,
+        name=ctx.cluster.name,
+        security=ctx.raw or PLAINTEXT,
     ) as raw:
         answers = raw.describe_log_dirs({topic: [0]})
     dirs = [d for _err, ds in answers.values() for d in ds]
@@ -124,7 +128,10 @@ def producers_describe(ctx: ProbeContext) -> CheckResult:
                 cid, Status.FAIL, topic, "records were refused", {"error": errors[0]}
             )
     with RawClient(
-        ctx.cluster.bootstrap, timeout=ctx.opts.op_timeout, name=ctx.cluster.name
+        ctx.cluster.bootstrap,
+        timeout=ctx.opts.op_timeout,
+        name=ctx.cluster.name,
+        security=ctx.raw or PLAINTEXT,
     ) as raw:
         state = raw.describe_producers(topic, [0])[0]
     evidence: dict[str, Any] = {

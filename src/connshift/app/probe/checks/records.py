@@ -23,6 +23,7 @@ from connshift.core.recordbatch import Rec, encode_batch
 from connshift.errors import KafkaError
 from connshift.io.kafka import OutRecord, Record
 from connshift.io.kafka_raw import RawClient, error_name
+from connshift.io.kafka_security import PLAINTEXT
 
 
 @check("produce.keys-headers-nulls")
@@ -192,8 +193,10 @@ def producer_idempotent(ctx: ProbeContext) -> CheckResult:
             {**evidence, "offsets_read": offsets[:20]},
         )
     ctx.topics["idempotent"] = topic
-    if not ctx.plaintext:
-        evidence["retry_dedup"] = "not checked: the raw client speaks PLAINTEXT only"
+    if ctx.raw is None:
+        evidence["retry_dedup"] = (
+            "not checked: the raw client does not speak this cluster's SASL mechanism"
+        )
         return CheckResult(
             cid, Status.PASS, topic, f"{n} records in order, no duplicates", evidence
         )
@@ -207,7 +210,10 @@ def _idempotent_retry(
     ts = now_ms()
     recs = [Rec(0, ts, f"retry-{i}".encode(), b"x") for i in range(3)]
     with RawClient(
-        ctx.cluster.bootstrap, timeout=ctx.opts.op_timeout, name=ctx.cluster.name
+        ctx.cluster.bootstrap,
+        timeout=ctx.opts.op_timeout,
+        name=ctx.cluster.name,
+        security=ctx.raw or PLAINTEXT,
     ) as raw:
         pid, epoch = raw.init_producer_id(retry_for=ctx.opts.op_timeout)
         batch = encode_batch(recs, producer_id=pid, producer_epoch=epoch, base_sequence=0)
