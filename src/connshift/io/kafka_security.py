@@ -269,12 +269,18 @@ def tls_failure(
         fix = "renew the expired certificate"
     elif "verify failed" in low:
         fix = "point tls.ca_file at the CA that signed the broker's certificate"
+    elif "eof" in low and security.cert_file is None:
+        fix = (
+            "the broker closed the TLS session: it may require a client certificate (mTLS); "
+            "set tls.cert_file and tls.key_file"
+        )
     elif "wrong version number" in low or "record layer" in low:
         fix = f"check that host and port name a {security.protocol} listener (this one is not TLS)"
     else:
         fix = "check the TLS settings (tls.ca_file, tls.cert_file) against the broker's"
     return KafkaAuthError(
-        f"TLS handshake with Kafka at {where} failed ({security.describe()})",
+        f"TLS handshake with {f'the {cluster} ' if cluster else ''}Kafka at {where} failed "
+        f"({security.describe()})",
         why=reason,
         fix=fix,
         cluster=cluster,

@@ -601,9 +601,9 @@ def ask_api_versions(
     :func:`api_versions`."""
     where = _address(host, port)
     try:
-        response = _ask_on(sock, where, PREFERRED_VERSION, 1, timeout, security)
+        response = _ask_on(sock, where, PREFERRED_VERSION, 1, timeout, security, cluster)
         if response.error_code == UNSUPPORTED_VERSION:
-            response = _ask_on(sock, where, 0, 2, timeout, security)
+            response = _ask_on(sock, where, 0, 2, timeout, security, cluster)
         return _result(host, port, response)
     except KafkaError as exc:
         if cluster is not None:
@@ -618,6 +618,7 @@ def _ask_on(
     correlation_id: int,
     timeout: float,
     security: RawSecurity,
+    cluster: str | None = None,
 ) -> ApiVersionsResponse:
     """Send one ApiVersions request of ``version`` on ``sock``; read and decode its answer."""
     payload = _round_trip(
@@ -627,6 +628,7 @@ def _ask_on(
         timeout,
         security,
         what="ApiVersions",
+        cluster=cluster,
     )
     try:
         response = decode_api_versions_response(payload, version)
@@ -655,6 +657,7 @@ def _round_trip(
     security: RawSecurity,
     *,
     what: str,
+    cluster: str | None = None,
 ) -> bytes:
     """Send one size-framed request, return the answer's frame (without its size)."""
     deadline = time.monotonic() + timeout
@@ -685,7 +688,7 @@ def _round_trip(
         ) from exc
     except ssl.SSLError as exc:
         # TLS 1.3: a refused client certificate shows on the first read, not in the handshake
-        raise tls_failure(where, security, exc) from None
+        raise tls_failure(where, security, exc, cluster=cluster) from None
     except OSError as exc:
         raise KafkaError(
             f"could not reach Kafka at {where}",
@@ -840,7 +843,8 @@ def authenticate(
 
     def failed(why: str, fix: str) -> KafkaAuthError:
         return KafkaAuthError(
-            f"authentication failed at Kafka {where} ({security.describe()})",
+            f"authentication failed at {f'the {cluster} ' if cluster else ''}Kafka {where} "
+            f"({security.describe()})",
             why=why,
             fix=fix,
             cluster=cluster,
@@ -851,7 +855,7 @@ def authenticate(
 
     def trip(request: bytes, what: str) -> bytes:
         try:
-            return _round_trip(sock, request, where, timeout, security, what=what)
+            return _round_trip(sock, request, where, timeout, security, what=what, cluster=cluster)
         except KafkaError as exc:
             if cluster is not None:
                 exc.context.setdefault("cluster", cluster)
