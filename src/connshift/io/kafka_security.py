@@ -264,7 +264,12 @@ def tls_failure(
             "tls.verify_hostname: false if you accept that risk"
         )
     elif "certificate required" in low or "bad certificate" in low or "unknown ca" in low:
-        fix = "the broker refused the client certificate: check tls.cert_file/tls.key_file"
+        fix = (
+            "the broker refused the client certificate: check tls.cert_file/tls.key_file"
+            if security.cert_file is not None
+            else "the broker requires a client certificate (mTLS): set tls.cert_file and "
+            "tls.key_file"
+        )
     elif "expired" in low or "not yet valid" in low:
         fix = "renew the expired certificate"
     elif "verify failed" in low:

@@ -667,10 +667,14 @@ def _round_trip(
         sock.sendall(request)
         (size,) = struct.unpack(">i", _recv_exactly(sock, 4, deadline, where, what))
         if not 4 <= size <= _MAX_FRAME:
+            tls_record = not security.tls and (size >> 16) in (0x1503, 0x1603)
             raise KafkaError(
                 f"Kafka at {where} sent something that is not a Kafka response",
-                why=f"frame size {size} is implausible for {what}",
-                fix=f"check that host and port name {plain}",
+                why=f"frame size {size} is implausible for {what}"
+                + (" (it is a TLS record: this is a TLS listener)" if tls_record else ""),
+                fix="set security_protocol to SSL or SASL_SSL for this listener"
+                if tls_record
+                else f"check that host and port name {plain}",
                 broker=where,
             )
         return _recv_exactly(sock, size, deadline, where, what)
