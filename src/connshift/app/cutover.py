@@ -18,7 +18,7 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from connshift.app.context import Migration
 from connshift.app.steps import (
@@ -166,7 +166,11 @@ class _Step(Op):
 
 
 class _CutoverStep(_Step):
-    step: Step
+    step: ClassVar[Step]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.name = cls.step.value  # the journal's name is the plan's
 
     def describe(self) -> str:
         p = self.plan
@@ -177,14 +181,21 @@ class _CutoverStep(_Step):
 
 
 class _UndoStep(_Step):
-    undo: Undo
+    undo: ClassVar[Undo]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.name = cls.undo.value
 
     def describe(self) -> str:
         return UNDO_DOES[self.undo]
 
+    def on_destination(self) -> bool:
+        """Whether the destination worker has the connector (undo steps skip when not)."""
+        return self.m.dst_connect.exists(self.plan.name)
+
 
 class Preflight(_CutoverStep):
-    name = Step.PREFLIGHT.value
     step = Step.PREFLIGHT
     read_only = True
 
@@ -203,7 +214,6 @@ class Preflight(_CutoverStep):
 
 
 class StopSource(_CutoverStep):
-    name = Step.STOP_SOURCE.value
     step = Step.STOP_SOURCE
 
     def run(self, learned: Learned) -> Outcome:
@@ -213,7 +223,6 @@ class StopSource(_CutoverStep):
 
 
 class ReadOffsets(_CutoverStep):
-    name = Step.READ_OFFSETS.value
     step = Step.READ_OFFSETS
 
     def run(self, learned: Learned) -> Outcome:
@@ -222,7 +231,6 @@ class ReadOffsets(_CutoverStep):
 
 
 class CatchUp(_CutoverStep):
-    name = Step.CATCH_UP.value
     step = Step.CATCH_UP
     #: a catch-up that cannot finish resumes the stopped source connector and ends the attempt
     undo_on_failure = True
@@ -233,7 +241,6 @@ class CatchUp(_CutoverStep):
 
 
 class CreateStopped(_CutoverStep):
-    name = Step.CREATE_STOPPED.value
     step = Step.CREATE_STOPPED
 
     def run(self, learned: Learned) -> Outcome:
@@ -245,7 +252,6 @@ class CreateStopped(_CutoverStep):
 
 
 class WriteOffsets(_CutoverStep):
-    name = Step.WRITE_OFFSETS.value
     step = Step.WRITE_OFFSETS
 
     def run(self, learned: Learned) -> Outcome:
@@ -266,7 +272,6 @@ class WriteOffsets(_CutoverStep):
 
 
 class Resume(_CutoverStep):
-    name = Step.RESUME.value
     step = Step.RESUME
 
     def run(self, learned: Learned) -> Outcome:
@@ -276,7 +281,6 @@ class Resume(_CutoverStep):
 
 
 class Verify(_CutoverStep):
-    name = Step.VERIFY.value
     step = Step.VERIFY
 
     def run(self, learned: Learned) -> Outcome:
@@ -298,33 +302,29 @@ CUTOVER_STEPS: tuple[type[_CutoverStep], ...] = (
 
 
 class StopDestination(_UndoStep):
-    name = Undo.STOP_DESTINATION.value
     undo = Undo.STOP_DESTINATION
 
     def run(self, learned: Learned) -> Outcome:
-        dst, name = self.m.dst_connect, self.plan.name
-        if not dst.exists(name):
+        if not self.on_destination():
             return Outcome("skipped", "not on the destination")
+        dst, name = self.m.dst_connect, self.plan.name
         dst.stop(name)
         self.mover.wait(dst, name, "STOPPED", tasks=False)
         return Outcome("done", "destination connector STOPPED")
 
 
 class ReadDestinationOffsets(_UndoStep):
-    name = Undo.READ_DESTINATION_OFFSETS.value
     undo = Undo.READ_DESTINATION_OFFSETS
     read_only = True
 
     def run(self, learned: Learned) -> Outcome:
-        dst, name = self.m.dst_connect, self.plan.name
-        if not dst.exists(name):
+        if not self.on_destination():
             return Outcome("skipped", "not on the destination", {"offsets": []})
-        offsets = dst.get_offsets(name)
+        offsets = self.m.dst_connect.get_offsets(self.plan.name)
         return Outcome("done", f"{len(offsets)} offset entries", {"offsets": offsets})
 
 
 class CopyBack(_UndoStep):
-    name = Undo.COPY_BACK.value
     undo = Undo.COPY_BACK
 
     def run(self, learned: Learned) -> Outcome:
@@ -337,7 +337,6 @@ class CopyBack(_UndoStep):
 
 
 class WriteSourceOffsets(_UndoStep):
-    name = Undo.WRITE_SOURCE_OFFSETS.value
     undo = Undo.WRITE_SOURCE_OFFSETS
 
     def run(self, learned: Learned) -> Outcome:
@@ -359,19 +358,16 @@ class WriteSourceOffsets(_UndoStep):
 
 
 class DeleteDestination(_UndoStep):
-    name = Undo.DELETE_DESTINATION.value
     undo = Undo.DELETE_DESTINATION
 
     def run(self, learned: Learned) -> Outcome:
-        dst, name = self.m.dst_connect, self.plan.name
-        if not dst.exists(name):
+        if not self.on_destination():
             return Outcome("skipped", "not on the destination")
-        dst.delete(name)
+        self.m.dst_connect.delete(self.plan.name)
         return Outcome("done", "destination connector deleted")
 
 
 class ResumeSource(_UndoStep):
-    name = Undo.RESUME_SOURCE.value
     undo = Undo.RESUME_SOURCE
 
     def run(self, learned: Learned) -> Outcome:
