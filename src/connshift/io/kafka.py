@@ -609,6 +609,38 @@ class KafkaCluster:
         except KafkaException as exc:
             raise self._error(f"could not create ACLs on the {self.name} cluster", exc) from exc
 
+    def upsert_scram_users(
+        self,
+        users: Mapping[str, str],
+        mechanism: str,
+        *,
+        iterations: int = 8192,
+        timeout: float = 10.0,
+    ) -> None:
+        """Create or replace SCRAM credentials (``user -> password``) for ``mechanism``
+        (``SCRAM-SHA-256`` or ``SCRAM-SHA-512``); the passwords never appear in an error."""
+        from confluent_kafka.admin import (  # type: ignore[attr-defined]
+            ScramCredentialInfo,
+            ScramMechanism,
+            UserScramCredentialUpsertion,
+        )
+
+        mech = ScramMechanism[mechanism.replace("-", "_").upper()]
+        changes: list[Any] = [
+            UserScramCredentialUpsertion(user, ScramCredentialInfo(mech, iterations), pw.encode())
+            for user, pw in users.items()
+        ]
+        if not changes:
+            return
+        try:
+            futures = self.admin.alter_user_scram_credentials(changes, request_timeout=timeout)
+            for fut in futures.values():
+                fut.result(timeout + 5)
+        except KafkaException as exc:
+            raise self._error(
+                f"could not set SCRAM credentials on the {self.name} cluster", exc
+            ) from exc
+
     def group_members(self, group: str, timeout: float = 10.0) -> list[dict[str, Any]]:
         """A group's members: client id, host and assigned partitions."""
         try:
