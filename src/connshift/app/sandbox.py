@@ -34,6 +34,8 @@ STATE_SCHEMA = "connshift.sandbox-state/1"
 SOURCE_SCRAM = "SCRAM-SHA-512"
 DESTINATION_SCRAM = "SCRAM-SHA-256"
 SECURE_SPEC_NAME = "sandbox-secure.yaml"
+#: the secured listeners' port names (recorded in the state by every ``up``)
+SECURED_PORTS = ("source-kafka-sasl", "destination-kafka-sasl", "destination-kafka-mtls")
 Reporter = Callable[[str], None]
 
 
@@ -294,14 +296,18 @@ class Sandbox:
         """Start every service that is not already running and healthy (idempotent)."""
         ports = dict(ports or {})
         running = [n for n in self.state.get("processes", {}) if self._alive(n)]
-        changed = {k: v for k, v in ports.items() if self.ports.get(k) != v}
+        stored = self.state.get("ports", {})
+        # a sandbox started before the secured listeners existed never bound their ports
+        unbound = {n for n in SECURED_PORTS if n not in stored}
+        changed = {k: v for k, v in ports.items() if self.ports.get(k) != v and k not in unbound}
         if running and changed:
             raise UsageError(
                 "the sandbox is already running with other ports",
                 why="asked for " + ", ".join(f"{k}={v}" for k, v in changed.items()),
                 fix="run `connshift sandbox down` first, then `up` with the new ports",
             )
-        self.state["ports"] = {**self.state.get("ports", {}), **ports}
+        secured = {n: self.ports[n] for n in SECURED_PORTS}
+        self.state["ports"] = {**stored, **secured, **ports}
         self.state["with_tansu"] = self.with_tansu or with_tansu
         self.home.mkdir(parents=True, exist_ok=True)
         self.home.chmod(0o755)

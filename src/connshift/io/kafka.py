@@ -145,10 +145,15 @@ def _headers(raw: Any) -> Headers:
     ]
 
 
+#: Kafka calls resource type 4 CLUSTER; librdkafka calls it BROKER
+_RESOURCE_TO_RD = {"CLUSTER": "BROKER"}
+_RESOURCE_FROM_RD = {v: k for k, v in _RESOURCE_TO_RD.items()}
+
+
 def _acl_args(a: Acl) -> tuple[Any, ...]:
     """An :class:`Acl` as the positional arguments of AclBinding / AclBindingFilter."""
     return (
-        ResourceType[a.resource_type],
+        ResourceType[_RESOURCE_TO_RD.get(a.resource_type, a.resource_type)],
         a.name,
         ResourcePatternType[a.pattern_type],
         a.principal,
@@ -161,7 +166,7 @@ def _acl_args(a: Acl) -> tuple[Any, ...]:
 def _acl_of(b: Any) -> Acl:
     """An AclBinding as connshift's :class:`Acl`."""
     return Acl(
-        resource_type=b.restype.name,
+        resource_type=_RESOURCE_FROM_RD.get(b.restype.name, b.restype.name),
         name=b.name,
         pattern_type=b.resource_pattern_type.name,
         principal=b.principal,
