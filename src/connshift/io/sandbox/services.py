@@ -491,7 +491,8 @@ class ConnectWorker(Service):
     def describe(self) -> str:
         version = self.dist.version if self.dist else "?"
         metrics = f" (metrics {self.metrics_url})" if self.metrics_url else ""
-        return f"Kafka Connect {version} at {self.url}{metrics}"
+        secured = f"; on {self.bootstrap} SASL_SSL as connect" if self.security else ""
+        return f"Kafka Connect {version} at {self.url}{metrics}{secured}"
 
 
 # --------------------------------------------------------------------------- PostgreSQL
