@@ -400,13 +400,14 @@ def connshift_acls(side: str) -> list[Acl]:
 
 def connect_acls(group_id: str, topic_prefix: str) -> list[Acl]:
     """What ``User:connect`` (a Connect worker) may do on its own cluster: its internal
-    topics (``<topic_prefix>-*``), the estate's connector topics (create, write, read),
-    its group and its sink connectors' groups (``connect-*``), and describe the cluster."""
+    topics (``<topic_prefix>-*``); its connectors' topics, which are whatever a connector
+    names (a cut-over connector writes renamed or prefixed topics), so every topic: create,
+    write, read, describe; its group and its sink connectors' groups (``connect-*``);
+    describe the cluster. No DELETE, ALTER or ACL administration."""
     p = "User:connect"
     topic_ops = ("CREATE", "WRITE", "READ", "DESCRIBE", "DESCRIBE_CONFIGS")
     out = _allow(p, "TOPIC", f"{topic_prefix}-", "PREFIXED", *topic_ops)
-    for prefix in ESTATE_TOPIC_PREFIXES:
-        out += _allow(p, "TOPIC", prefix, "PREFIXED", *topic_ops)
+    out += _allow(p, "TOPIC", "*", "LITERAL", *topic_ops)
     out += _allow(p, "GROUP", group_id, "LITERAL", "READ", "DESCRIBE")
     out += _allow(p, "GROUP", "connect-", "PREFIXED", "READ", "DESCRIBE")
     out += _allow(p, "CLUSTER", CLUSTER, "LITERAL", "DESCRIBE", "DESCRIBE_CONFIGS")
