@@ -76,6 +76,14 @@ def test_check_passes_on_the_sandbox_spec_and_hides_secrets(
     assert info["healthy"] is True
     assert info["started"] == []  # idempotent: everything was already running
     assert "postgres:postgres@" not in up.stdout
+    # sandbox-secure.yaml beside it, the secured listeners among the endpoints, no password
+    assert info["secure_spec"] == str(tmp_path / "sandbox-secure.yaml")
+    assert (tmp_path / "sandbox-secure.yaml").is_file()
+    assert info["endpoints"]["destination.kafka.mtls"].endswith(
+        f":{sandbox.ports['destination-kafka-mtls']}"
+    )
+    for user in ("admin", "connshift", "connect"):
+        assert sandbox.security.password(user) not in up.stdout + up.stderr
 
     # a spec whose Connect worker needs a password given through the environment
     text = spec.read_text().replace(

@@ -252,14 +252,18 @@ def read_samples(
 
 
 def internal_role(cluster: KafkaCluster, name: str) -> str | None:
-    """``config``/``offsets``/``status`` when the topic's keys look like Connect's."""
+    """``config``/``offsets``/``status`` when the topic's keys look like Connect's (None
+    when they do not, or when the principal may not read the topic)."""
     try:
         low, high = cluster.watermarks(name, 0)
+        if high <= low:
+            return None
+        records = list(
+            cluster.read(name, 0, max(low, high - 20), high, isolation="read_uncommitted")
+        )
     except ConnshiftError:
         return None
-    if high <= low:
-        return None
-    for r in cluster.read(name, 0, max(low, high - 20), high, isolation="read_uncommitted"):
+    for r in records:
         for role, pattern in CONNECT_INTERNAL_KEYS.items():
             if r.key and pattern.match(r.key):
                 return role

@@ -16,10 +16,12 @@ from typing import Any
 
 from connshift.errors import SandboxError, UsageError
 from connshift.io import artifacts
-from connshift.io.sandbox import jars, procs
+from connshift.io.sandbox import jars, procs, security
+from connshift.io.sandbox.security import SecurityFiles
 from connshift.io.sandbox.services import (
     DEFAULT_PORTS,
     HOST,
+    POSTGRES_PASSWORD,
     ConnectWorker,
     KafkaBroker,
     Postgres,
@@ -29,6 +31,11 @@ from connshift.io.sandbox.services import (
 )
 
 STATE_SCHEMA = "connshift.sandbox-state/1"
+SOURCE_SCRAM = "SCRAM-SHA-512"
+DESTINATION_SCRAM = "SCRAM-SHA-256"
+SECURE_SPEC_NAME = "sandbox-secure.yaml"
+#: the secured listeners' port names (recorded in the state by every ``up``)
+SECURED_PORTS = ("source-kafka-sasl", "destination-kafka-sasl", "destination-kafka-mtls")
 Reporter = Callable[[str], None]
 
 
@@ -87,6 +94,7 @@ class SandboxInfo:
     with_tansu: bool
     services: list[ServiceStatus] = field(default_factory=list)
     spec_path: Path | None = None
+    secure_spec_path: Path | None = None
     started: list[str] = field(default_factory=list)
 
     @property
@@ -102,6 +110,7 @@ class SandboxInfo:
             "healthy": self.healthy,
             "started": self.started,
             "spec": str(self.spec_path) if self.spec_path else None,
+            "secure_spec": str(self.secure_spec_path) if self.secure_spec_path else None,
             "services": [s.to_json() for s in self.services],
             "endpoints": endpoints(self.ports, self.with_tansu),
         }
@@ -119,6 +128,10 @@ def endpoints(ports: Mapping[str, int], with_tansu: bool) -> dict[str, str]:
             f"http://{HOST}:{ports['destination-connect-metrics']}/metrics"
         ),
         "postgres": f"postgresql://postgres@{HOST}:{ports['postgres']}/shop",
+        # the secured listeners (users and passwords: <home>/secrets/, CA: <home>/tls/ca.pem)
+        "source.kafka.sasl_ssl": f"{HOST}:{ports['source-kafka-sasl']}",
+        "destination.kafka.sasl_ssl": f"{HOST}:{ports['destination-kafka-sasl']}",
+        "destination.kafka.mtls": f"{HOST}:{ports['destination-kafka-mtls']}",
     }
     if with_tansu:
         out["tansu.kafka"] = f"{HOST}:{ports['tansu']}"
@@ -156,6 +169,12 @@ class Sandbox:
     def with_tansu(self) -> bool:
         return bool(self.state.get("with_tansu"))
 
+    @property
+    def security(self) -> SecurityFiles:
+        """Where the sandbox's CA, certificates and passwords are (``<home>/tls``,
+        ``<home>/secrets``)."""
+        return SecurityFiles(self.home)
+
     def record(self, name: str) -> procs.ProcRecord | None:
         raw = self.state.get("processes", {}).get(name)
         return procs.ProcRecord.from_json(raw) if raw else None
@@ -171,6 +190,7 @@ class Sandbox:
             }
         src, dst = dists["source"], dists["destination"]
         agent = jars.jmx_exporter_jar()
+        files = self.security
         out: list[Service] = [
             KafkaBroker(
                 "source-kafka",
@@ -178,6 +198,13 @@ class Sandbox:
                 p["source-kafka"],
                 controller_port=p["source-controller"],
                 dist=src,
+                security=files,
+                sasl_port=p["source-kafka-sasl"],
+                sasl_mechanism=SOURCE_SCRAM,
+                acls=(
+                    *security.connshift_acls("source"),
+                    *security.connect_acls("connect-source", "connect"),
+                ),
             ),
             KafkaBroker(
                 "destination-kafka",
@@ -185,6 +212,14 @@ class Sandbox:
                 p["destination-kafka"],
                 controller_port=p["destination-controller"],
                 dist=dst,
+                security=files,
+                sasl_port=p["destination-kafka-sasl"],
+                sasl_mechanism=DESTINATION_SCRAM,
+                mtls_port=p["destination-kafka-mtls"],
+                acls=(
+                    *security.connshift_acls("destination"),
+                    *security.connect_acls("connect-destination", "connect-dst"),
+                ),
             ),
             Postgres("postgres", self.home / "postgres", p["postgres"]),
         ]
@@ -200,23 +235,27 @@ class Sandbox:
                 "source-connect",
                 self.home / "source-connect",
                 p["source-connect"],
-                bootstrap=f"{HOST}:{p['source-kafka']}",
+                bootstrap=f"{HOST}:{p['source-kafka-sasl']}",
                 group_id="connect-source",
                 topic_prefix="connect",
                 dist=src,
                 agent_jar=agent,
                 metrics_port=p["source-connect-metrics"],
+                security=files,
+                sasl_mechanism=SOURCE_SCRAM,
             ),
             ConnectWorker(
                 "destination-connect",
                 self.home / "destination-connect",
                 p["destination-connect"],
-                bootstrap=f"{HOST}:{p['destination-kafka']}",
+                bootstrap=f"{HOST}:{p['destination-kafka-sasl']}",
                 group_id="connect-destination",
                 topic_prefix="connect-dst",
                 dist=dst,
                 agent_jar=agent,
                 metrics_port=p["destination-connect-metrics"],
+                security=files,
+                sasl_mechanism=DESTINATION_SCRAM,
             ),
         ]
         return out
@@ -257,20 +296,27 @@ class Sandbox:
         """Start every service that is not already running and healthy (idempotent)."""
         ports = dict(ports or {})
         running = [n for n in self.state.get("processes", {}) if self._alive(n)]
-        changed = {k: v for k, v in ports.items() if self.ports.get(k) != v}
+        stored = self.state.get("ports", {})
+        # a sandbox started before the secured listeners existed never bound their ports
+        unbound = {n for n in SECURED_PORTS if n not in stored}
+        changed = {k: v for k, v in ports.items() if self.ports.get(k) != v and k not in unbound}
         if running and changed:
             raise UsageError(
                 "the sandbox is already running with other ports",
                 why="asked for " + ", ".join(f"{k}={v}" for k, v in changed.items()),
                 fix="run `connshift sandbox down` first, then `up` with the new ports",
             )
-        self.state["ports"] = {**self.state.get("ports", {}), **ports}
+        secured = {n: self.ports[n] for n in SECURED_PORTS}
+        self.state["ports"] = {**stored, **secured, **ports}
         self.state["with_tansu"] = self.with_tansu or with_tansu
         self.home.mkdir(parents=True, exist_ok=True)
         self.home.chmod(0o755)
         self.files_dir().mkdir(parents=True, exist_ok=True)
         self.files_dir().chmod(0o777)
         self._check_ports()
+        security.ensure(
+            self.home, ("source-kafka", "destination-kafka"), db_password=POSTGRES_PASSWORD
+        )
 
         if not jars.is_fetched():
             report("resolving Kafka, Connect and Debezium jars from Maven Central (once)")
@@ -341,6 +387,7 @@ class Sandbox:
             wanted = [svc.port]
             if isinstance(svc, KafkaBroker):
                 wanted.append(svc.controller_port)
+                wanted += svc.secured_ports()
             if isinstance(svc, ConnectWorker) and svc.metrics_port is not None:
                 wanted.append(svc.metrics_port)
             for port in wanted:
@@ -394,5 +441,46 @@ def sandbox_spec_text(sandbox: Sandbox, *, state_dir: str = ".connshift") -> str
         source_metrics=f"http://{HOST}:{p['source-connect-metrics']}/metrics",
         dest_metrics=f"http://{HOST}:{p['destination-connect-metrics']}/metrics",
         tansu_kafka=f"{HOST}:{p['tansu']}" if sandbox.with_tansu else None,
+        state_dir=state_dir,
+    )
+
+
+def secure_spec_path(spec_path: Path) -> Path:
+    """Where ``sandbox-secure.yaml`` goes: beside the plain spec."""
+    return Path(spec_path).with_name(SECURE_SPEC_NAME)
+
+
+def write_secure_spec(sandbox: Sandbox, path: Path) -> Path:
+    """Write ``sandbox-secure.yaml``: the sandbox's estate on the SASL_SSL listeners."""
+    return artifacts.write_text_atomic(Path(path), sandbox_secure_spec_text(sandbox))
+
+
+def sandbox_secure_spec_text(sandbox: Sandbox, *, state_dir: str = ".connshift") -> str:
+    """The migration spec for the sandbox's secured listeners: both clusters on SASL_SSL
+    as user ``connshift`` (source SCRAM-SHA-512, destination SCRAM-SHA-256), the
+    passwords as ``${file:...}`` references to ``<home>/secrets``, the sandbox's CA."""
+    from connshift.core.spec import SaslTls, sandbox_spec_yaml
+
+    p = sandbox.ports
+    files = sandbox.security
+    password_ref = f"${{file:{files.password_file('connshift')}}}"
+    ca = str(files.ca_file)
+    mtls = f"{HOST}:{p['destination-kafka-mtls']}"
+    return sandbox_spec_yaml(
+        source_kafka=f"{HOST}:{p['source-kafka-sasl']}",
+        source_connect=f"http://{HOST}:{p['source-connect']}",
+        dest_kafka=f"{HOST}:{p['destination-kafka-sasl']}",
+        dest_connect=f"http://{HOST}:{p['destination-connect']}",
+        source_metrics=f"http://{HOST}:{p['source-connect-metrics']}/metrics",
+        dest_metrics=f"http://{HOST}:{p['destination-connect-metrics']}/metrics",
+        source_security=SaslTls(SOURCE_SCRAM, "connshift", password_ref, ca),
+        dest_security=SaslTls(DESTINATION_SCRAM, "connshift", password_ref, ca),
+        comments=(
+            "The same estate as sandbox.yaml, on the secured listeners, as user connshift",
+            "(its ACLs: least privilege). Passwords stay in <sandbox home>/secrets/.",
+            f"The destination's mTLS listener is {mtls}: security_protocol SSL with",
+            f"tls: {{ca_file: {ca}, cert_file: {files.client_cert},",
+            f"key_file: {files.client_key}}} (principal User:connshift, the certificate's CN).",
+        ),
         state_dir=state_dir,
     )

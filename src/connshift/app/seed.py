@@ -87,8 +87,9 @@ def connector_configs(sandbox: Sandbox) -> dict[str, dict[str, str]]:
             "database.hostname": HOST,
             "database.port": str(pg_port),
             "database.user": POSTGRES_USER,
-            # written inline on purpose: a real estate often does, and `review` flags it
-            "database.password": POSTGRES_PASSWORD,
+            # from the workers' FileConfigProvider (<home>/secrets/shop-db.properties), not
+            # inline: both workers resolve it, so a cutover carries the reference unchanged
+            "database.password": sandbox.security.db_password_reference(),
             "database.dbname": "shop",
             "topic.prefix": "shop",
             "plugin.name": "pgoutput",
@@ -123,6 +124,13 @@ def connector_configs(sandbox: Sandbox) -> dict[str, dict[str, str]]:
             "value.converter": "org.apache.kafka.connect.storage.StringConverter",
         },
     }
+
+
+def _password_moved(current: dict[str, str], wanted: dict[str, str]) -> bool:
+    """True when ``wanted`` takes ``database.password`` from a config provider and the
+    connector's ``current`` configuration does not."""
+    want = wanted.get("database.password", "")
+    return want.startswith("${") and current.get("database.password") != want
 
 
 def _json(obj: Any) -> bytes:
@@ -335,6 +343,10 @@ def seed(
                 report(f"creating connector {name}")
                 connect.create(name, config)
                 result.connectors_created.append(name)
+            elif _password_moved(connect.connector_config(name), config):
+                # seeded by an older connshift with the password inline
+                report(f"moving {name}'s database password to the config provider")
+                connect.put_config(name, config)
         for name in connector_configs(sandbox):
             connect.wait_for_state(name, "RUNNING", tasks_state="RUNNING", timeout=timeout)
             result.connectors[name] = "RUNNING"

@@ -145,10 +145,15 @@ def _headers(raw: Any) -> Headers:
     ]
 
 
+#: Kafka calls resource type 4 CLUSTER; librdkafka calls it BROKER
+_RESOURCE_TO_RD = {"CLUSTER": "BROKER"}
+_RESOURCE_FROM_RD = {v: k for k, v in _RESOURCE_TO_RD.items()}
+
+
 def _acl_args(a: Acl) -> tuple[Any, ...]:
     """An :class:`Acl` as the positional arguments of AclBinding / AclBindingFilter."""
     return (
-        ResourceType[a.resource_type],
+        ResourceType[_RESOURCE_TO_RD.get(a.resource_type, a.resource_type)],
         a.name,
         ResourcePatternType[a.pattern_type],
         a.principal,
@@ -161,7 +166,7 @@ def _acl_args(a: Acl) -> tuple[Any, ...]:
 def _acl_of(b: Any) -> Acl:
     """An AclBinding as connshift's :class:`Acl`."""
     return Acl(
-        resource_type=b.restype.name,
+        resource_type=_RESOURCE_FROM_RD.get(b.restype.name, b.restype.name),
         name=b.name,
         pattern_type=b.resource_pattern_type.name,
         principal=b.principal,
@@ -608,6 +613,38 @@ class KafkaCluster:
                 fut.result(timeout + 5)
         except KafkaException as exc:
             raise self._error(f"could not create ACLs on the {self.name} cluster", exc) from exc
+
+    def upsert_scram_users(
+        self,
+        users: Mapping[str, str],
+        mechanism: str,
+        *,
+        iterations: int = 8192,
+        timeout: float = 10.0,
+    ) -> None:
+        """Create or replace SCRAM credentials (``user -> password``) for ``mechanism``
+        (``SCRAM-SHA-256`` or ``SCRAM-SHA-512``); the passwords never appear in an error."""
+        from confluent_kafka.admin import (  # type: ignore[attr-defined]
+            ScramCredentialInfo,
+            ScramMechanism,
+            UserScramCredentialUpsertion,
+        )
+
+        mech = ScramMechanism[mechanism.replace("-", "_").upper()]
+        changes: list[Any] = [
+            UserScramCredentialUpsertion(user, ScramCredentialInfo(mech, iterations), pw.encode())
+            for user, pw in users.items()
+        ]
+        if not changes:
+            return
+        try:
+            futures = self.admin.alter_user_scram_credentials(changes, request_timeout=timeout)
+            for fut in futures.values():
+                fut.result(timeout + 5)
+        except KafkaException as exc:
+            raise self._error(
+                f"could not set SCRAM credentials on the {self.name} cluster", exc
+            ) from exc
 
     def group_members(self, group: str, timeout: float = 10.0) -> list[dict[str, Any]]:
         """A group's members: client id, host and assigned partitions."""

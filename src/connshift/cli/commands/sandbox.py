@@ -47,20 +47,30 @@ def sandbox_up(
     home: Path | None = HomeOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Start the sandbox (idempotent) and write sandbox.yaml pointing at it."""
+    """Start the sandbox (idempotent) and write sandbox.yaml (and sandbox-secure.yaml,
+    the secured listeners) pointing at it."""
     STATE.json = as_json
-    from connshift.app.sandbox import parse_ports, write_sandbox_spec
+    from connshift.app.sandbox import (
+        parse_ports,
+        secure_spec_path,
+        write_sandbox_spec,
+        write_secure_spec,
+    )
 
     ports = parse_ports(port)
     sb = open_sandbox(home)
     with progress("starting the sandbox") as report:
         info = sb.up(with_tansu=with_tansu, ports=ports, report=report)
     info.spec_path = write_sandbox_spec(sb, spec)
+    info.secure_spec_path = write_secure_spec(sb, secure_spec_path(spec))
     if as_json:
         emit_json(info.to_json())
         return
     _print_sandbox(info)
     console.print(f"migration spec for the sandbox: [bold]{info.spec_path}[/]")
+    console.print(
+        f"the same estate on the secured (SASL_SSL) listeners: [bold]{info.secure_spec_path}[/]"
+    )
     console.print("next: `connshift sandbox seed` creates a small estate on the source side")
 
 

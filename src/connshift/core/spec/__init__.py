@@ -55,7 +55,7 @@ from connshift.core.spec.models import (
 from connshift.core.spec.parse import parse_spec
 from connshift.core.spec.properties import parse_properties
 from connshift.core.spec.references import find_references, resolve_references
-from connshift.core.spec.sandbox_text import sandbox_spec_yaml
+from connshift.core.spec.sandbox_text import SaslTls, sandbox_spec_yaml
 
 __all__ = [
     "DEFAULT_TOPIC_EXCLUDE",
@@ -73,6 +73,7 @@ __all__ = [
     "ReadinessSpec",
     "SaslMechanism",
     "SaslSpec",
+    "SaslTls",
     "SecretText",
     "SecurityProtocol",
     "Side",

@@ -3,8 +3,34 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
-__all__ = ["sandbox_spec_yaml"]
+__all__ = ["SaslTls", "sandbox_spec_yaml"]
+
+
+@dataclass(frozen=True)
+class SaslTls:
+    """A SASL_SSL listener as the spec names it: mechanism, user, the password as a
+    reference (``${file:...}``: the spec never holds the secret), the CA file."""
+
+    mechanism: str
+    username: str
+    password_ref: str
+    ca_file: str
+
+    def lines(self, indent: str = "    ") -> list[str]:
+        def q(value: str) -> str:
+            return json.dumps(value)
+
+        return [
+            f"{indent}security_protocol: SASL_SSL",
+            f"{indent}sasl:",
+            f"{indent}  mechanism: {self.mechanism}",
+            f"{indent}  username: {q(self.username)}",
+            f"{indent}  password: {q(self.password_ref)}",
+            f"{indent}tls:",
+            f"{indent}  ca_file: {q(self.ca_file)}",
+        ]
 
 
 def _address(value: str, *, url: bool) -> str:
@@ -22,12 +48,18 @@ def sandbox_spec_yaml(
     state_dir: str = ".connshift",
     source_metrics: str | None = None,
     dest_metrics: str | None = None,
+    source_security: SaslTls | None = None,
+    dest_security: SaslTls | None = None,
+    comments: tuple[str, ...] = (),
+    name: str = "sandbox",
 ) -> str:
     """The spec text for the local sandbox (``connshift sandbox up``).
 
     Kafka arguments are ``host:port`` bootstrap strings and Connect arguments URLs; a bare
     port number stands for ``127.0.0.1:PORT`` (``http://127.0.0.1:PORT``). When
     ``tansu_kafka`` is given a comment names it as the alternative destination.
+    ``source_security``/``dest_security`` put a side on a SASL_SSL listener;
+    ``comments`` are extra header lines (written as YAML comments).
     """
 
     def q(value: str) -> str:
@@ -36,17 +68,20 @@ def sandbox_spec_yaml(
     lines = [
         "# connshift migration spec for the local sandbox (written by `connshift sandbox up`).",
         "# `connshift init` writes a template that explains every key.",
+        *(f"# {c}" if c else "#" for c in comments),
         "version: 1",
-        "name: sandbox",
+        f"name: {name}",
         "source:",
         "  kafka:",
         f"    bootstrap_servers: {q(_address(source_kafka, url=False))}",
+        *(source_security.lines() if source_security else []),
         "  connect:",
         f"    url: {q(_address(source_connect, url=True))}",
         *([f"    metrics_url: {q(source_metrics)}"] if source_metrics else []),
         "destination:",
         "  kafka:",
         f"    bootstrap_servers: {q(_address(dest_kafka, url=False))}",
+        *(dest_security.lines() if dest_security else []),
     ]
     if tansu_kafka is not None:
         lines += [

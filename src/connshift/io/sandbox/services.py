@@ -21,9 +21,16 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from connshift.core.acls import Acl
 from connshift.errors import ConnshiftError, SandboxError
 from connshift.io.sandbox import procs
 from connshift.io.sandbox.jars import KafkaDist
+from connshift.io.sandbox.security import (
+    SCRAM_USERS,
+    SecurityFiles,
+    broker_security,
+    worker_security,
+)
 
 HOST = "127.0.0.1"
 
@@ -37,6 +44,9 @@ DEFAULT_PORTS: dict[str, int] = {
     "destination-controller": 29093,
     "destination-connect": 28083,
     "destination-connect-metrics": 28084,
+    "source-kafka-sasl": 19094,
+    "destination-kafka-sasl": 29094,
+    "destination-kafka-mtls": 29095,
     "postgres": 15432,
     "tansu": 39092,
     "s3": 39000,
@@ -67,6 +77,24 @@ def _write(path: Path, text: str) -> None:
 
 def _props(values: dict[str, object]) -> str:
     return "".join(f"{k}={v}\n" for k, v in values.items())
+
+
+def _write_private_props(path: Path, text: str) -> None:
+    """Like :func:`_write`, for a file that holds a secret: mode 0600."""
+    _write(path, text)
+    path.chmod(0o600)
+
+
+def _has_lines(path: Path, lines: tuple[str, ...]) -> bool:
+    """True when the file ``path`` (a service's configuration as last started) holds every
+    line of ``lines``."""
+    if not lines:
+        return True
+    try:
+        present = set(path.read_text().splitlines())
+    except OSError:
+        return False
+    return all(line in present for line in lines)
 
 
 @dataclass
@@ -194,6 +222,14 @@ class KafkaBroker(Service):
     controller_port: int = 0
     dist: KafkaDist | None = None
     heap: str = "512m"
+    #: the secured listeners (none without ``security``): SASL_SSL with one SCRAM
+    #: mechanism, and SSL with required client certificates (mTLS)
+    security: SecurityFiles | None = None
+    sasl_port: int | None = None
+    sasl_mechanism: str = "SCRAM-SHA-512"
+    mtls_port: int | None = None
+    #: ACLs of the secured principals, created once the broker answers
+    acls: tuple[Acl, ...] = ()
 
     @property
     def properties(self) -> Path:
@@ -207,15 +243,31 @@ class KafkaBroker(Service):
     def marker(self) -> str:
         return str(self.properties)
 
+    def _secured(self) -> dict[str, str]:
+        if self.security is None:
+            return {}
+        sasl = (self.sasl_port, self.sasl_mechanism) if self.sasl_port is not None else None
+        return broker_security(
+            self.security, self.name, sasl_listener=sasl, mtls_port=self.mtls_port, host=HOST
+        )
+
     def _config(self) -> dict[str, object]:
         assert self.dist is not None
+        secured = self._secured()
+        extra_listeners = secured.pop("listeners", "")
+        extra_protocols = secured.pop("protocols", "")
+        plain = f"PLAINTEXT://{HOST}:{self.port}"
+        advertised = ",".join(x for x in (plain, extra_listeners) if x)
+        protocols = ",".join(
+            x for x in ("PLAINTEXT:PLAINTEXT", extra_protocols, "CONTROLLER:PLAINTEXT") if x
+        )
         cfg: dict[str, object] = {
             "process.roles": "broker,controller",
             "node.id": 1,
-            "listeners": f"PLAINTEXT://{HOST}:{self.port},CONTROLLER://{HOST}:{self.controller_port}",
-            "advertised.listeners": f"PLAINTEXT://{HOST}:{self.port}",
+            "listeners": f"{advertised},CONTROLLER://{HOST}:{self.controller_port}",
+            "advertised.listeners": advertised,
             "controller.listener.names": "CONTROLLER",
-            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "listener.security.protocol.map": protocols,
             "inter.broker.listener.name": "PLAINTEXT",
             "controller.quorum.voters": f"1@{HOST}:{self.controller_port}",
             "log.dirs": str(self.data),
@@ -231,11 +283,16 @@ class KafkaBroker(Service):
             "log.cleaner.backoff.ms": 1000,
             "auto.create.topics.enable": "true",
             # an authorizer, so the estate can hold ACLs; PLAINTEXT clients are ANONYMOUS,
-            # a super user here, so nothing is denied
+            # a super user here, so nothing is denied there
             "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
             "allow.everyone.if.no.acl.found": "true",
             "super.users": "User:ANONYMOUS",
         }
+        if secured:
+            # on the secured listeners a principal gets what its ACLs grant and no more
+            cfg["allow.everyone.if.no.acl.found"] = "false"
+            cfg["super.users"] = "User:ANONYMOUS;User:admin"
+            cfg.update(secured)
         if self.dist.major >= 4:
             cfg["share.coordinator.state.topic.replication.factor"] = 1
             cfg["share.coordinator.state.topic.min.isr"] = 1
@@ -285,9 +342,39 @@ class KafkaBroker(Service):
     def ready(self) -> bool:
         return _kafka_api_ready(self.address)
 
+    def secured_ports(self) -> list[int]:
+        return [p for p in (self.sasl_port, self.mtls_port) if p is not None and self.security]
+
+    def after_ready(self) -> None:
+        """SCRAM users (over PLAINTEXT, whose ANONYMOUS principal is a super user) and the
+        ACLs of the secured principals (idempotent)."""
+        if self.security is None:
+            return
+        from connshift.io.kafka import KafkaCluster
+
+        with KafkaCluster({"bootstrap.servers": self.address}, name=self.name) as kafka:
+            users = {u: self.security.password(u) for u in SCRAM_USERS}
+            kafka.upsert_scram_users(users, self.sasl_mechanism)
+            missing = set(self.acls) - set(kafka.acls())
+            kafka.create_acls(sorted(missing))
+
+    def outdated(self) -> bool:
+        """A broker started without the secured listeners (an older sandbox) is restarted."""
+        return any(not procs.port_open(HOST, p) for p in self.secured_ports())
+
+    def secured_listeners(self) -> list[str]:
+        """``SASL_SSL (SCRAM-SHA-512) 127.0.0.1:19094``-style lines (empty without TLS)."""
+        out = []
+        if self.security is not None and self.sasl_port is not None:
+            out.append(f"SASL_SSL ({self.sasl_mechanism}) {HOST}:{self.sasl_port}")
+        if self.security is not None and self.mtls_port is not None:
+            out.append(f"SSL (mTLS, client certificate required) {HOST}:{self.mtls_port}")
+        return out
+
     def describe(self) -> str:
         version = self.dist.version if self.dist else "?"
-        return f"Apache Kafka {version} at {self.address}"
+        secured = "; ".join(self.secured_listeners())
+        return f"Apache Kafka {version} at {self.address}" + (f"; {secured}" if secured else "")
 
 
 @dataclass
@@ -303,6 +390,10 @@ class ConnectWorker(Service):
     #: (127.0.0.1); no agent when either is unset
     agent_jar: Path | None = None
     metrics_port: int | None = None
+    #: the worker authenticates to its cluster over SASL_SSL as ``connect`` (bootstrap is
+    #: then the SASL_SSL listener) and loads the FileConfigProvider; PLAINTEXT without
+    security: SecurityFiles | None = None
+    sasl_mechanism: str = "SCRAM-SHA-512"
 
     @property
     def properties(self) -> Path:
@@ -340,7 +431,27 @@ class ConnectWorker(Service):
             "plugin.discovery": "hybrid_warn",
             "connector.client.config.override.policy": "All",
         }
-        _write(self.properties, _props(cfg))
+        if self.security is None:
+            _write(self.properties, _props(cfg))
+            return
+        cfg.update(self._secured())
+        _write_private_props(self.properties, _props(cfg))
+
+    def _secured(self) -> dict[str, str]:
+        assert self.security is not None
+        password = self.security.password("connect")
+        return worker_security(self.security, self.sasl_mechanism, "connect", password)
+
+    def _secured_lines(self) -> tuple[str, ...]:
+        """The lines of worker.properties that show it was started secured (no secret)."""
+        if self.security is None:
+            return ()
+        return (
+            f"bootstrap.servers={self.bootstrap}",
+            "security.protocol=SASL_SSL",
+            "consumer.security.protocol=SASL_SSL",
+            f"config.providers.file.param.allowed.paths={self.security.secrets_dir}",
+        )
 
     @property
     def metrics_url(self) -> str | None:
@@ -370,13 +481,18 @@ class ConnectWorker(Service):
         return _http_ready(self.url + "/")
 
     def outdated(self) -> bool:
-        """A worker started without the metrics agent (an older sandbox) is restarted."""
-        return self.metrics_url is not None and not _http_ready(self.metrics_url)
+        """A worker started without the metrics agent, or not on the SASL_SSL listener
+        (an older sandbox), is restarted. ``worker.properties`` is rewritten only on start,
+        so it shows what the running worker was started with."""
+        if self.metrics_url is not None and not _http_ready(self.metrics_url):
+            return True
+        return not _has_lines(self.properties, self._secured_lines())
 
     def describe(self) -> str:
         version = self.dist.version if self.dist else "?"
         metrics = f" (metrics {self.metrics_url})" if self.metrics_url else ""
-        return f"Kafka Connect {version} at {self.url}{metrics}"
+        secured = f"; on {self.bootstrap} SASL_SSL as connect" if self.security else ""
+        return f"Kafka Connect {version} at {self.url}{metrics}{secured}"
 
 
 # --------------------------------------------------------------------------- PostgreSQL
