@@ -52,7 +52,7 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]
 )
 
 from connshift.core.acls import Acl
-from connshift.errors import KafkaError
+from connshift.errors import KafkaAuthError, KafkaError
 
 LOG = logging.getLogger("connshift.librdkafka")
 LOG.addHandler(logging.NullHandler())
@@ -207,6 +207,7 @@ class KafkaCluster:
         self.config = dict(config)
         self.name = name
         self._admin: AdminClient | None = None
+        self._auth_failure: str | None = None
 
     @property
     def bootstrap(self) -> str:
@@ -219,7 +220,11 @@ class KafkaCluster:
         return cfg
 
     def _error(self, what: str, exc: BaseException | _RdError, **context: object) -> KafkaError:
-        """librdkafka's error ``exc`` (an exception, or a message's error) as a KafkaError."""
+        """librdkafka's error ``exc`` (an exception, or a message's error) as a KafkaError;
+        a :class:`KafkaAuthError` when the listener refused our credentials meanwhile."""
+        refused = self.auth_refused(what, **context)
+        if refused is not None:
+            return refused
         return KafkaError(
             what,
             why=_why(exc),
@@ -231,8 +236,43 @@ class KafkaCluster:
     @property
     def admin(self) -> AdminClient:
         if self._admin is None:
-            self._admin = AdminClient(self._client_config())
+            config: dict[str, Any] = {**self._client_config(), "error_cb": self._on_error}
+            self._admin = AdminClient(config)
         return self._admin
+
+    def _on_error(self, err: _RdError) -> None:
+        """librdkafka's client-level errors: keep the last authentication or TLS failure
+        (librdkafka retries such a connection until the request times out)."""
+        if err.code() in (_RdError._AUTHENTICATION, _RdError._SSL):
+            self._auth_failure = err.str()
+
+    def principal(self) -> str:
+        """Who this client says it is: the SASL mechanism and user, or the TLS certificate
+        (never a secret)."""
+        protocol = str(self.config.get("security.protocol", "PLAINTEXT")).upper()
+        if protocol.startswith("SASL"):
+            mechanism = self.config.get("sasl.mechanism", self.config.get("sasl.mechanisms", "?"))
+            return f"{protocol}, {mechanism}, user '{self.config.get('sasl.username', '?')}'"
+        if "ssl.certificate.location" in self.config:
+            return f"{protocol}, certificate {self.config['ssl.certificate.location']}"
+        return protocol
+
+    def auth_refused(self, what: str, **context: object) -> KafkaAuthError | None:
+        """The error to raise when the listener refused our credentials (None: it did not)."""
+        if self._admin is not None:
+            self._admin.poll(0)  # serve the client-level error callbacks queued meanwhile
+        failure = self._auth_failure
+        if failure is None:
+            return None
+        return KafkaAuthError(
+            f"{what}: the {self.name} Kafka cluster at {self.bootstrap} refused connshift "
+            f"({self.principal()})",
+            why=failure,
+            fix=f"check the {self.name} cluster's sasl/tls settings in the spec (user, "
+            "password file, CA, client certificate)",
+            cluster=self.name,
+            **context,
+        )
 
     def close(self) -> None:
         """Let go of the admin client (idempotent; the cluster object stays usable)."""
@@ -246,11 +286,15 @@ class KafkaCluster:
 
     # ------------------------------------------------------------------ cluster
     def check_reachable(self, timeout: float = 10.0) -> ClusterInfo:
-        """Ask the cluster to describe itself; :class:`KafkaError` when unreachable."""
+        """Ask the cluster to describe itself; :class:`KafkaError` when unreachable,
+        :class:`KafkaAuthError` when it refused our credentials."""
         try:
             fut = self.admin.describe_cluster(request_timeout=timeout)
             desc = fut.result(timeout=timeout + 1)
         except Exception as exc:
+            refused = self.auth_refused(f"could not reach the {self.name} Kafka cluster")
+            if refused is not None:
+                raise refused from exc
             raise KafkaError(
                 f"could not reach the {self.name} Kafka cluster at {self.bootstrap}",
                 why=_why(exc),
