@@ -12,6 +12,7 @@ are created over the PLAINTEXT listener (its ANONYMOUS principal is a super user
 
 from __future__ import annotations
 
+import json
 import socket
 import uuid
 from dataclasses import dataclass
@@ -191,3 +192,47 @@ def test_wrong_password_is_one_line_and_exit_3(tmp_path: Path, secured: Secured)
     errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1, proc.stderr
     assert "connshift" in errors[0] and wrong.read_text() not in proc.stderr
+
+
+def test_record_engine_groups_and_validate_over_sasl_ssl_leave_no_secret(
+    tmp_path: Path, secured: Secured
+) -> None:
+    """The librdkafka path over SASL_SSL on both sides: copy, group translation applied on
+    the destination, validate — and the password is in nothing connshift printed or kept,
+    nor in the offset maps it mirrored to the destination."""
+    topic = _seed_topic(secured)
+    group = f"app-reader-{uuid.uuid4().hex[:6]}"
+    source = KafkaCluster({"bootstrap.servers": secured.source_plain}, name="source")
+    source.commit_group_offsets(group, {(topic, 0): 7, (topic, 1): 3})
+    destination = _sasl_side(secured.destination_sasl, "SCRAM-SHA-256", secured)
+    spec = _spec(tmp_path, secured, topic, destination)
+    outputs = []
+    synced = run_cli("sync", "-c", str(spec), "--once", "--engine", "record", "--json")
+    assert synced.returncode == 0, synced.stderr
+    outputs.append(synced)
+    summary = json.loads(synced.stdout)
+    assert summary["engine"] == "record" and summary["records"] == RECORDS
+    assert all(r["contiguous"] for r in summary["partitions"])
+    applied = run_cli("groups", "-c", str(spec), "apply", "--groups", group, "--json")
+    assert applied.returncode == 0, applied.stderr
+    outputs.append(applied)
+    assert json.loads(applied.stdout)["applied"] == [group]
+    dst = KafkaCluster({"bootstrap.servers": secured.destination_plain}, name="destination")
+    assert dst.group_offsets(group) == {(topic, 0): 7, (topic, 1): 3}
+    checked = run_cli("validate", "-c", str(spec), "--json")
+    assert checked.returncode == 0, checked.stdout[-2000:]
+    outputs.append(checked)
+    kinds = {c["id"] for c in json.loads(checked.stdout)["checks"] if c["status"] == "PASS"}
+    assert {"stream.diff", "group.resume"} <= kinds
+    # a failing command under --debug shows its traceback, still without the secret
+    failed = run_cli("--debug", "offsets", "-c", str(spec), topic, "0", "-1")
+    outputs.append(failed)
+
+    secret = secured.password.read_text().strip()
+    for proc in outputs:
+        assert secret not in proc.stdout and secret not in proc.stderr
+    for path in (tmp_path / "state").rglob("*"):
+        if path.is_file():
+            assert secret.encode() not in path.read_bytes(), path
+    maps = [r.value or b"" for r in dst.read("connshift.offset-maps", 0, timeout=60)]
+    assert maps and not any(secret.encode() in value for value in maps)
