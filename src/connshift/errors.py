@@ -100,6 +100,11 @@ class KafkaAuthError(KafkaError):
     Retrying another broker of the same cluster does not help."""
 
 
+class KafkaAccessDenied(KafkaError):
+    """A Kafka cluster's authorizer refused an operation to connshift's principal (a missing
+    ACL): retrying does not help; granting the ACL does."""
+
+
 class ConnectError(ServiceError):
     """A Kafka Connect worker could not be reached or refused a request."""
 

@@ -236,3 +236,28 @@ def test_record_engine_groups_and_validate_over_sasl_ssl_leave_no_secret(
             assert secret.encode() not in path.read_bytes(), path
     maps = [r.value or b"" for r in dst.read("connshift.offset-maps", 0, timeout=60)]
     assert maps and not any(secret.encode() in value for value in maps)
+
+
+@pytest.mark.parametrize("engine", ["raw", "record"])
+def test_a_destination_topic_outside_connshifts_acls_is_refused_and_not_created(
+    tmp_path: Path, secured: Secured, engine: str
+) -> None:
+    """connshift's ACLs on the destination cover the estate's prefixes: a rename outside
+    them is refused by the authorizer — one line naming the principal and the topic, exit
+    3 — and no destination topic is left behind."""
+    topic = _seed_topic(secured)
+    outside = f"nope.{topic}"
+    spec = _spec(
+        tmp_path, secured, topic, _sasl_side(secured.destination_sasl, "SCRAM-SHA-256", secured)
+    )
+    doc = yaml.safe_load(spec.read_text())
+    doc["topics"]["rename"] = {topic: outside}
+    spec.write_text(yaml.safe_dump(doc, sort_keys=False))
+    proc = run_cli("sync", "-c", str(spec), "--once", "--engine", engine)
+    assert proc.returncode == 3, proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, proc.stderr
+    assert f"authorizer refused User:connshift on topic {outside}" in errors[0]
+    assert "Traceback" not in proc.stderr
+    dst = KafkaCluster({"bootstrap.servers": secured.destination_plain}, name="destination")
+    assert outside not in dst.topics()

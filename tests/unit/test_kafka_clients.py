@@ -176,3 +176,34 @@ def test_only_io_imports_confluent_kafka() -> None:
             if any(n == "confluent_kafka" or n.startswith("confluent_kafka.") for n in names):
                 offenders.append(f"{path.relative_to(root)}:{node.lineno}")
     assert offenders == []
+
+
+def test_an_authorizer_refusal_is_access_denied_naming_principal_and_resource() -> None:
+    from confluent_kafka import KafkaError as RdError
+    from confluent_kafka import KafkaException
+
+    from connshift.errors import ExitCode, KafkaAccessDenied
+    from connshift.io.kafka import KafkaCluster
+
+    cluster = KafkaCluster(
+        {
+            "bootstrap.servers": "127.0.0.1:1",
+            "security.protocol": "SASL_SSL",
+            "sasl.mechanism": "SCRAM-SHA-256",
+            "sasl.username": "migrator",
+            "sasl.password": "planted-secret-9f2c",
+        },
+        name="destination",
+    )
+    exc = KafkaException(RdError(RdError.TOPIC_AUTHORIZATION_FAILED))
+    err = cluster.translate("could not create topic t1", exc, topic="t1")
+    assert isinstance(err, KafkaAccessDenied) and err.exit_code == ExitCode.UNREACHABLE
+    line = err.one_line()
+    assert "authorizer refused User:migrator on topic t1" in line
+    assert "TOPIC_AUTHORIZATION_FAILED" in line and "planted-secret-9f2c" not in line
+    group = cluster.translate(
+        "could not commit", KafkaException(RdError(RdError.GROUP_AUTHORIZATION_FAILED)), group="g"
+    )
+    assert isinstance(group, KafkaAccessDenied) and "on group g" in group.one_line()
+    other = cluster.translate("could not list", KafkaException(RdError(RdError._TIMED_OUT)))
+    assert not isinstance(other, KafkaAccessDenied)

@@ -52,7 +52,7 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]
 )
 
 from connshift.core.acls import Acl
-from connshift.errors import KafkaAuthError, KafkaError
+from connshift.errors import KafkaAccessDenied, KafkaAuthError, KafkaError
 
 LOG = logging.getLogger("connshift.librdkafka")
 LOG.addHandler(logging.NullHandler())
@@ -186,6 +186,23 @@ def _why(exc: BaseException | _RdError) -> str:
     return str(exc) or type(exc).__name__
 
 
+#: librdkafka's codes for "the authorizer said no", and the resource each is about
+_DENIED = {
+    _RdError.TOPIC_AUTHORIZATION_FAILED: "topic",
+    _RdError.GROUP_AUTHORIZATION_FAILED: "group",
+    _RdError.CLUSTER_AUTHORIZATION_FAILED: "cluster",
+    _RdError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED: "transactional id",
+}
+
+
+def _rd_error(exc: BaseException | _RdError) -> _RdError | None:
+    if isinstance(exc, _RdError):
+        return exc
+    if isinstance(exc, KafkaException) and exc.args and isinstance(exc.args[0], _RdError):
+        return exc.args[0]
+    return None
+
+
 def _is_eof(err: _RdError) -> bool:
     """Whether a consumed message's error is the partition-EOF event (not a failure)."""
     return bool(err.code() == _RdError._PARTITION_EOF)
@@ -219,12 +236,15 @@ class KafkaCluster:
             cfg.update(extra)
         return cfg
 
-    def _error(self, what: str, exc: BaseException | _RdError, **context: object) -> KafkaError:
+    def translate(self, what: str, exc: BaseException | _RdError, **context: object) -> KafkaError:
         """librdkafka's error ``exc`` (an exception, or a message's error) as a KafkaError;
         a :class:`KafkaAuthError` when the listener refused our credentials meanwhile."""
         refused = self.auth_refused(what, **context)
         if refused is not None:
             return refused
+        err = _rd_error(exc)
+        if err is not None and err.code() in _DENIED:
+            return self.denied(what, _DENIED[err.code()], _why(exc), **context)
         return KafkaError(
             what,
             why=_why(exc),
@@ -256,6 +276,21 @@ class KafkaCluster:
         if "ssl.certificate.location" in self.config:
             return f"{protocol}, certificate {self.config['ssl.certificate.location']}"
         return protocol
+
+    def denied(self, what: str, resource: str, why: str, **context: object) -> KafkaAccessDenied:
+        """The one line for an operation the cluster's authorizer refused our principal."""
+        user = self.config.get("sasl.username")
+        principal = f"User:{user}" if user else f"connshift ({self.principal()})"
+        named = next((f"{k} {v}" for k, v in context.items() if k in ("topic", "group")), "")
+        return KafkaAccessDenied(
+            f"{what}: the {self.name} cluster's authorizer refused {principal}"
+            + (f" on {named}" if named else f" (a {resource} ACL)"),
+            why=why,
+            fix=f"grant {principal} the {resource} ACL this needs on the {self.name} cluster, "
+            "or use a principal that has it; this step changed nothing",
+            cluster=self.name,
+            **context,
+        )
 
     def auth_refused(self, what: str, **context: object) -> KafkaAuthError | None:
         """The error to raise when the listener refused our credentials (None: it did not)."""
@@ -313,7 +348,7 @@ class KafkaCluster:
         try:
             md = self.admin.list_topics(timeout=timeout)
         except KafkaException as exc:
-            raise self._error(f"could not list topics on the {self.name} cluster", exc) from exc
+            raise self.translate(f"could not list topics on the {self.name} cluster", exc) from exc
         return {
             name: TopicInfo(name=name, partitions=len(t.partitions))
             for name, t in md.topics.items()
@@ -325,7 +360,7 @@ class KafkaCluster:
         try:
             md = self.admin.list_topics(topic=name, timeout=timeout)
         except KafkaException as exc:
-            raise self._error(f"could not describe topic {name}", exc, topic=name) from exc
+            raise self.translate(f"could not describe topic {name}", exc, topic=name) from exc
         t = md.topics.get(name)
         if t is None or t.error is not None:
             raise KafkaError(f"topic {name} does not exist on the {self.name} cluster", topic=name)
@@ -340,7 +375,7 @@ class KafkaCluster:
         try:
             md = self.admin.list_topics(timeout=timeout)
         except KafkaException as exc:
-            raise self._error(f"could not list topics on the {self.name} cluster", exc) from exc
+            raise self.translate(f"could not list topics on the {self.name} cluster", exc) from exc
         out: dict[str, dict[str, int]] = {}
         for name in names:
             t = md.topics.get(name)
@@ -381,7 +416,7 @@ class KafkaCluster:
                 and err.code() == _RdError.TOPIC_ALREADY_EXISTS
             ):
                 return False
-            raise self._error(f"could not create topic {name}", exc, topic=name) from exc
+            raise self.translate(f"could not create topic {name}", exc, topic=name) from exc
         self._wait_for_topic(name, timeout)
         return True
 
@@ -405,7 +440,7 @@ class KafkaCluster:
         try:
             fut.result(timeout=timeout + 5)
         except KafkaException as exc:
-            raise self._error(f"could not delete topic {name}", exc, topic=name) from exc
+            raise self.translate(f"could not delete topic {name}", exc, topic=name) from exc
 
     def topic_configs(self, name: str, timeout: float = 10.0) -> dict[str, str]:
         """The topic's configuration values (defaults included)."""
@@ -413,7 +448,7 @@ class KafkaCluster:
         try:
             entries = self.admin.describe_configs([res], request_timeout=timeout)[res].result()
         except KafkaException as exc:
-            raise self._error(f"could not describe topic {name}", exc, topic=name) from exc
+            raise self.translate(f"could not describe topic {name}", exc, topic=name) from exc
         return {k: v.value for k, v in entries.items() if v.value is not None}
 
     def topics_configs(
@@ -429,7 +464,7 @@ class KafkaCluster:
                     entries = fut.result(timeout=timeout + 5)
                     out[res.name] = {k: v.value for k, v in entries.items() if v.value is not None}
             except KafkaException as exc:
-                raise self._error(
+                raise self.translate(
                     f"could not describe the configs of {len(resources)} topics", exc
                 ) from exc
         return out
@@ -440,7 +475,7 @@ class KafkaCluster:
         try:
             entries = self.admin.describe_configs([res], request_timeout=timeout)[res].result()
         except KafkaException as exc:
-            raise self._error(f"could not describe topic {name}", exc, topic=name) from exc
+            raise self.translate(f"could not describe topic {name}", exc, topic=name) from exc
         return {
             k: v.value
             for k, v in entries.items()
@@ -543,7 +578,7 @@ class KafkaCluster:
             for fut in futs.values():
                 fut.result(timeout=timeout + 5)
         except KafkaException as exc:
-            raise self._error(f"could not delete records of {topic}", exc, topic=topic) from exc
+            raise self.translate(f"could not delete records of {topic}", exc, topic=topic) from exc
 
     # ------------------------------------------------------------------ offsets
     def watermarks(self, topic: str, partition: int, timeout: float = 10.0) -> tuple[int, int]:
@@ -554,7 +589,7 @@ class KafkaCluster:
                 TopicPartition(topic, partition), timeout=timeout, cached=False
             )
         except KafkaException as exc:
-            raise self._error(
+            raise self.translate(
                 f"could not read the offsets of {topic}[{partition}]", exc, topic=topic
             ) from exc
         finally:
@@ -581,7 +616,7 @@ class KafkaCluster:
                     for tp, fut in futs.items()
                 }
             except KafkaException as exc:
-                raise self._error(
+                raise self.translate(
                     f"could not read the offsets of {len(tps)} partitions", exc
                 ) from exc
         return {tp: (ends["earliest"][tp], ends["latest"][tp]) for tp in tps}
@@ -593,7 +628,9 @@ class KafkaCluster:
             res = self.admin.list_consumer_group_offsets(req, request_timeout=timeout)[group]
             tps = res.result(timeout=timeout + 5).topic_partitions
         except KafkaException as exc:
-            raise self._error(f"could not read offsets of group {group}", exc, group=group) from exc
+            raise self.translate(
+                f"could not read offsets of group {group}", exc, group=group
+            ) from exc
         return {(tp.topic, tp.partition): tp.offset for tp in tps if tp.offset >= 0}
 
     def commit_group_offsets(
@@ -606,7 +643,7 @@ class KafkaCluster:
             res = self.admin.alter_consumer_group_offsets(req, request_timeout=timeout)[group]
             res.result(timeout=timeout + 5)
         except KafkaException as exc:
-            raise self._error(
+            raise self.translate(
                 f"could not commit offsets of group {group}", exc, group=group
             ) from exc
 
@@ -616,7 +653,7 @@ class KafkaCluster:
             fut = self.admin.describe_consumer_groups([group], request_timeout=timeout)[group]
             desc = fut.result(timeout=timeout + 5)
         except KafkaException as exc:
-            raise self._error(f"could not describe group {group}", exc, group=group) from exc
+            raise self.translate(f"could not describe group {group}", exc, group=group) from exc
         state = getattr(desc.state, "name", str(desc.state))
         return str(state), len(desc.members or [])
 
@@ -644,7 +681,9 @@ class KafkaCluster:
                     fix="nothing to copy; or enable an authorizer on the cluster",
                     cluster=self.name,
                 ) from exc
-            raise self._error(f"could not read the ACLs of the {self.name} cluster", exc) from exc
+            raise self.translate(
+                f"could not read the ACLs of the {self.name} cluster", exc
+            ) from exc
         return [_acl_of(b) for b in bindings]
 
     def create_acls(self, acls: Sequence[Acl], timeout: float = 10.0) -> None:
@@ -656,7 +695,7 @@ class KafkaCluster:
             for fut in self.admin.create_acls(bindings, request_timeout=timeout).values():
                 fut.result(timeout + 5)
         except KafkaException as exc:
-            raise self._error(f"could not create ACLs on the {self.name} cluster", exc) from exc
+            raise self.translate(f"could not create ACLs on the {self.name} cluster", exc) from exc
 
     def upsert_scram_users(
         self,
@@ -686,7 +725,7 @@ class KafkaCluster:
             for fut in futures.values():
                 fut.result(timeout + 5)
         except KafkaException as exc:
-            raise self._error(
+            raise self.translate(
                 f"could not set SCRAM credentials on the {self.name} cluster", exc
             ) from exc
 
@@ -696,7 +735,7 @@ class KafkaCluster:
             fut = self.admin.describe_consumer_groups([group], request_timeout=timeout)[group]
             desc = fut.result(timeout=timeout + 5)
         except KafkaException as exc:
-            raise self._error(f"could not describe group {group}", exc, group=group) from exc
+            raise self.translate(f"could not describe group {group}", exc, group=group) from exc
         out = []
         for m in desc.members or []:
             tps = m.assignment.topic_partitions if m.assignment else []
@@ -714,7 +753,7 @@ class KafkaCluster:
         try:
             res = self.admin.list_consumer_groups(request_timeout=timeout).result()
         except KafkaException as exc:
-            raise self._error(f"could not list groups on the {self.name} cluster", exc) from exc
+            raise self.translate(f"could not list groups on the {self.name} cluster", exc) from exc
         return sorted(g.group_id for g in res.valid)
 
     # ------------------------------------------------------------------ clients
@@ -797,7 +836,7 @@ class KafkaCluster:
         try:
             producer.init_transactions(30)
         except KafkaException as exc:
-            raise self._error("could not start a transactional producer", exc) from exc
+            raise self.translate("could not start a transactional producer", exc) from exc
         return producer
 
     def read(
@@ -1016,7 +1055,7 @@ class KafkaCluster:
                 else:
                     producer.abort_transaction(timeout)
         except KafkaException as exc:
-            raise self._error(
+            raise self.translate(
                 f"a transaction on {topic} failed at {step}", exc, topic=topic
             ) from exc
 
@@ -1028,7 +1067,7 @@ class KafkaCluster:
             )
             futs[topic].result(timeout=timeout + 5)
         except KafkaException as exc:
-            raise self._error(f"could not add partitions to {topic}", exc, topic=topic) from exc
+            raise self.translate(f"could not add partitions to {topic}", exc, topic=topic) from exc
 
     def list_offsets(
         self,
@@ -1063,7 +1102,7 @@ class KafkaCluster:
                 for info in [fut.result(timeout=timeout + 5)]
             }
         except KafkaException as exc:
-            raise self._error(f"could not list offsets of {topic}", exc, topic=topic) from exc
+            raise self.translate(f"could not list offsets of {topic}", exc, topic=topic) from exc
 
     def alter_topic_configs(
         self,
@@ -1083,7 +1122,9 @@ class KafkaCluster:
             fut = self.admin.incremental_alter_configs([res], request_timeout=timeout)[res]
             fut.result(timeout=timeout + 5)
         except KafkaException as exc:
-            raise self._error(f"could not alter the configs of {topic}", exc, topic=topic) from exc
+            raise self.translate(
+                f"could not alter the configs of {topic}", exc, topic=topic
+            ) from exc
 
     def broker_configs(self, broker_id: int, timeout: float = 10.0) -> dict[str, str]:
         """One broker's configuration values (DescribeConfigs on the BROKER resource)."""
@@ -1091,7 +1132,7 @@ class KafkaCluster:
         try:
             entries = self.admin.describe_configs([res], request_timeout=timeout)[res].result()
         except KafkaException as exc:
-            raise self._error(f"could not describe broker {broker_id}", exc) from exc
+            raise self.translate(f"could not describe broker {broker_id}", exc) from exc
         return {k: v.value for k, v in entries.items() if v.value is not None}
 
     def consume_in_group(
@@ -1133,7 +1174,7 @@ class KafkaCluster:
                     committed[(tp.topic, tp.partition)] = tp.offset
             return records, committed
         except KafkaException as exc:
-            raise self._error(f"group {group} failed on {topic}", exc, group=group) from exc
+            raise self.translate(f"group {group} failed on {topic}", exc, group=group) from exc
         finally:
             consumer.close()
 
@@ -1146,7 +1187,7 @@ class KafkaCluster:
             for fut in futs.values():
                 fut.result(timeout=timeout + 5)
         except KafkaException as exc:
-            raise self._error(
+            raise self.translate(
                 f"could not delete groups {', '.join(groups)}", exc, group=groups[0]
             ) from exc
 
@@ -1161,7 +1202,7 @@ class KafkaCluster:
                 for b in fut.result(timeout + 5):
                     deleted.append(_acl_of(b))
         except KafkaException as exc:
-            raise self._error(f"could not delete ACLs on the {self.name} cluster", exc) from exc
+            raise self.translate(f"could not delete ACLs on the {self.name} cluster", exc) from exc
         return deleted
 
 
@@ -1179,7 +1220,7 @@ def delivery_reporter(
             partition = msg.partition() if msg is not None else None
             where = f" for {topic}[{partition}]" if topic is not None else ""
             on_error(
-                cluster._error(
+                cluster.translate(
                     f"the {cluster.name} cluster refused a record{where}",
                     err,
                     topic=topic,
@@ -1246,7 +1287,7 @@ class KafkaProducer:
         try:
             remaining = self._client().flush(timeout)
         except KafkaException as exc:
-            raise self._cluster._error(
+            raise self._cluster.translate(
                 what or f"could not deliver records to the {self.cluster} cluster", exc, **context
             ) from exc
         if remaining:
@@ -1309,7 +1350,7 @@ class KafkaConsumer:
         return self._raw
 
     def _failed(self, what: str, exc: Exception, **context: object) -> KafkaError:
-        return self._cluster._error(what, exc, **context)
+        return self._cluster.translate(what, exc, **context)
 
     # -- reading -------------------------------------------------------------------------------
     def consume(self, num_messages: int = 1, timeout: float = -1) -> list[Message]:
