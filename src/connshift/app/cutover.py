@@ -447,8 +447,10 @@ class Mover:
             timeout=self.timeouts.state_timeout_seconds,
         )
 
-    def _partitions(self, topic: str) -> range:
-        return range(self.migration.src.topics()[topic].partitions)
+    def _source_partitions(self, topics: Sequence[str]) -> list[tuple[str, int]]:
+        """Every partition of those of ``topics`` the source has (one metadata request)."""
+        infos = self.migration.src.topics()
+        return [(t, p) for t in topics if t in infos for p in range(infos[t].partitions)]
 
     def check_versions(self) -> None:
         """Refuse Connect versions without the offsets API or ``initial_state``."""
@@ -508,10 +510,8 @@ class Mover:
                 fix="fix the config (or the destination worker), then rerun",
                 connector=plan.name,
             )
-        present = [t for t in plan.topics if t in m.src.topics()]
-        unsynced = sorted(
-            t for t in present if not any(m.maps.get(t, p) for p in self._partitions(t))
-        )
+        tps = self._source_partitions(plan.topics)
+        unsynced = sorted({t for t, _ in tps} - {t for t, p in tps if m.maps.get(t, p)})
         if unsynced:
             raise CutoverRefused(
                 f"connector {plan.name}'s topics are not being synced: {', '.join(unsynced)}",
@@ -536,7 +536,7 @@ class Mover:
         """
         m, timeout = self.migration, self.timeouts.catch_up_timeout_seconds
         deadline = time.monotonic() + timeout
-        tps = [(t, p) for t in plan.topics for p in self._partitions(t)]
+        tps = self._source_partitions(plan.topics)
         targets = m.src.watermarks_of(tps)
 
         def behind(ends: dict[str, Any]) -> list[tuple[str, int]]:

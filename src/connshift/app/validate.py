@@ -18,6 +18,7 @@ from typing import Any
 
 from connshift.app.context import Migration
 from connshift.app.groups import Translation, translate
+from connshift.app.steps import ended
 from connshift.app.sync import select_topics
 from connshift.core.checks import CheckResult, Status, tally
 from connshift.core.digest import record_digest
@@ -150,8 +151,7 @@ def cutover_boundaries(migration: Migration) -> dict[tuple[str, int], int]:
     journal = migration.journal
     for name in journal.connectors():
         attempt = journal.attempt(name)
-        entries = journal.attempt_entries(name, attempt)
-        if any(e.kind == "rollback" and e.step == "rolled-back" for e in entries):
+        if ended(journal, name, attempt):  # rolled back: nothing of it stays moved
             continue
         done = journal.done_steps(name, attempt)
         if "resume" not in done or "catch-up" not in done:

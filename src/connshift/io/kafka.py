@@ -178,10 +178,8 @@ def _acl_of(b: Any) -> Acl:
 
 def _why(exc: BaseException | _RdError) -> str:
     """librdkafka's name and text of an error (a KafkaException's, or a message's error)."""
-    if isinstance(exc, _RdError):
-        return f"{exc.name()}: {exc.str()}"
-    if isinstance(exc, KafkaException) and exc.args and isinstance(exc.args[0], _RdError):
-        err: _RdError = exc.args[0]
+    err = _rd_error(exc)
+    if err is not None:
         return f"{err.name()}: {err.str()}"
     return str(exc) or type(exc).__name__
 
