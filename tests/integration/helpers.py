@@ -120,3 +120,26 @@ def live_writer(sandbox: Sandbox, changes: int, into: list[WriterStats]) -> thre
     t = threading.Thread(target=run, daemon=True)
     t.start()
     return t
+
+
+def cdc_events(cluster: KafkaCluster, topics: list[str]) -> list[dict[str, Any]]:
+    """Debezium change events on ``topics`` (tombstones skipped): table, row id, LSN,
+    transaction id, operation."""
+    out = []
+    for topic in topics:
+        if topic not in cluster.topics():
+            continue
+        for r in cluster.read(topic, 0, timeout=120):
+            if r.value is None:
+                continue  # tombstone
+            doc = json.loads(r.value)
+            out.append(
+                {
+                    "table": doc["source"]["table"],
+                    "id": json.loads(r.key)["id"] if r.key else None,
+                    "lsn": doc["source"].get("lsn"),
+                    "txid": doc["source"].get("txId"),
+                    "op": doc["op"],
+                }
+            )
+    return out

@@ -6,7 +6,6 @@ These tests exercise the move itself, so they pass `--force` past the readiness 
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import time
@@ -21,7 +20,17 @@ from connshift.io.kafka import KafkaCluster
 from connshift.io.postgres import WriterStats
 
 from .conftest import SpecFor
-from .helpers import CLI, connect, kafka, live_writer, run_cli, run_json, unique_prefix, wait_for
+from .helpers import (
+    CLI,
+    cdc_events,
+    connect,
+    kafka,
+    live_writer,
+    run_cli,
+    run_json,
+    unique_prefix,
+    wait_for,
+)
 
 CONNECTORS = ("shop-cdc", "files-source", "files-sink")
 
@@ -125,27 +134,6 @@ def test_filestream_sink_cut_over_and_back_with_exact_group_positions(
 # ---------------------------------------------------------------------------- Debezium
 
 
-def _events(cluster: KafkaCluster, topics: list[str]) -> list[dict]:
-    out = []
-    for topic in topics:
-        if topic not in cluster.topics():
-            continue
-        for r in cluster.read(topic, 0, timeout=120):
-            if r.value is None:
-                continue  # tombstone
-            doc = json.loads(r.value)
-            out.append(
-                {
-                    "table": doc["source"]["table"],
-                    "id": json.loads(r.key)["id"] if r.key else None,
-                    "lsn": doc["source"].get("lsn"),
-                    "txid": doc["source"].get("txId"),
-                    "op": doc["op"],
-                }
-            )
-    return out
-
-
 def test_debezium_cutover_and_rollback_exactly_once_under_live_writes(
     sandbox: Sandbox, restore: None, tmp_path: Path, spec_for: SpecFor
 ) -> None:
@@ -167,10 +155,10 @@ def test_debezium_cutover_and_rollback_exactly_once_under_live_writes(
     assert len(first) == 120
 
     def seen(cluster: KafkaCluster, topics: list[str], txids: set[int]) -> bool:
-        return txids <= {e["txid"] for e in _events(cluster, topics)}
+        return txids <= {e["txid"] for e in cdc_events(cluster, topics)}
 
     wait_for(lambda: seen(dst, dst_topics, first), timeout=90, what="changes on destination")
-    events = _events(dst, dst_topics)
+    events = cdc_events(dst, dst_topics)
     per_tx = Counter(e["txid"] for e in events if e["txid"] in first)
     assert set(per_tx.values()) == {1}, "a change was read twice or not at all on the destination"
     keys = Counter((e["table"], e["id"], e["lsn"], e["op"]) for e in events)
@@ -184,7 +172,7 @@ def test_debezium_cutover_and_rollback_exactly_once_under_live_writes(
     assert any(s["step"] == "copy-back" and s["status"] == "done" for s in back["steps"])
     second = set(stats2[0].txids)
     wait_for(lambda: seen(src, src_topics, first | second), timeout=90, what="changes on source")
-    events = _events(src, src_topics)
+    events = cdc_events(src, src_topics)
     per_tx = Counter(e["txid"] for e in events if e["txid"] in first | second)
     assert set(per_tx.values()) == {1}, "a change is missing or doubled on the source"
     keys = Counter((e["table"], e["id"], e["lsn"], e["op"]) for e in events)

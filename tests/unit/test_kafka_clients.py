@@ -207,3 +207,22 @@ def test_an_authorizer_refusal_is_access_denied_naming_principal_and_resource() 
     assert isinstance(group, KafkaAccessDenied) and "on group g" in group.one_line()
     other = cluster.translate("could not list", KafkaException(RdError(RdError._TIMED_OUT)))
     assert not isinstance(other, KafkaAccessDenied)
+
+
+def test_a_refused_client_certificate_is_an_auth_failure_other_transport_errors_not() -> None:
+    """A broker that refuses our certificate answers with a TLS alert, which librdkafka
+    reports as a transport error and retries until the request times out: kept, and
+    named; a connection refused (the cluster is down) is not an authentication failure."""
+    cluster = KafkaCluster(
+        {"bootstrap.servers": "127.0.0.1:1", "security.protocol": "SSL"}, name="destination"
+    )
+    cluster._on_error(RdError(RdError._TRANSPORT, "ssl://h:1/bootstrap: Connection refused"))
+    assert cluster.auth_refused("could not reach") is None
+    alert = (
+        "ssl://h:1/bootstrap: Receive failed: error:0A000416:SSL routines::ssl/tls alert "
+        "certificate unknown: SSL alert number 46"
+    )
+    cluster._on_error(RdError(RdError._TRANSPORT, alert))
+    refused = cluster.auth_refused("could not reach")
+    assert refused is not None and "certificate unknown" in str(refused)
+    assert "refused connshift (SSL)" in str(refused)

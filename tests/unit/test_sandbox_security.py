@@ -378,13 +378,17 @@ def ops(acls: list[Acl], resource: str, name: str) -> set[str]:
     return {a.operation for a in acls if a.resource_type == resource and a.name == name}
 
 
-def test_connshift_reads_the_source_and_writes_nothing_there() -> None:
+def test_connshift_reads_the_source_and_writes_only_the_estate_topics_back() -> None:
     acls = security.connshift_acls("source")
     assert {a.principal for a in acls} == {"User:connshift"}
     assert {a.permission for a in acls} == {"ALLOW"}
     for prefix in ("app.", "shop.", "files."):
-        assert ops(acls, "TOPIC", prefix) == {"READ", "DESCRIBE", "DESCRIBE_CONFIGS"}
-    assert not [a for a in acls if a.operation in ("WRITE", "CREATE", "ALTER", "ALL")]
+        # WRITE: a rollback copies what the moved connector wrote back to the source
+        assert ops(acls, "TOPIC", prefix) == {"READ", "WRITE", "DESCRIBE", "DESCRIBE_CONFIGS"}
+    writes = [a for a in acls if a.operation in ("WRITE", "CREATE", "ALTER", "ALL")]
+    assert {(a.operation, a.name) for a in writes} == {
+        ("WRITE", p) for p in ("app.", "shop.", "files.")
+    }
     assert ops(acls, "TOPIC", "connect-") == {"DESCRIBE", "DESCRIBE_CONFIGS"}
     assert ops(acls, "GROUP", "*") == {"DESCRIBE"}
     assert ops(acls, "CLUSTER", "kafka-cluster") == {"DESCRIBE", "DESCRIBE_CONFIGS"}

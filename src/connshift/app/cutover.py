@@ -46,9 +46,9 @@ from connshift.core.plan import (
     describe,
     plan_connector,
 )
-from connshift.core.redact import redact
+from connshift.core.redact import redact, references
 from connshift.errors import CheckFailed
-from connshift.io.connect import ConnectClient, ConnectorNotFoundError
+from connshift.io.connect import ConfigValidation, ConnectClient, ConnectorNotFoundError
 from connshift.io.journal import Journal
 
 __all__ = [
@@ -503,13 +503,7 @@ class Mover:
             plan.class_name, {**plan.destination_config, "name": plan.name}
         )
         if not validation.ok:
-            key, errors = next(iter(validation.errors.items()))
-            raise CutoverRefused(
-                f"connector {plan.name}'s config does not validate on the destination",
-                why=f"{key}: {errors[0]}" if errors else f"{validation.error_count} error(s)",
-                fix="fix the config (or the destination worker), then rerun",
-                connector=plan.name,
-            )
+            raise self._invalid_on_destination(plan, validation)
         tps = self._source_partitions(plan.topics)
         unsynced = sorted({t for t, _ in tps} - {t for t, p in tps if m.maps.get(t, p)})
         if unsynced:
@@ -521,6 +515,42 @@ class Mover:
                 connector=plan.name,
             )
         return f"source connector {status.state}; " + ("; ".join(notes) or "checks pass")
+
+    def _invalid_on_destination(
+        self, plan: ConnectorPlan, validation: ConfigValidation
+    ) -> CutoverRefused:
+        """The refusal for a config the destination worker rejects. When the config takes
+        values from config providers and the source worker accepts the same config, the
+        likely cause is a provider the destination workers lack or cannot resolve (Connect
+        leaves such a ``${provider:...}`` reference as it is): the refusal names them."""
+        key, errors = next(iter(validation.errors.items()), ("", ()))
+        why = f"{key}: {errors[0]}" if errors else f"{validation.error_count} error(s)"
+        refs = references(plan.destination_config)
+        if refs:
+            src_connect = self.migration.src_connect
+            on_source = src_connect.validate_config(
+                plan.class_name, {**src_connect.connector_config(plan.name), "name": plan.name}
+            )
+            if on_source.ok:
+                named = "; ".join(
+                    f"provider `{p}` for {', '.join(keys)}" for p, keys in refs.items()
+                )
+                return CutoverRefused(
+                    f"connector {plan.name}'s config does not validate on the destination "
+                    f"worker, though it does on the source: it takes values from config "
+                    f"providers ({named})",
+                    why=f"the destination worker lacks a provider or cannot resolve a "
+                    f"reference ({why})",
+                    fix="declare the same config.providers on the destination workers (with "
+                    "access to the same secrets), restart them, then rerun; nothing was changed",
+                    connector=plan.name,
+                )
+        return CutoverRefused(
+            f"connector {plan.name}'s config does not validate on the destination",
+            why=why,
+            fix="fix the config (or the destination worker), then rerun",
+            connector=plan.name,
+        )
 
     def catch_up(self, plan: ConnectorPlan) -> dict[str, Any]:
         """Copy the connector's topics to their end as of now (its source is stopped), and

@@ -36,3 +36,13 @@ def inline_secrets(config: Mapping[str, object]) -> list[str]:
 def providers(config: Mapping[str, object]) -> list[str]:
     """The config providers referenced (``${file:...}`` -> ``file``)."""
     return sorted({m for v in config.values() for m in PROVIDER_REF.findall(str(v))})
+
+
+def references(config: Mapping[str, object]) -> dict[str, list[str]]:
+    """The keys that take their value from a config provider, by provider
+    (``{"file": ["database.password"]}``)."""
+    out: dict[str, list[str]] = {}
+    for key, value in sorted(config.items()):
+        for provider in sorted(set(PROVIDER_REF.findall(str(value)))):
+            out.setdefault(provider, []).append(key)
+    return out

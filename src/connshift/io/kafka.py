@@ -18,6 +18,7 @@ still hand out the bare librdkafka objects, for callers not yet moved over.)
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -211,6 +212,10 @@ def _read_error(err: _RdError, what: str, **context: object) -> KafkaError:
     return KafkaError(what, why=_why(err), fix=None, **context)
 
 
+#: a TLS alert from the peer in a librdkafka transport error (a refused client certificate)
+_TLS_ALERT = re.compile(r"SSL routines|ssl/tls alert|SSL alert number", re.I)
+
+
 class KafkaCluster:
     """One Kafka cluster, reached with librdkafka configuration ``config``.
 
@@ -261,7 +266,10 @@ class KafkaCluster:
     def _on_error(self, err: _RdError) -> None:
         """librdkafka's client-level errors: keep the last authentication or TLS failure
         (librdkafka retries such a connection until the request times out)."""
-        if err.code() in (_RdError._AUTHENTICATION, _RdError._SSL):
+        if err.code() in (_RdError._AUTHENTICATION, _RdError._SSL) or (
+            # the broker refused our certificate: an alert read where a response was due
+            err.code() == _RdError._TRANSPORT and _TLS_ALERT.search(err.str())
+        ):
             self._auth_failure = err.str()
 
     def principal(self) -> str:

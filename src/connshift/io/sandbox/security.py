@@ -364,7 +364,8 @@ def _allow(principal: str, resource: str, name: str, pattern: str, *operations: 
 def connshift_acls(side: str) -> list[Acl]:
     """What ``User:connshift`` may do on the ``source`` or ``destination`` cluster.
 
-    Source: read and describe the estate's topics, describe Connect's internal topics
+    Source: read and describe the estate's topics and write them (a rollback copies what
+    the moved connector wrote on the destination back to them), describe Connect's internal topics
     (``connect-*``, for the inventory), describe every group (their
     committed offsets are what moves) and the cluster (its ACLs, groups, configs), and
     use its own ``connshift-*`` groups. Destination: create, write, read and describe the
@@ -377,7 +378,9 @@ def connshift_acls(side: str) -> list[Acl]:
     out: list[Acl] = []
     if side == "source":
         for prefix in ESTATE_TOPIC_PREFIXES:
-            out += _allow(p, "TOPIC", prefix, "PREFIXED", "READ", "DESCRIBE", "DESCRIBE_CONFIGS")
+            out += _allow(
+                p, "TOPIC", prefix, "PREFIXED", "READ", "WRITE", "DESCRIBE", "DESCRIBE_CONFIGS"
+            )
         # Connect's internal topics: described (inventory), never read or written
         out += _allow(p, "TOPIC", "connect-", "PREFIXED", "DESCRIBE", "DESCRIBE_CONFIGS")
         out += _allow(p, "GROUP", "*", "LITERAL", "DESCRIBE")
