@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -23,10 +24,21 @@ CLI = [sys.executable, "-m", "connshift.cli.main"]
 
 
 def run_cli(
-    *args: str, timeout: float = 300, check: bool = False
+    *args: str,
+    timeout: float = 300,
+    check: bool = False,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
+    """Run the CLI as a user would (``env``: added to this process's environment)."""
     proc = subprocess.run(
-        [*CLI, *args], capture_output=True, text=True, timeout=timeout, check=False
+        [*CLI, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env={**os.environ, **env} if env else None,
+        cwd=cwd,
     )
     if check and proc.returncode != 0:
         raise AssertionError(f"connshift {' '.join(args)} exited {proc.returncode}: {proc.stderr}")

@@ -23,9 +23,27 @@ def is_inline_secret(key: str, value: object) -> bool:
     return bool(SECRET_KEYS.search(key)) and not PROVIDER_REF.search(str(value))
 
 
+#: a secret inside a value: a URL's user info (``scheme://user:secret@host``) and
+#: ``password=secret`` style parameters (JDBC URLs, connection strings)
+_URL_USERINFO = re.compile(r"(://[^/:@\s]*:)([^@/\s]+)(@)")
+_INLINE_PARAM = re.compile(
+    r"((?:password|passwd|pwd|secret|token|api[._-]?key|access[._-]?key)\s*=\s*)"
+    r"(?!\$\{)([^&;,\s\"']+)",
+    re.I,
+)
+
+
+def scrub(value: str) -> str:
+    """``value`` with secrets embedded in it (a URL's password, ``password=...``
+    parameters) replaced by ``***``; provider references are kept."""
+    value = _URL_USERINFO.sub(lambda m: m[1] + REDACTED + m[3], value)
+    return _INLINE_PARAM.sub(lambda m: m[1] + REDACTED, value)
+
+
 def redact(config: Mapping[str, object]) -> dict[str, str]:
-    """``config`` with inline secret values replaced by ``***``."""
-    return {k: REDACTED if is_inline_secret(k, v) else str(v) for k, v in config.items()}
+    """``config`` with inline secret values replaced by ``***``, and secrets embedded in
+    other values (URLs, connection strings) scrubbed."""
+    return {k: REDACTED if is_inline_secret(k, v) else scrub(str(v)) for k, v in config.items()}
 
 
 def inline_secrets(config: Mapping[str, object]) -> list[str]:
