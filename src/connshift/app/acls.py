@@ -93,6 +93,7 @@ class AclsResult:
             "destination": {
                 "listener": self.target.listener.value,
                 "acl_api": self.target.acl_api,
+                "acl_api_missing": list(self.target.acl_api_missing),
                 "authorizer": self.target.authorizer,
                 "prefixed_patterns": self.target.prefixed,
             },
@@ -106,7 +107,9 @@ class AclsResult:
         }
 
 
-ACL_APIS = {29: "DescribeAcls", 30: "CreateAcls"}
+#: a platform that serves only part of these is a partial implementation: librdkafka aborts
+#: the whole process on some of their answers (seen with tansu 0.6), so none is asked
+ACL_APIS = {29: "DescribeAcls", 30: "CreateAcls", 31: "DeleteAcls"}
 
 
 def listener_of(kafka: KafkaSpec) -> Listener:
@@ -136,8 +139,9 @@ def _target(spec: Spec, bootstrap: str) -> Target:
     from connshift.io.kafka_wire import api_versions
 
     served = api_versions(bootstrap, security=raw_security(kafka)).api_keys
-    if any(key not in served for key in ACL_APIS):
-        return Target(listener=listener, acl_api=False)
+    missing = tuple(name for key, name in ACL_APIS.items() if key not in served)
+    if missing:
+        return Target(listener=listener, acl_api=False, acl_api_missing=missing)
     return Target(listener=listener, prefixed=served[30][1] >= 1)
 
 

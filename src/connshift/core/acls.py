@@ -119,8 +119,10 @@ class Target:
     """What connshift knows of the destination's ability to hold ACLs."""
 
     listener: Listener = Listener.PLAINTEXT
-    #: it serves DescribeAcls and CreateAcls
+    #: it serves the ACL API (DescribeAcls, CreateAcls, DeleteAcls)
     acl_api: bool = True
+    #: the ACL API's requests it does not serve, when it serves only part
+    acl_api_missing: tuple[str, ...] = ()
     #: an authorizer is configured (a broker without one answers SECURITY_DISABLED)
     authorizer: bool = True
     #: CreateAcls v1+ (Kafka 2.0, KIP-290): PREFIXED patterns can be expressed
@@ -290,7 +292,13 @@ def _no_acls(acl: Acl, target: Target) -> Finding:
             "acls.destination.no-acl-api",
             acl,
             f"{acl.describe()}: not carried",
-            "the destination does not serve the ACL API (DescribeAcls/CreateAcls)",
+            "the destination does not serve the ACL API ("
+            + (
+                "missing " + ", ".join(target.acl_api_missing)
+                if target.acl_api_missing
+                else "DescribeAcls, CreateAcls, DeleteAcls"
+            )
+            + ")",
             "grant the equivalent access with that platform's own tools",
         )
     return Finding(
