@@ -341,5 +341,6 @@ def test_acls_are_carried_under_real_authorizers_and_enforced_over_mtls(
         list(reader.read(e.literal, 0, timeout=30, extra={"group.id": f"other-{e.id}"}))
     assert "GROUP_AUTHORIZATION_FAILED" in str(info.value)
 
+    admin_secret = s.password.with_name("admin.password").read_text().strip()
     for out in outputs:
-        assert secret not in out
+        assert secret not in out and admin_secret not in out
