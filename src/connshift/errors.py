@@ -105,6 +105,10 @@ class KafkaAccessDenied(KafkaError):
     ACL): retrying does not help; granting the ACL does."""
 
 
+class KafkaNoAuthorizer(KafkaError):
+    """A Kafka cluster has no authorizer configured (SECURITY_DISABLED): it keeps no ACLs."""
+
+
 class ConnectError(ServiceError):
     """A Kafka Connect worker could not be reached or refused a request."""
 

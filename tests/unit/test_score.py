@@ -502,6 +502,19 @@ def test_security_1_when_acls_are_missing_on_the_destination() -> None:
     assert "2 ACL(s) missing" in r.why
 
 
+def test_security_1_when_source_acls_were_not_carried() -> None:
+    """A finding carried in another form (literal ACLs for a pattern) is no gap; one that
+    left a source ACL behind is."""
+    data = acls()
+    finding = {"id": "acls.prefixed.renamed", "outcome": "carried as 1 literal ACL(s)"}
+    data["findings"] = [finding]
+    ok = estate_row(mk({"check": check(), "acls": data, "review": review()}), "security")
+    assert ok.score == 2
+    data["findings"] = [finding, {"id": "acls.principal.anonymous", "outcome": "not carried"}]
+    r = estate_row(mk({"check": check(), "acls": data, "review": review()}), "security")
+    assert r.score == 1 and "1 source ACL(s) not carried" in r.why
+
+
 def test_security_1_when_check_could_not_reach_everything() -> None:
     r = estate_row(mk({"check": check(ok=False), "acls": acls(), "review": review()}), "security")
     assert r.score == 1 and "could not reach" in r.why

@@ -534,6 +534,8 @@ class Acls:
 
     #: the ACLs the destination lacks (free-form ACL bindings)
     missing: tuple[Any, ...] = ()
+    #: the source ACLs the destination got in no form at all (findings, ``not carried``)
+    not_carried: tuple[Any, ...] = ()
     recorded_at: str = ""
 
     @classmethod
@@ -546,7 +548,15 @@ class Acls:
             or d.get("missing")
             or []
         )
-        return cls(missing=tuple(_entries(missing)), recorded_at=recorded_at(d))
+        # findings (added to connshift.acls/1): carried in another form, or not carried
+        not_carried = [
+            f for f in _entries(d.get("findings")) if as_dict(f).get("outcome") == "not carried"
+        ]
+        return cls(
+            missing=tuple(_entries(missing)),
+            not_carried=tuple(not_carried),
+            recorded_at=recorded_at(d),
+        )
 
 
 # ---------------------------------------------------------------------------- rehearsal

@@ -402,6 +402,11 @@ def _security(i: Inputs) -> Row:
     else:
         if acls.missing:
             gaps.append(f"{len(acls.missing)} ACL(s) missing on the destination")
+        if acls.not_carried:
+            gaps.append(
+                f"{len(acls.not_carried)} source ACL(s) not carried to the destination "
+                "(`connshift acls diff` says why)"
+            )
     high = [f for f in i.findings(prefix="security.") if f.high]
     if not review:
         gaps.append("security mapping not reviewed (`connshift review`)")

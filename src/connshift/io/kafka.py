@@ -53,7 +53,7 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]
 )
 
 from connshift.core.acls import Acl
-from connshift.errors import KafkaAccessDenied, KafkaAuthError, KafkaError
+from connshift.errors import KafkaAccessDenied, KafkaAuthError, KafkaError, KafkaNoAuthorizer
 
 LOG = logging.getLogger("connshift.librdkafka")
 LOG.addHandler(logging.NullHandler())
@@ -681,7 +681,7 @@ class KafkaCluster:
         except KafkaException as exc:
             err = exc.args[0] if exc.args else None
             if isinstance(err, _RdError) and err.code() == _RdError.SECURITY_DISABLED:
-                raise KafkaError(
+                raise KafkaNoAuthorizer(
                     f"the {self.name} cluster has no authorizer: it keeps no ACLs",
                     why="SECURITY_DISABLED",
                     fix="nothing to copy; or enable an authorizer on the cluster",
