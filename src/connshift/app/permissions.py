@@ -123,11 +123,12 @@ class PermissionsResult:
         """Every essential need was verified (by the ACLs or a try)."""
         return not self.unverified
 
-    def grants(self, *, essential_only: bool = False) -> list[str]:
-        """One ``kafka-acls`` line per missing resource (its operations together)."""
+    def grants(self, *, essential: bool = True) -> list[str]:
+        """One ``kafka-acls`` line per missing resource (its operations together): of the
+        essential needs, or (``essential=False``) of the optional ones."""
         out: dict[tuple[str, Resource], list[PermissionRow]] = {}
         for r in self.rows:
-            if r.status == MISSING and (r.essential or not essential_only):
+            if r.status == MISSING and r.essential == essential:
                 out.setdefault((r.side, r.resource), []).append(r)
         lines = []
         for (side, res), rows in out.items():
@@ -152,6 +153,7 @@ class PermissionsResult:
             "sides": [s.to_json() for s in self.sides],
             "rows": [r.to_json() for r in self.rows],
             "grants": self.grants(),
+            "optional_grants": self.grants(essential=False),
             "notes": self.notes,
         }
 
@@ -304,7 +306,7 @@ def _verify_side(
     if acls is not None:
         side.method = "acls"
         mentioned = [p for p in candidates if any(a.principal == p for a in acls)]
-        side.principal = (mentioned or candidates or [None])[0]
+        side.principal = next(iter(mentioned or candidates), None)
         if not mentioned:
             side.note = (
                 f"no ACL names {side.principal or 'this principal'}: what the ACLs do not grant "

@@ -328,7 +328,9 @@ def decide(acls: Iterable[Acl], principals: Sequence[str], res: Resource, op: st
 # --------------------------------------------------------------------------- kafka-acls lines
 
 
-def kafka_acls_line(bootstrap: str, principal: str, res: Resource, operations: Sequence[str]) -> str:
+def kafka_acls_line(
+    bootstrap: str, principal: str, res: Resource, operations: Sequence[str]
+) -> str:
     """The ``kafka-acls`` command an administrator runs to grant ``operations`` on ``res``."""
     ops = " ".join(f"--operation {op}" for op in operations)
     if res.resource_type == "CLUSTER":

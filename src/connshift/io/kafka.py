@@ -704,9 +704,7 @@ class KafkaCluster:
             tried = "DescribeTopics"
 
             def call() -> Any:
-                futs = self.admin.describe_topics(
-                    TopicCollection([name]), request_timeout=timeout
-                )
+                futs = self.admin.describe_topics(TopicCollection([name]), request_timeout=timeout)
                 return [f.result(timeout=timeout + 5) for f in futs.values()]
 
         elif resource_type == "TOPIC" and operation == "DESCRIBE_CONFIGS":
@@ -758,7 +756,9 @@ class KafkaCluster:
             if err is not None and err.code() in denied:
                 return False, tried
             if err is not None and err.code() in (_RdError._TIMED_OUT, _RdError._TRANSPORT):
-                raise self.translate(f"could not try {tried} on the {self.name} cluster", exc)
+                raise self.translate(
+                    f"could not try {tried} on the {self.name} cluster", exc
+                ) from exc
             return True, f"{tried} ({err.name() if err is not None else exc})"
         return True, tried
 
