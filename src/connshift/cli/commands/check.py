@@ -12,7 +12,7 @@ from rich.table import Table
 
 from connshift.cli.options import STATE, ConfigOpt, JsonOpt, load_spec, record
 from connshift.cli.render import console, emit_json, progress
-from connshift.errors import CheckFailed, ConnshiftError
+from connshift.errors import CheckFailed, ConnshiftError, ExitCode
 
 #: how many kafka-acls lines the terminal shows (``--json`` has them all)
 SHOWN_GRANTS = 20
@@ -63,6 +63,8 @@ def check(
         first = next(r for r in result.rows if not r.ok)
         raise first.error or ConnshiftError(f"{first.side} {first.service} check failed")
     if perms is not None and not perms.ok:
+        if as_json:  # the JSON above names every missing permission
+            raise typer.Exit(int(ExitCode.CHECK_FAILED))
         first_row = perms.missing[0]
         more = len(perms.missing) - 1
         raise CheckFailed(
