@@ -108,7 +108,7 @@ def test_connshift_cannot_go_outside_its_acls(sandbox: Sandbox, seeded: Any) -> 
         # a topic outside its ACLs is hidden from it (a read finds nothing to read: the
         # one-line authorization error is issue 12's item 4)
         assert hidden not in src.topics()
-        # it reads the source, it never creates (or writes) there
+        # it reads the source (and writes only what rollback copies back), never creates there
         with pytest.raises(ConnshiftError) as refused:
             src.create_topic(f"app.it-denied-{uuid.uuid4().hex[:6]}", 1)
         assert "AUTHORIZATION" in str(refused.value.as_dict()).upper()

@@ -378,17 +378,16 @@ def ops(acls: list[Acl], resource: str, name: str) -> set[str]:
     return {a.operation for a in acls if a.resource_type == resource and a.name == name}
 
 
-def test_connshift_reads_the_source_and_writes_only_the_estate_topics_back() -> None:
+def test_connshift_reads_the_source_and_writes_only_the_estates_topics_there() -> None:
     acls = security.connshift_acls("source")
     assert {a.principal for a in acls} == {"User:connshift"}
     assert {a.permission for a in acls} == {"ALLOW"}
     for prefix in ("app.", "shop.", "files."):
-        # WRITE: a rollback copies what the moved connector wrote back to the source
+        # WRITE: rollback copies back what a cut-over connector wrote on the destination
         assert ops(acls, "TOPIC", prefix) == {"READ", "WRITE", "DESCRIBE", "DESCRIBE_CONFIGS"}
-    writes = [a for a in acls if a.operation in ("WRITE", "CREATE", "ALTER", "ALL")]
-    assert {(a.operation, a.name) for a in writes} == {
-        ("WRITE", p) for p in ("app.", "shop.", "files.")
-    }
+    assert not [a for a in acls if a.operation in ("CREATE", "ALTER", "ALL")]
+    assert {a.name for a in acls if a.operation == "DELETE"} == {"connshift-"}  # its groups
+    assert {a.name for a in acls if a.operation == "WRITE"} == {"app.", "shop.", "files."}
     assert ops(acls, "TOPIC", "connect-") == {"DESCRIBE", "DESCRIBE_CONFIGS"}
     assert ops(acls, "GROUP", "*") == {"DESCRIBE"}
     assert ops(acls, "CLUSTER", "kafka-cluster") == {"DESCRIBE", "DESCRIBE_CONFIGS"}
@@ -401,8 +400,11 @@ def test_connshift_creates_and_writes_the_estate_and_its_own_topics_on_the_desti
         assert "DELETE" not in ops(acls, "TOPIC", name)
     assert ops(acls, "GROUP", "*") == {"READ", "DESCRIBE"}  # translated group offsets
     assert ops(acls, "GROUP", "connshift-") == {"DELETE"}
+    assert ops(acls, "TRANSACTIONAL_ID", "connshift-") == {"WRITE", "DESCRIBE"}  # probe
+    assert "ALTER" in ops(acls, "TOPIC", "connshift-")  # the probe adds partitions
     assert ops(acls, "CLUSTER", "kafka-cluster") == {"DESCRIBE", "DESCRIBE_CONFIGS"}
-    assert not [a for a in acls if a.operation in ("ALTER", "ALL", "CLUSTER_ACTION")]
+    altered = [a for a in acls if a.operation in ("ALTER", "ALL", "CLUSTER_ACTION")]
+    assert [(a.resource_type, a.name) for a in altered] == [("TOPIC", "connshift-")]
     with pytest.raises(ValueError):
         security.connshift_acls("tansu")
 

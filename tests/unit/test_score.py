@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,7 @@ ALL_DECLARED = Declared(
     worker_boundary="self-managed",
     storage_model="shared-nothing",
     network="same-network",
+    authentication=("SASL_SSL SCRAM-SHA-512", "SASL_SSL SCRAM-SHA-256"),
 )
 
 
@@ -215,15 +217,28 @@ def validate(*failing: str) -> dict[str, Any]:
     return {"schema": "connshift.validate/1", "ok": not failing, "checks": checks}
 
 
-def check(ok: bool = True) -> dict[str, Any]:
-    return {
+def check(
+    ok: bool = True, *, permissions: bool | None = True, complete: bool = True
+) -> dict[str, Any]:
+    """What `connshift check --permissions` records (``permissions=None``: without
+    ``--permissions``; False: a permission missing)."""
+    out: dict[str, Any] = {
         "schema": "connshift.check/1",
-        "ok": ok,
+        "ok": ok and permissions is not False,
         "checks": [
             {"side": "source", "service": "kafka", "status": "PASS"},
             {"side": "destination", "service": "connect", "status": "PASS" if ok else "FAIL"},
         ],
     }
+    if permissions is not None:
+        out["permissions"] = {
+            "schema": "connshift.permissions/1",
+            "ok": permissions,
+            "complete": complete,
+            "missing": 0 if permissions else 3,
+            "unverified": 0 if complete else 5,
+        }
+    return out
 
 
 def acls(missing: int = 0) -> dict[str, Any]:
@@ -517,7 +532,39 @@ def test_security_1_when_source_acls_were_not_carried() -> None:
 
 def test_security_1_when_check_could_not_reach_everything() -> None:
     r = estate_row(mk({"check": check(ok=False), "acls": acls(), "review": review()}), "security")
-    assert r.score == 1 and "could not reach" in r.why
+    assert r.score == 1 and "`connshift check` failed" in r.why
+
+
+def test_security_1_without_authentication_there_is_nothing_to_carry_over() -> None:
+    plain = replace(ALL_DECLARED, authentication=(None, None))
+    i = mk({"check": check(), "acls": acls(), "review": review()}, plain)
+    r = estate_row(i, "security")
+    assert r.score == 1 and "no authentication" in r.why and "nothing to carry over" in r.why
+
+
+def test_security_1_when_the_destination_is_reached_without_authentication() -> None:
+    half = replace(ALL_DECLARED, authentication=("SASL_SSL SCRAM-SHA-512", None))
+    i = mk({"check": check(), "acls": acls(), "review": review()}, half)
+    r = estate_row(i, "security")
+    assert r.score == 1 and "destination is reached without authentication" in r.why
+
+
+def test_security_1_without_the_permissions_check() -> None:
+    i = mk({"check": check(permissions=None), "acls": acls(), "review": review()})
+    r = estate_row(i, "security")
+    assert r.score == 1 and "check --permissions" in r.why
+
+
+def test_security_1_when_a_permission_is_missing() -> None:
+    i = mk({"check": check(permissions=False), "acls": acls(), "review": review()})
+    r = estate_row(i, "security")
+    assert r.score == 1 and "a permission" in r.why
+
+
+def test_security_1_when_permissions_could_not_all_be_verified() -> None:
+    i = mk({"check": check(complete=False), "acls": acls(), "review": review()})
+    r = estate_row(i, "security")
+    assert r.score == 1 and "could not be verified" in r.why
 
 
 def test_security_1_on_a_high_security_finding() -> None:
@@ -542,6 +589,7 @@ def test_security_2_reached_acls_present_no_high_finding() -> None:
     )
     r = estate_row(i, "security")
     assert (r.score, r.evidence) == (2, ev("check", "acls", "review"))
+    assert "SASL_SSL SCRAM-SHA-512 / SASL_SSL SCRAM-SHA-256" in r.why
 
 
 # --------------------------------------------------------------------------- estate: criteria

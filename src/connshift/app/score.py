@@ -30,7 +30,17 @@ def declared(spec: Spec) -> Declared:
         worker_boundary=r.target.worker_boundary,
         storage_model=r.target.storage_model,
         network=r.target.network,
+        authentication=(authentication(spec.source.kafka), authentication(spec.destination.kafka)),
     )
+
+
+def authentication(kafka: Any) -> str | None:
+    """How a side's Kafka clients prove who they are (None: they do not)."""
+    if kafka.sasl is not None:
+        return f"{kafka.security_protocol} {kafka.sasl.mechanism}"
+    if kafka.tls is not None and kafka.tls.cert_file:
+        return "SSL client certificate"
+    return None
 
 
 def journal_facts(state_dir: str | Path) -> dict[str, JournalFacts]:

@@ -252,11 +252,24 @@ class Reachability:
 
     ok: bool | None = None
     recorded_at: str = ""
+    #: ``check --permissions`` (None: not run): no essential permission missing
+    permissions_ok: bool | None = None
+    #: every essential permission verified (by the ACLs or a harmless try)
+    permissions_complete: bool | None = None
+    permissions_missing: int = 0
 
     @classmethod
     def from_json(cls, data: object) -> Self:
         d = _top(data)
-        return cls(ok=as_bool(d.get("ok")), recorded_at=recorded_at(d))
+        perms = as_dict(d.get("permissions"))
+        missing = perms.get("missing")
+        return cls(
+            ok=as_bool(d.get("ok")),
+            recorded_at=recorded_at(d),
+            permissions_ok=as_bool(perms.get("ok")) if perms else None,
+            permissions_complete=as_bool(perms.get("complete")) if perms else None,
+            permissions_missing=missing if isinstance(missing, int) else 0,
+        )
 
 
 @dataclass(frozen=True)

@@ -115,6 +115,9 @@ class Declared:
     worker_boundary: str | None = None
     storage_model: str | None = None
     network: str | None = None
+    #: (source, destination): how each side's clients authenticate ("SASL_SSL SCRAM-SHA-512",
+    #: "SSL client certificate"); None for a side that does not
+    authentication: tuple[str | None, str | None] = (None, None)
 
 
 @dataclass(frozen=True)
@@ -383,20 +386,38 @@ def _topics(i: Inputs) -> Row:
 
 
 def _security(i: Inputs) -> Row:
+    """2 only from the secured path: both sides reached with their mechanisms, the
+    permissions check passed, ACLs diffed (under an authorizer) with none missing, no high
+    security finding. An estate without authentication is 1: nothing to carry over."""
     check, acls, review = i.check, i.acls, i.review
     ev = tuple(_ev(k) for k, v in (("check", check), ("acls", acls), ("review", review)) if v)
     if not ev:
         return Row(
             "security",
             0,
-            "nothing recorded about access: run `connshift check`, `connshift acls diff` "
-            "and `connshift review`",
+            "nothing recorded about access: run `connshift check --permissions`, "
+            "`connshift acls diff` and `connshift review`",
+        )
+    src_auth, dst_auth = i.declared.authentication
+    if src_auth is None:
+        return Row(
+            "security",
+            1,
+            "the source estate has no authentication (no SASL, no client certificate): "
+            "nothing to carry over; no secured path was tested",
+            ev,
         )
     gaps: list[str] = []
+    if dst_auth is None:
+        gaps.append("the destination is reached without authentication")
     if not check:
-        gaps.append("clusters not checked (`connshift check`)")
+        gaps.append("clusters not checked (`connshift check --permissions`)")
     elif not check.ok:
-        gaps.append("`connshift check` could not reach every cluster and worker")
+        gaps.append("`connshift check` failed (a cluster or worker, or a permission)")
+    elif check.permissions_ok is None:
+        gaps.append("permissions not checked (`connshift check --permissions`)")
+    elif not check.permissions_complete:
+        gaps.append("some permissions could not be verified (no DescribeAcls)")
     if not acls:
         gaps.append("ACLs not compared (`connshift acls diff`)")
     else:
@@ -417,8 +438,9 @@ def _security(i: Inputs) -> Row:
     return Row(
         "security",
         2,
-        "both clusters and workers reached from the migration host, every ACL present on "
-        "the destination, no high security finding",
+        f"both clusters reached on the secured path ({src_auth} / {dst_auth}), every "
+        "permission connshift needs verified, every ACL present on the destination, no "
+        "high security finding",
         ev,
     )
 

@@ -692,6 +692,84 @@ class KafkaCluster:
             ) from exc
         return [_acl_of(b) for b in bindings]
 
+    def try_access(
+        self, resource_type: str, name: str, operation: str, timeout: float = 10.0
+    ) -> tuple[bool, str] | None:
+        """Whether the authorizer lets us do ``operation`` on a resource, found by a request
+        that changes nothing: ``(allowed, what was tried)``, or None when no harmless
+        request exists for that pair (READ, WRITE, DELETE, ALTER, ...).
+
+        TOPIC DESCRIBE: DescribeTopics (no auto-creation); TOPIC DESCRIBE_CONFIGS:
+        DescribeConfigs; TOPIC CREATE: CreateTopics with ``validate_only``; GROUP DESCRIBE:
+        DescribeGroups; CLUSTER DESCRIBE: DescribeAcls. An authorization error is a
+        refusal; any other answer (the topic or group does not exist, it already exists)
+        means the authorizer let the request through."""
+        from confluent_kafka import TopicCollection
+
+        denied = set(_DENIED)
+        call: Callable[[], Any]
+        if resource_type == "TOPIC" and operation == "DESCRIBE":
+            tried = "DescribeTopics"
+
+            def call() -> Any:
+                futs = self.admin.describe_topics(TopicCollection([name]), request_timeout=timeout)
+                return [f.result(timeout=timeout + 5) for f in futs.values()]
+
+        elif resource_type == "TOPIC" and operation == "DESCRIBE_CONFIGS":
+            tried = "DescribeConfigs"
+
+            def call() -> Any:
+                res = ConfigResource(ResourceType.TOPIC, name)
+                futs = self.admin.describe_configs([res], request_timeout=timeout)
+                return futs[res].result(timeout=timeout + 5)
+
+        elif resource_type == "TOPIC" and operation == "CREATE":
+            tried = "CreateTopics (validate_only)"
+
+            def call() -> Any:
+                topic = NewTopic(name, num_partitions=1, replication_factor=-1)
+                futs = self.admin.create_topics(
+                    [topic], validate_only=True, operation_timeout=timeout
+                )
+                return futs[name].result(timeout=timeout + 5)
+
+        elif resource_type == "GROUP" and operation == "DESCRIBE":
+            tried = "DescribeGroups"
+
+            def call() -> Any:
+                futs = self.admin.describe_consumer_groups([name], request_timeout=timeout)
+                return futs[name].result(timeout=timeout + 5)
+
+        elif resource_type == "CLUSTER" and operation == "DESCRIBE":
+            tried = "DescribeAcls"
+
+            def call() -> Any:
+                return self.acls(timeout=timeout)
+
+        else:
+            return None
+        try:
+            call()
+        except KafkaAccessDenied:
+            return False, tried
+        except KafkaError as exc:
+            if exc.why == "SECURITY_DISABLED":
+                return True, tried
+            raise
+        except KafkaException as exc:
+            refused = self.auth_refused(f"could not try {tried} on the {self.name} cluster")
+            if refused is not None:
+                raise refused from exc
+            err = _rd_error(exc)
+            if err is not None and err.code() in denied:
+                return False, tried
+            if err is not None and err.code() in (_RdError._TIMED_OUT, _RdError._TRANSPORT):
+                raise self.translate(
+                    f"could not try {tried} on the {self.name} cluster", exc
+                ) from exc
+            return True, f"{tried} ({err.name() if err is not None else exc})"
+        return True, tried
+
     def create_acls(self, acls: Sequence[Acl], timeout: float = 10.0) -> None:
         """Create ACL bindings (idempotent on the broker side)."""
         if not acls:

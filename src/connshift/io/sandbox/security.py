@@ -364,15 +364,18 @@ def _allow(principal: str, resource: str, name: str, pattern: str, *operations: 
 def connshift_acls(side: str) -> list[Acl]:
     """What ``User:connshift`` may do on the ``source`` or ``destination`` cluster.
 
-    Source: read and describe the estate's topics and write them (a rollback copies what
-    the moved connector wrote on the destination back to them), describe Connect's internal topics
-    (``connect-*``, for the inventory), describe every group (their
-    committed offsets are what moves) and the cluster (its ACLs, groups, configs), and
-    use its own ``connshift-*`` groups. Destination: create, write, read and describe the
-    estate's topics, the offset-map topic and its own ``connshift-*`` topics (probes,
-    canaries), describe Connect's internal topics, commit the translated offsets of the
-    estate's groups, describe the cluster.
-    Nothing else: no ALTER/DELETE on estate topics, no CLUSTER ALTER, no ACL changes.
+    Source: read and describe the estate's topics, and write them (``rollback`` copies
+    back what a cut-over connector wrote on the destination), describe Connect's internal
+    topics (``connect-*``, for the inventory), describe every group (their committed
+    offsets are what moves) and the cluster (its ACLs, groups, configs), and use its own
+    ``connshift-*`` groups. Destination: create, write, read and describe the estate's
+    topics, the offset-map topic and its own ``connshift-*`` topics (probes, canaries: also
+    add partitions, alter configs, delete), use ``connshift-*`` transactional ids (the
+    probe's transaction check), describe Connect's internal topics, commit the translated
+    offsets of the estate's groups, describe the cluster.
+    Nothing else: no CREATE/ALTER/DELETE on source topics, no ALTER/DELETE on estate
+    topics, no CLUSTER ALTER, no ACL changes. The table of what each command needs is
+    :data:`connshift.core.permissions.NEEDS` (``connshift check --permissions``).
     """
     p = "User:connshift"
     out: list[Acl] = []
@@ -393,7 +396,10 @@ def connshift_acls(side: str) -> list[Acl]:
     for prefix in ESTATE_TOPIC_PREFIXES:
         out += _allow(p, "TOPIC", prefix, "PREFIXED", *topic_ops)
     out += _allow(p, "TOPIC", OFFSET_MAP_TOPIC, "LITERAL", *topic_ops)
-    out += _allow(p, "TOPIC", "connshift-", "PREFIXED", *topic_ops, "DELETE", "ALTER_CONFIGS")
+    out += _allow(
+        p, "TOPIC", "connshift-", "PREFIXED", *topic_ops, "DELETE", "ALTER_CONFIGS", "ALTER"
+    )
+    out += _allow(p, "TRANSACTIONAL_ID", "connshift-", "PREFIXED", "WRITE", "DESCRIBE")
     out += _allow(p, "TOPIC", "connect-", "PREFIXED", "DESCRIBE", "DESCRIBE_CONFIGS")
     out += _allow(p, "GROUP", "*", "LITERAL", "READ", "DESCRIBE")
     out += _allow(p, "GROUP", "connshift-", "PREFIXED", "DELETE")
