@@ -10,6 +10,11 @@ For each (record size, compression) case:
 4. measure what the destination accepts from Kafka's own ``ProducerPerformance`` (4.4.0
    jars) into ``<topic>.perf``: the produce limit a copier cannot beat.
 
+Then one secured case (1000 B, lz4): the same four steps with connshift, MirrorMaker 2 and
+ProducerPerformance on the SASL_SSL listeners of both clusters, all as the SCRAM user
+``admin`` (the sandbox's super user); connshift's CPU per record there is compared with its
+PLAINTEXT figure for the same case, net of an idle sync's CPU (``--no-secured`` leaves it out).
+
 Copies run one after the other, never together. A copy is timed from the moment its process
 starts until the destination's high watermarks equal the source's end offsets ("total"), and
 from the first record seen on the destination to the same point ("steady": excludes JVM /
