@@ -10,6 +10,11 @@ For each (record size, compression) case:
 4. measure what the destination accepts from Kafka's own ``ProducerPerformance`` (4.4.0
    jars) into ``<topic>.perf``: the produce limit a copier cannot beat.
 
+Then one secured case (1000 B, lz4): the same four steps with connshift, MirrorMaker 2 and
+ProducerPerformance on the SASL_SSL listeners of both clusters, all as the SCRAM user
+``admin`` (the sandbox's super user); connshift's CPU per record there is compared with its
+PLAINTEXT figure for the same case, net of an idle sync's CPU (``--no-secured`` leaves it out).
+
 Copies run one after the other, never together. A copy is timed from the moment its process
 starts until the destination's high watermarks equal the source's end offsets ("total"), and
 from the first record seen on the destination to the same point ("steady": excludes JVM /
@@ -57,6 +62,7 @@ from connshift.io.sandbox.mm2 import (
     JVM_PERFORMANCE_OPTS,
     MirrorMaker2,
     MirrorProgress,
+    props_text,
     wait_until_mirrored,
 )
 from connshift.io.sandbox.services import _java_cmd
@@ -69,6 +75,14 @@ MIB = 1024 * 1024
 #: The targets connshift is held to.
 TARGET_VS_MM2 = 1.5
 TARGET_VS_PRODUCE_LIMIT = 0.70
+#: connshift's copy CPU per record over SASL_SSL may be at most this times its PLAINTEXT one.
+TARGET_TLS_CPU = 1.5
+
+#: The secured case: (record size, compression), SASL_SSL on both sides.
+SECURED_CASE = (1000, "lz4")
+#: The SCRAM user both contenders use in the secured case: the sandbox's super user, so
+#: neither is held back (or helped) by ACLs, and the bench's ``bench.*`` topics need none.
+SECURED_USER = "admin"
 
 #: Producer settings shared by MirrorMaker 2's worker producer and ProducerPerformance.
 JAVA_PRODUCER = {"acks": "all", "linger.ms": "10", "batch.size": "262144"}
@@ -97,6 +111,42 @@ PRECISE_POLLS = 20
 
 
 @dataclass(frozen=True)
+class Secured:
+    """The secured case's connection: both clusters on their SASL_SSL listeners, one SCRAM
+    user for both contenders (its password stays in ``password_file``; never printed)."""
+
+    source: str
+    destination: str
+    source_mechanism: str
+    destination_mechanism: str
+    username: str
+    password_file: Path
+    ca_file: Path
+
+    def password(self) -> str:
+        return self.password_file.read_text().strip()
+
+    def describe(self) -> str:
+        return (
+            f"SASL_SSL both sides (source {self.source} {self.source_mechanism}, destination "
+            f"{self.destination} {self.destination_mechanism}), user {self.username!r} for "
+            f"connshift and MM2 alike, CA {self.ca_file}"
+        )
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "security_protocol": "SASL_SSL",
+            "source": self.source,
+            "source_mechanism": self.source_mechanism,
+            "destination": self.destination,
+            "destination_mechanism": self.destination_mechanism,
+            "username": self.username,
+            "password_file": str(self.password_file),
+            "ca_file": str(self.ca_file),
+        }
+
+
+@dataclass(frozen=True)
 class Options:
     partitions: int
     records: int
@@ -112,6 +162,8 @@ class Options:
     results_dir: Path
     no_cutover: bool = False
     no_inventory: bool = False
+    #: the secured case (lz4, 1000 B, SASL_SSL both sides), None when left out
+    secured: Secured | None = None
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Options:
@@ -153,6 +205,16 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         action="store_true",
         help="skip the inventory at scale (500 topics, 5,000 partitions, 100 connectors)",
     )
+    parser.add_argument(
+        "--no-secured",
+        action="store_true",
+        help="leave out the secured case (lz4, 1000 B, SASL_SSL on both sides)",
+    )
+    parser.add_argument(
+        "--secured-user",
+        default=SECURED_USER,
+        help=f"SCRAM user of both contenders in the secured case ({SECURED_USER})",
+    )
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
     args = parser.parse_args(argv)
 
@@ -175,6 +237,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         ports = Sandbox().ports
         source = source or f"127.0.0.1:{ports['source-kafka']}"
         destination = destination or f"127.0.0.1:{ports['destination-kafka']}"
+    secured = None if args.no_secured else sandbox_secured(args.secured_user)
     exe = Path(sys.executable).parent / "connshift"
     return Options(
         partitions=args.partitions,
@@ -191,6 +254,24 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         results_dir=args.results_dir,
         no_cutover=args.no_cutover,
         no_inventory=args.no_inventory,
+        secured=secured,
+    )
+
+
+def sandbox_secured(username: str) -> Secured:
+    """The sandbox's SASL_SSL listeners, as ``username`` (its password file, the CA)."""
+    from connshift.app.sandbox import DESTINATION_SCRAM, HOST, SOURCE_SCRAM, Sandbox
+
+    sandbox = Sandbox()
+    ports, files = sandbox.ports, sandbox.security
+    return Secured(
+        source=f"{HOST}:{ports['source-kafka-sasl']}",
+        destination=f"{HOST}:{ports['destination-kafka-sasl']}",
+        source_mechanism=SOURCE_SCRAM,
+        destination_mechanism=DESTINATION_SCRAM,
+        username=username,
+        password_file=Path(files.password_file(username)),
+        ca_file=Path(files.ca_file),
     )
 
 
@@ -336,13 +417,42 @@ def fill(
     return seconds, expected
 
 
-def spec_text(opts: Options, name: str, topic: str, dst_topic: str, state_dir: Path) -> str:
-    """A connshift spec (JSON is YAML) for one bench copy."""
+def _secured_kafka(bootstrap: str, mechanism: str, secured: Secured) -> dict[str, Any]:
+    """A spec's ``kafka`` block on a SASL_SSL listener; the password is a ``${file:...}``
+    reference (the spec never holds it)."""
+    return {
+        "bootstrap_servers": bootstrap,
+        "security_protocol": "SASL_SSL",
+        "sasl": {
+            "mechanism": mechanism,
+            "username": secured.username,
+            "password": f"${{file:{secured.password_file}}}",
+        },
+        "tls": {"ca_file": str(secured.ca_file)},
+    }
+
+
+def spec_text(
+    opts: Options,
+    name: str,
+    topic: str,
+    dst_topic: str,
+    state_dir: Path,
+    secured: Secured | None = None,
+) -> str:
+    """A connshift spec (JSON is YAML) for one bench copy (on the SASL_SSL listeners when
+    ``secured``)."""
+    if secured is None:
+        source: dict[str, Any] = {"bootstrap_servers": opts.source}
+        destination: dict[str, Any] = {"bootstrap_servers": opts.destination}
+    else:
+        source = _secured_kafka(secured.source, secured.source_mechanism, secured)
+        destination = _secured_kafka(secured.destination, secured.destination_mechanism, secured)
     spec = {
         "version": 1,
         "name": name,
-        "source": {"kafka": {"bootstrap_servers": opts.source}},
-        "destination": {"kafka": {"bootstrap_servers": opts.destination}},
+        "source": {"kafka": source},
+        "destination": {"kafka": destination},
         "topics": {"include": [exact_regex(topic)], "rename": {topic: dst_topic}},
         "state_dir": str(state_dir),
     }
@@ -357,11 +467,14 @@ def run_connshift(
     value_bytes: int,
     workdir: Path,
     run_id: str,
+    secured: Secured | None = None,
 ) -> dict[str, Any]:
     """``connshift sync --once`` into ``<topic>.connshift``, timed against the destination."""
     dst_topic = f"{topic}.connshift"
     spec = workdir / "connshift.yaml"
-    spec.write_text(spec_text(opts, f"bench-{run_id}", topic, dst_topic, workdir / "state"))
+    spec.write_text(
+        spec_text(opts, f"bench-{run_id}", topic, dst_topic, workdir / "state", secured)
+    )
     cmd = [opts.connshift, "sync", "-c", str(spec), "--once", "--topics", exact_regex(topic)]
     child = Child([*cmd, "--json"], workdir, "connshift")
     records = sum(expected.values())
@@ -399,19 +512,81 @@ def run_connshift(
         return {**result, "status": "failed"}
     with contextlib.suppress(ValueError):
         result["reported"] = _json_summary(child.stdout.read_text())
+    cpu = child.cpu_seconds or 0.0
     return {
         **result,
         **_timings(progress, records, value_bytes, target),
         "status": "ok",
         "exit_after_s": round((child.ended_at or 0) - child.started_at, 3),
         "peak_rss_mib": round((child.peak_rss_bytes or 0) / MIB, 1),
-        "cpu_s": round(child.cpu_seconds or 0, 2),
+        "cpu_s": round(cpu, 3),
+        "cpu_us_per_record": round(cpu / records * 1e6, 3) if records else None,
     }
+
+
+def run_connshift_idle(
+    opts: Options,
+    src: KafkaCluster,
+    topic: str,
+    workdir: Path,
+    run_id: str,
+    secured: Secured | None = None,
+) -> dict[str, Any]:
+    """``connshift sync --once`` of an empty topic (``<topic>.idle``, same partitions, same
+    listeners): the CPU of everything but the copy — interpreter start, imports, spec,
+    connections (TLS handshakes and SASL included when ``secured``), metadata, producer id.
+    Subtracted from the case's CPU it leaves what the records cost."""
+    idle = f"{topic}.idle"
+    src.create_topic(idle, opts.partitions)
+    spec = workdir / "connshift-idle.yaml"
+    spec.write_text(
+        spec_text(
+            opts, f"bench-{run_id}", idle, f"{idle}.connshift", workdir / "state-idle", secured
+        )
+    )
+    cmd = [opts.connshift, "sync", "-c", str(spec), "--once", "--topics", exact_regex(idle)]
+    child = Child([*cmd, "--json"], workdir, "connshift-idle")
+    try:
+        code = child.wait(120)
+    except TimeoutError as exc:
+        return {"status": "failed", "error": str(exc)}
+    if code != 0:
+        return {"status": "failed", "exit_code": code, "detail": child.text().strip()[-300:]}
+    return {
+        "status": "ok",
+        "topic": idle,
+        "cpu_s": round(child.cpu_seconds or 0.0, 3),
+        "wall_s": round((child.ended_at or 0) - child.started_at, 3),
+    }
+
+
+def copy_cpu(result: dict[str, Any], idle: dict[str, Any], records: int) -> dict[str, Any]:
+    """connshift's CPU per record, gross (whole process) and net of its idle run."""
+    out: dict[str, Any] = {
+        "cpu_s": result.get("cpu_s"),
+        "cpu_us_per_record": result.get("cpu_us_per_record"),
+    }
+    if idle.get("status") == "ok" and result.get("cpu_s") is not None and records:
+        net = max(result["cpu_s"] - idle["cpu_s"], 0.0)
+        out.update(
+            idle_cpu_s=idle["cpu_s"],
+            copy_cpu_s=round(net, 3),
+            copy_cpu_us_per_record=round(net / records * 1e6, 3),
+        )
+    return out
 
 
 def _json_summary(stdout: str) -> dict[str, Any]:
     data = json.loads(stdout)
-    keep = ("schema", "records", "bytes", "seconds", "records_per_second")
+    keep = (
+        "schema",
+        "engine",
+        "engine_reason",
+        "records",
+        "bytes",
+        "seconds",
+        "records_per_second",
+    )
     return {k: data[k] for k in keep if k in data}
 
 
@@ -441,6 +616,62 @@ def _timings(
     return out
 
 
+class _PrivateMirrorMaker2(MirrorMaker2):
+    """MirrorMaker 2 whose ``mm2.properties`` (it holds a password) is created mode 0600."""
+
+    def write_config(self) -> Path:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            self.properties.unlink()
+        fd = os.open(self.properties, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(props_text(self.config()))
+        return self.properties
+
+
+def java_security(mechanism: str, secured: Secured, password: str) -> dict[str, str]:
+    """A Java Kafka client's settings for a SASL_SSL/SCRAM listener (holds the password:
+    goes into 0600 files only)."""
+
+    def quoted(text: str) -> str:
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    return {
+        "security.protocol": "SASL_SSL",
+        "sasl.mechanism": mechanism,
+        "sasl.jaas.config": (
+            "org.apache.kafka.common.security.scram.ScramLoginModule required "
+            f"username={quoted(secured.username)} password={quoted(password)};"
+        ),
+        "ssl.truststore.type": "PEM",
+        "ssl.truststore.location": str(secured.ca_file),
+    }
+
+
+def mm2_security(secured: Secured, src: str = "src", dst: str = "dst") -> dict[str, str]:
+    """MM2 properties putting both clusters on SASL_SSL: per cluster alias, and again for the
+    producer, consumer and admin clients MM2 builds for it."""
+    password = secured.password()
+    out: dict[str, str] = {}
+    for alias, mechanism in ((src, secured.source_mechanism), (dst, secured.destination_mechanism)):
+        for key, value in java_security(mechanism, secured, password).items():
+            for client in ("", "producer.", "consumer.", "admin."):
+                out[f"{alias}.{client}{key}"] = value
+    return out
+
+
+def _without_secret(log: Path, secret: str, keep: Path) -> str | None:
+    """Copy ``log`` to ``keep`` unless it contains ``secret``; the kept path, or None."""
+    try:
+        text = log.read_bytes()
+    except OSError:
+        return None
+    if secret.encode() in text:
+        return None
+    keep.write_bytes(text)
+    return str(keep)
+
+
 def run_mm2(
     opts: Options,
     dst: KafkaCluster,
@@ -450,20 +681,59 @@ def run_mm2(
     compression: str,
     workdir: Path,
     run_id: str,
+    secured: Secured | None = None,
 ) -> dict[str, Any]:
-    """MirrorMaker 2 into ``<topic>`` (identity names), timed against the destination."""
+    """MirrorMaker 2 into ``<topic>`` (identity names), timed against the destination. When
+    ``secured``, it reads and writes over SASL_SSL; its properties (with the password) go to
+    a private temporary directory, deleted after the run (the log is kept if it holds no
+    password)."""
     extra = {f"dst.producer.{k}": v for k, v in JAVA_PRODUCER.items()}
     extra["dst.producer.compression.type"] = compression
-    mm2 = MirrorMaker2(
-        workdir / "mm2",
-        opts.source,
-        opts.destination,
-        exact_regex(topic),
-        groups_regex=r"bench\..*",
-        tasks_max=opts.partitions,
-        extra=extra,
-        name=f"bench-{run_id}-{topic.split('.')[1]}-{topic.split('.')[2]}",
-    )
+    source_bootstrap, destination_bootstrap = opts.source, opts.destination
+    mm2_dir = workdir / "mm2"
+    factory: type[MirrorMaker2] = MirrorMaker2
+    if secured is not None:
+        extra.update(mm2_security(secured))
+        source_bootstrap, destination_bootstrap = secured.source, secured.destination
+        mm2_dir = Path(tempfile.mkdtemp(prefix="connshift-bench-mm2-"))  # mode 0700
+        factory = _PrivateMirrorMaker2
+    try:
+        return _run_mm2(
+            opts,
+            dst,
+            topic,
+            expected,
+            value_bytes,
+            run_id,
+            factory(
+                mm2_dir,
+                source_bootstrap,
+                destination_bootstrap,
+                exact_regex(topic),
+                groups_regex=r"bench\..*",
+                tasks_max=opts.partitions,
+                extra=extra,
+                name=f"bench-{run_id}-{topic.split('.')[1]}-{topic.split('.')[2]}",
+            ),
+            secured,
+            workdir,
+        )
+    finally:
+        if secured is not None:
+            shutil.rmtree(mm2_dir, ignore_errors=True)
+
+
+def _run_mm2(
+    opts: Options,
+    dst: KafkaCluster,
+    topic: str,
+    expected: dict[tuple[str, int], int],
+    value_bytes: int,
+    run_id: str,
+    mm2: MirrorMaker2,
+    secured: Secured | None,
+    workdir: Path,
+) -> dict[str, Any]:
     records = sum(expected.values())
     result: dict[str, Any] = {
         "contender": "mm2",
@@ -473,6 +743,8 @@ def run_mm2(
         "heap": mm2.heap,
         "log": str(mm2.log),
     }
+    if secured is not None:
+        result["security"] = f"SASL_SSL as {secured.username!r} (source and destination)"
     mm2.start()
     try:
         progress = wait_until_mirrored(
@@ -492,6 +764,8 @@ def run_mm2(
             for name in mm2.internal_topics()["target"]:
                 if name in dst.topics():
                     dst.delete_topic(name)
+        if secured is not None:  # the private directory goes; keep the log if it is clean
+            result["log"] = _without_secret(mm2.log, secured.password(), workdir / "mm2.log")
     return {
         **result,
         **_timings(progress, records, value_bytes, expected),
@@ -530,18 +804,31 @@ def run_perf(
     size: int,
     compression: str,
     workdir: Path,
+    secured: Secured | None = None,
 ) -> dict[str, Any]:
-    """Kafka's ProducerPerformance (4.4.0) into ``<topic>.perf`` on the destination."""
+    """Kafka's ProducerPerformance (4.4.0) into ``<topic>.perf`` on the destination (over
+    SASL_SSL when ``secured``: the settings in a 0600 ``--producer.config`` file in a private
+    temporary directory, deleted after the run)."""
     perf_topic = f"{topic}.perf"
     dst.create_topic(perf_topic, opts.partitions)
     dist = jars.fetch(jars.KAFKA_DESTINATION_VERSION)
-    props = {"bootstrap.servers": opts.destination, **JAVA_PRODUCER}
+    bootstrap = opts.destination if secured is None else secured.destination
+    props = {"bootstrap.servers": bootstrap, **JAVA_PRODUCER}
     props["compression.type"] = compression
     args = [
         *("--topic", perf_topic, "--num-records", str(records), "--record-size", str(size)),
         *("--throughput", "-1", "--producer-props"),
         *(f"{k}={v}" for k, v in props.items()),
     ]
+    private: Path | None = None
+    if secured is not None:
+        private = Path(tempfile.mkdtemp(prefix="connshift-bench-perf-"))  # mode 0700
+        config = private / "producer.properties"
+        fd = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        security = java_security(secured.destination_mechanism, secured, secured.password())
+        with os.fdopen(fd, "w") as out:
+            out.write("".join(f"{k}={v}\n" for k, v in security.items()))
+        args += ["--producer.config", str(config)]
     cmd = _java_cmd(dist, "org.apache.kafka.tools.ProducerPerformance", *args, heap="512m")
     cmd = [cmd[0], *JVM_PERFORMANCE_OPTS, *cmd[1:]]
     child = Child(cmd, workdir, "perf")
@@ -551,10 +838,15 @@ def run_perf(
         "version": jars.KAFKA_DESTINATION_VERSION,
         "producer_props": props,
     }
+    if secured is not None:
+        result["security"] = f"SASL_SSL as {secured.username!r}"
     try:
         code = child.wait(opts.timeout)
     except TimeoutError as exc:
         return {**result, "status": "failed", "error": str(exc)}
+    finally:
+        if private is not None:
+            shutil.rmtree(private, ignore_errors=True)
     summary = parse_perf_summary(child.text())
     if code != 0 or summary is None:
         return {**result, "status": "failed", "exit_code": code, "detail": child.text()[-600:]}
@@ -698,10 +990,22 @@ def run_case(
     run_id: str,
     workdir: Path,
     created: dict[str, set[str]],
+    secured: Secured | None = None,
 ) -> dict[str, Any]:
-    topic = f"bench.{size}.{compression}.{run_id}"
-    created["source"].add(topic)
-    created["destination"].update({topic, f"{topic}.connshift", f"{topic}.perf"})
+    flavour = compression if secured is None else f"{compression}-sasl"
+    topic = f"bench.{size}.{flavour}.{run_id}"
+    idle = f"{topic}.idle"
+    created["source"].update({topic, idle})
+    created["destination"].update(
+        {topic, f"{topic}.connshift", f"{topic}.perf", f"{idle}.connshift"}
+    )
+    if secured is not None:
+        console.print(f"[bold]secured case[/]: {secured.describe()}", highlight=False)
+        console.print(
+            "  (the bench fills the source and watches the destination on the PLAINTEXT "
+            "listeners, the same way for every contender)",
+            highlight=False,
+        )
     console.print(f"[bold]{topic}[/]: filling {opts.records:,} records", highlight=False)
     fill_s, expected = fill(src, topic, opts.partitions, opts.records, size, compression)
     value_bytes = opts.records * size
@@ -712,19 +1016,22 @@ def run_case(
         "partitions": opts.partitions,
         "records": opts.records,
         "value_bytes": value_bytes,
+        "security": "PLAINTEXT" if secured is None else secured.to_json(),
         "fill": rate(opts.records, value_bytes, fill_s),
         "results": [],
     }
-    casedir = workdir / f"{size}-{compression}"
+    casedir = workdir / f"{size}-{flavour}"
     casedir.mkdir(parents=True, exist_ok=True)
     steps: dict[str, Callable[[], dict[str, Any]]] = {
         "connshift": lambda: run_connshift(
-            opts, dst, topic, expected, value_bytes, casedir, run_id
+            opts, dst, topic, expected, value_bytes, casedir, run_id, secured
         ),
         "mm2": lambda: run_mm2(
-            opts, dst, topic, expected, value_bytes, compression, casedir, run_id
+            opts, dst, topic, expected, value_bytes, compression, casedir, run_id, secured
         ),
-        "perf": lambda: run_perf(opts, dst, topic, opts.perf_records, size, compression, casedir),
+        "perf": lambda: run_perf(
+            opts, dst, topic, opts.perf_records, size, compression, casedir, secured
+        ),
     }
     for name in ("connshift", "mm2", "perf"):
         if name not in opts.contenders:
@@ -734,9 +1041,92 @@ def run_case(
             res = steps[name]()
         except (ConnshiftError, OSError, RuntimeError) as exc:
             res = {"contender": name, "status": "failed", "error": str(exc)}
+        if name == "connshift" and res.get("status") == "ok":
+            try:
+                idle_run = run_connshift_idle(opts, src, topic, casedir, run_id, secured)
+            except (ConnshiftError, OSError) as exc:
+                idle_run = {"status": "failed", "error": str(exc)}
+            res["idle"] = idle_run
+            res["cpu"] = copy_cpu(res, idle_run, opts.records)
         case["results"].append(res)
     case["ratios"] = ratios(case)
     return case
+
+
+def secured_summary(cases: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    """The secured case against MM2 and against connshift's own PLAINTEXT figure for the
+    same (size, compression) in the same run: CPU per record, net of the idle run (the
+    verdict) and gross (whole process)."""
+    secured = next((c for c in cases if c.get("security") != "PLAINTEXT"), None)
+    if secured is None:
+        return None
+    plain = next(
+        (
+            c
+            for c in cases
+            if c.get("security") == "PLAINTEXT"
+            and (c["size"], c["compression"]) == (secured["size"], secured["compression"])
+        ),
+        None,
+    )
+
+    def connshift_cpu(case: dict[str, Any] | None) -> dict[str, Any] | None:
+        if case is None:
+            return None
+        got = [r for r in case["results"] if r["contender"] == "connshift"]
+        return got[0].get("cpu") if got and got[0].get("status") == "ok" else None
+
+    tls, clear = connshift_cpu(secured), connshift_cpu(plain)
+    out: dict[str, Any] = {
+        "case": f"{secured['size']} B, {secured['compression']}",
+        "vs_mm2": secured.get("ratios", {}).get("vs_mm2"),
+        "cpu": {"plaintext": clear, "sasl_ssl": tls, "target": TARGET_TLS_CPU},
+    }
+    if plain is None:
+        out["cpu"]["note"] = (
+            f"no PLAINTEXT {secured['size']} B {secured['compression']} case in this run"
+        )
+    for key, field_name in (("net", "copy_cpu_us_per_record"), ("gross", "cpu_us_per_record")):
+        a = (tls or {}).get(field_name)
+        b = (clear or {}).get(field_name)
+        value = _ratio(a, b)
+        out["cpu"][f"{key}_ratio"] = None if value is None else round(value, 3)
+    net = out["cpu"]["net_ratio"]
+    out["cpu"]["met"] = None if net is None else net <= TARGET_TLS_CPU
+    return out
+
+
+def render_secured(summary: dict[str, Any]) -> None:
+    marks = {True: "[green]met[/]", False: "[red]missed[/]", None: "[yellow]unknown[/]"}
+    console.print(f"[bold]secured case ({summary['case']}, SASL_SSL both sides)[/]")
+    v = summary.get("vs_mm2")
+    if v:
+        console.print(
+            f"connshift / MM2 over SASL_SSL: {_fmt(v['steady'], '.2f')}x steady "
+            f"({_fmt(v['total'], '.2f')}x total) — target ≥ {v['target']}x: {marks[v['met']]}",
+            highlight=False,
+        )
+    cpu = summary["cpu"]
+    tls, clear = cpu.get("sasl_ssl") or {}, cpu.get("plaintext") or {}
+    console.print(
+        "connshift CPU per record, copy only (whole process minus an idle sync's): "
+        f"PLAINTEXT {_fmt(clear.get('copy_cpu_us_per_record'), '.2f')} µs, "
+        f"SASL_SSL {_fmt(tls.get('copy_cpu_us_per_record'), '.2f')} µs = "
+        f"{_fmt(cpu.get('net_ratio'), '.2f')}x — target ≤ {cpu['target']}x: {marks[cpu['met']]}",
+        highlight=False,
+    )
+    console.print(
+        "connshift CPU per record, whole process: "
+        f"PLAINTEXT {_fmt(clear.get('cpu_us_per_record'), '.2f')} µs "
+        f"({_fmt(clear.get('cpu_s'), '.2f')} s, idle {_fmt(clear.get('idle_cpu_s'), '.2f')} s), "
+        f"SASL_SSL {_fmt(tls.get('cpu_us_per_record'), '.2f')} µs "
+        f"({_fmt(tls.get('cpu_s'), '.2f')} s, idle {_fmt(tls.get('idle_cpu_s'), '.2f')} s) = "
+        f"{_fmt(cpu.get('gross_ratio'), '.2f')}x",
+        highlight=False,
+    )
+    if cpu.get("note"):
+        console.print(f"[yellow]{cpu['note']}[/]", highlight=False)
+    console.print()
 
 
 def cleanup(src: KafkaCluster, dst: KafkaCluster, created: dict[str, set[str]]) -> list[str]:
@@ -786,7 +1176,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             "fill_producer": {k: str(v) for k, v in FILL_PRODUCER.items()},
             "java_producer": JAVA_PRODUCER,
             "poll_interval_s": POLL_INTERVAL,
-            "targets": {"vs_mm2": TARGET_VS_MM2, "vs_produce_limit": TARGET_VS_PRODUCE_LIMIT},
+            "targets": {
+                "vs_mm2": TARGET_VS_MM2,
+                "vs_produce_limit": TARGET_VS_PRODUCE_LIMIT,
+                "tls_cpu_vs_plaintext": TARGET_TLS_CPU,
+            },
+            "secured_case": None
+            if opts.secured is None
+            else {
+                "size": SECURED_CASE[0],
+                "compression": SECURED_CASE[1],
+                **opts.secured.to_json(),
+            },
         },
         "cases": [],
     }
@@ -803,6 +1204,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 case = run_case(opts, src, dst, size, compression, run_id, workdir, created)
                 report["cases"].append(case)
                 render_case(case)
+        if opts.secured is not None:
+            size, compression = SECURED_CASE
+            case = run_case(
+                opts, src, dst, size, compression, run_id, workdir, created, opts.secured
+            )
+            report["cases"].append(case)
+            render_case(case)
+            summary = secured_summary(report["cases"])
+            if summary is not None:
+                report["secured"] = summary
+                render_secured(summary)
         if not opts.no_cutover:
             from cutover_pause import measure, render
 

@@ -27,6 +27,7 @@ from connshift.io.kafka_raw import (
     FetchResult,
     ProduceResult,
     RawClient,
+    _send_tls,
     decode_fetch_response,
     decode_init_producer_id_response,
     decode_list_offsets_response,
@@ -713,3 +714,51 @@ def test_init_producer_id_gives_up_after_its_bound(brokers: Callable[..., Broker
     ):
         client.init_producer_id(retry_for=0.3)
     assert "COORDINATOR_LOAD_IN_PROGRESS" in info.value.one_line()
+
+
+# --------------------------------------------------------------------------- TLS writes
+
+
+class _RecordingSocket:
+    """Collects what ``sendall`` is given (as ``SSLSocket.sendall`` would write it)."""
+
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+        self.sources: list[object] = []
+
+    def sendall(self, data: bytes | bytearray | memoryview) -> None:
+        self.sources.append(data)
+        self.writes.append(bytes(data))
+
+
+@pytest.mark.parametrize(
+    "sizes",
+    [
+        [60, 4, 8, 300_000, 8, 5],  # a produce request: small parts around one large batch
+        [60, 4, 8, 20_000, 8, 20_000, 8, 1_048_576],
+        [10, 20, 30],  # small parts only
+        [16_384, 16_384],  # large parts only, exactly one TLS record each
+        [16_380, 100_000],  # the gathered bytes already fill (almost) a record
+    ],
+)
+def test_send_tls_writes_the_request_in_order_without_joining_large_parts(
+    sizes: list[int],
+) -> None:
+    parts: list[bytes | bytearray | memoryview] = []
+    for i, n in enumerate(sizes):
+        data = bytes([i % 251]) * n
+        parts.append(memoryview(data) if i % 2 else data)
+    sock = _RecordingSocket()
+    _send_tls(sock, parts)  # type: ignore[arg-type]
+    assert b"".join(sock.writes) == b"".join(bytes(p) for p in parts)
+    # no write is a joined copy larger than one TLS record plus the small parts before it
+    small = sum(n for n in sizes if n < 16_384)
+    for source in sock.sources:
+        if isinstance(source, bytearray):
+            assert len(source) <= 16_384 + small
+    # each large part goes out from where it lies, but for at most one record's worth
+    views = sorted(len(s) for s in sock.sources if isinstance(s, memoryview))
+    large = sorted(len(p) for p in parts if len(p) >= 16_384)
+    assert len(views) == len(large)
+    for sent, whole in zip(views, large, strict=True):
+        assert whole - 16_384 <= sent <= whole
