@@ -34,6 +34,7 @@ from connshift.app.config import load_spec
 from connshift.app.context import Migration
 from connshift.app.cutover import CutoverRefused, Mover, plan
 from connshift.app.sandbox import Sandbox
+from connshift.core.acls import Acl
 from connshift.io.kafka import KafkaCluster
 from connshift.io.postgres import WriterStats
 
@@ -265,3 +266,61 @@ def test_expired_client_certificate_is_one_line_exit_3_and_creates_nothing(
     line = _one_line_exit_3(proc, "destination", "refused connshift", "certificate")
     assert "expired.pem" in line  # which certificate
     assert topic not in kafka(sandbox, "destination").topics()
+
+
+def test_rollback_without_write_on_the_source_is_refused_before_it_stops_anything(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """A DENY of WRITE on the connector's source topic for User:connshift: the rollback
+    would stop the destination connector, then fail to copy back. It is refused first
+    (one line naming the operation and the topic, exit 3), the connector keeps running on
+    the destination, and once the DENY is gone the same rollback finishes."""
+    tag = uuid.uuid4().hex[:8]
+    topic, name = f"app.rbw{tag}", f"rbw{tag}-source"
+    lines = tmp_path / "lines.txt"
+    lines.write_text("".join(f"line {i}\n" for i in range(5)))
+    spec = _secured_spec(sandbox, tmp_path, include=[topic.replace(".", r"\.")])
+    doc = yaml.safe_load(spec.read_text())
+    doc["connectors"] = {"include": [name]}
+    spec.write_text(yaml.safe_dump(doc, sort_keys=False))
+    src = kafka(sandbox, "source")
+    src.create_topic(topic, 1)
+    deny = Acl("TOPIC", topic, "LITERAL", "User:connshift", "*", "WRITE", "DENY")
+    config = {
+        "connector.class": "org.apache.kafka.connect.file.FileStreamSourceConnector",
+        "tasks.max": "1",
+        "file": str(lines),
+        "topic": topic,
+    }
+    with connect(sandbox, "source") as src_c, connect(sandbox, "destination") as dst_c:
+        try:
+            src_c.create(name, config)
+            src_c.wait_for_state(name, "RUNNING", tasks_state="RUNNING", timeout=120)
+            wait_for(lambda: src.watermarks(topic, 0)[1] == 5, 60, "the lines on the source")
+            run_json("sync", "-c", str(spec), "--once")
+            moved = run_cli("cutover", "--force", "-c", str(spec), name)
+            assert moved.returncode == 0, moved.stderr
+            with lines.open("a") as fh:
+                fh.write("on the destination\n")
+            dst = kafka(sandbox, "destination")
+            wait_for(lambda: dst.watermarks(topic, 0)[1] == 6, 60, "the line on the destination")
+
+            src.create_acls([deny])
+            refused = run_cli("rollback", "-c", str(spec), name)
+            line = _one_line_exit_3(refused, "refused before it changed anything", "WRITE")
+            assert f"topic {topic}" in line and "kafka-acls" in line
+            assert dst_c.status(name).state == "RUNNING"
+            assert src_c.status(name).state == "STOPPED"
+
+            src.delete_acls([deny])
+            back = run_cli("rollback", "-c", str(spec), name)
+            assert back.returncode == 0, back.stderr
+            assert not dst_c.exists(name)
+            src_c.wait_for_state(name, "RUNNING", tasks_state="RUNNING", timeout=120)
+            values = [r.value for r in src.read(topic, 0, timeout=60)]
+            assert b"on the destination" in (values[-1] or b"") and len(values) == 6
+        finally:
+            src.delete_acls([deny])
+            for client in (dst_c, src_c):
+                if client.exists(name):
+                    client.delete(name)

@@ -311,3 +311,16 @@ def test_principals_of_a_client_certificate(tmp_path: Path) -> None:
         }
     )
     assert app.principals_of(kafka) == ["User:svc-a", "User:CN=svc-a"]
+
+
+def test_a_cluster_without_describe_acls_is_never_asked_for_acls(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """librdkafka aborts on some partial ACL APIs (tansu 0.6): ApiVersions is asked first."""
+    monkeypatch.setattr(app, "_serves_describe_acls", lambda kafka, bootstrap: False)
+    cluster = FakeCluster(AssertionError("DescribeAcls sent"), {("TOPIC", "DESCRIBE"): True})
+    rs = rows((topic("a"), "DESCRIBE"), (topic("a"), "WRITE"))
+    s = side()
+    app._verify_side(s, cluster, [ME], rs, kafka=object())  # type: ignore[arg-type]
+    assert s.method == "tries" and "does not serve DescribeAcls" in s.note
+    assert [r.status for r in rs] == [app.GRANTED, app.UNVERIFIED]

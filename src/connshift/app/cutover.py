@@ -47,7 +47,7 @@ from connshift.core.plan import (
     plan_connector,
 )
 from connshift.core.redact import redact, references
-from connshift.errors import CheckFailed
+from connshift.errors import CheckFailed, KafkaAccessDenied
 from connshift.io.connect import ConfigValidation, ConnectClient, ConnectorNotFoundError
 from connshift.io.journal import Journal
 
@@ -792,6 +792,9 @@ class Mover:
         started = {e.step for e in journal.attempt_entries(name, attempt) if e.kind == "cutover"}
         cut = [cls(self, plan_) for cls in CUTOVER_STEPS if cls.name in started]
         ops = [*reverse_of(cut), RolledBack(self, plan_)]
+        rollback_done = journal.done_steps(name, attempt, kind="rollback")
+        if not self.dry_run and Undo.COPY_BACK.value not in rollback_done:
+            self.refuse_missing_rights("rollback", plan_)
         if force and not self.dry_run:
             journal.record(name, attempt, "rollback", "forced", "done", {"force": True})
         self.executor.run(
@@ -802,6 +805,30 @@ class Mover:
             result.steps,
             done=journal.done_steps(name, attempt, kind="rollback"),
             learned={k: e.data for k, e in done.items()},
+        )
+
+    def refuse_missing_rights(self, command: str, plan_: ConnectorPlan) -> None:
+        """Refuse, before anything changes, a ``command`` on ``plan_``'s topics that the
+        clusters' ACLs say connshift may not finish (a rollback stops the destination
+        connector before it copies back to the source: without WRITE there it would stop
+        half-way). What the ACLs cannot show (no DescribeAcls) is not refused here."""
+        from connshift.app.permissions import check_permissions
+
+        rights = check_permissions(self.migration.spec, commands=[command], topics=plan_.topics)
+        if rights.ok:
+            return
+        first = rights.missing[0]
+        side = next(s for s in rights.sides if s.side == first.side)
+        raise KafkaAccessDenied(
+            f"{command} of {plan_.name} refused before it changed anything: the {first.side} "
+            f"cluster's ACLs do not let {side.principal or 'connshift'} {first.operation} "
+            f"{first.resource.describe()}"
+            + (f" (and {len(rights.missing) - 1} more)" if len(rights.missing) > 1 else ""),
+            why=first.via,
+            fix="grant it (`connshift check --permissions` prints every kafka-acls line), "
+            f"then rerun: {rights.grants()[0]}",
+            cluster=first.side,
+            connector=plan_.name,
         )
 
     def copy_back(self, plan: ConnectorPlan, ends: dict[str, Any]) -> dict[str, int]:
