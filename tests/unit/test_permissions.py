@@ -62,7 +62,7 @@ def test_every_journey_command_is_in_the_table() -> None:
         "probe",
         "sync",
         "validate",
-        "groups diff",
+        "groups translate",
         "groups apply",
         "acls diff",
         "acls apply",
@@ -324,3 +324,23 @@ def test_a_cluster_without_describe_acls_is_never_asked_for_acls(
     app._verify_side(s, cluster, [ME], rs, kafka=object())  # type: ignore[arg-type]
     assert s.method == "tries" and "does not serve DescribeAcls" in s.note
     assert [r.status for r in rs] == [app.GRANTED, app.UNVERIFIED]
+
+
+def test_every_command_in_the_table_is_one_the_cli_has() -> None:
+    """The table names commands as a user types them: each must exist (with its action)."""
+    import typer
+
+    from connshift.cli.main import app
+
+    root = typer.main.get_command(app)
+    for command in COMMANDS:
+        words = command.split()
+        sub = root.commands.get(words[0])  # type: ignore[attr-defined]
+        assert sub is not None, command
+        if len(words) > 1 and not words[1].startswith("--"):
+            action = next(p for p in sub.params if p.name == "action")
+            actions = str(getattr(action, "help", "")).replace("|", " ").split()
+            assert words[1] in actions, (command, actions)
+        for word in words[1:]:
+            if word.startswith("--"):
+                assert any(word in p.opts for p in sub.params), command
