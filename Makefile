@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test test-unit test-integration lint format sandbox-up sandbox-down clean bench compatibility
+.PHONY: setup demo test test-faults test-unit test-integration lint format sandbox-up sandbox-down clean bench compatibility
 
 setup:
 	@bash scripts/setup.sh
@@ -14,9 +14,13 @@ setup:
 demo: setup
 	$(BIN)/connshift demo
 
-## The whole suite: unit tier, then integration tier against the real sandbox.
+## The whole suite: unit tier, then integration tier against the real sandbox (the fault
+## tests, which stop and restart brokers, run in `make test-faults`; .ci/run runs both).
 test: setup
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -m "not faults" $(PYTEST_ARGS)
+
+test-faults: setup
+	$(BIN)/pytest -m faults $(PYTEST_ARGS)
 
 test-unit: setup
 	$(BIN)/pytest -m "not integration" $(PYTEST_ARGS)

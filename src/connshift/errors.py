@@ -95,6 +95,12 @@ class KafkaError(ServiceError):
     """A Kafka cluster could not be reached or refused a request."""
 
 
+class KafkaUnavailable(KafkaError):
+    """A Kafka cluster could not be reached *for now*: a lost or refused connection, a
+    timed-out request, a partition without a leader (a broker restarting, a leader
+    moving). A follower retries it with backoff; a one-shot command reports it."""
+
+
 class KafkaAuthError(KafkaError):
     """A Kafka listener refused who we are: SASL authentication or the TLS handshake failed.
     Retrying another broker of the same cluster does not help."""

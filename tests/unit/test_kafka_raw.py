@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from connshift.core.recordbatch import Rec, encode_batch, iter_batches
-from connshift.errors import ExitCode, KafkaError
+from connshift.errors import ExitCode, KafkaError, KafkaUnavailable
 from connshift.io.kafka_raw import (
     EARLIEST,
     LATEST,
@@ -666,9 +666,18 @@ def test_check_produce_explains() -> None:
         client.check_produce("t", ProduceResult(3, 87, -1, -1, "bad batch", [(0, "no key")]))
     text = str(info.value)
     assert "INVALID_RECORD: bad batch; record 0: no key" in text
-    assert info.value.context == {"cluster": "destination", "topic": "t", "partition": 3}
+    assert info.value.context == {
+        "cluster": "destination",
+        "topic": "t",
+        "partition": 3,
+        "error_code": 87,
+    }
+    assert not isinstance(info.value, KafkaUnavailable)  # a bad batch stays bad
     with pytest.raises(KafkaError, match="new producer id"):
         client.check_produce("t", ProduceResult(0, 45, -1))
+    # a leader that moved: a retry with fresh metadata may do better
+    with pytest.raises(KafkaUnavailable):
+        client.check_produce("t", ProduceResult(1, 6, -1))
 
 
 def test_unreachable_bootstrap() -> None:

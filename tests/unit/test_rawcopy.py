@@ -630,7 +630,12 @@ def test_produce_error_is_a_kafka_error() -> None:
         destination = FakeDestination(error=ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER)
         list(RawPartitionCopier(source, destination, "t", 0, dst_next=0))
     assert "OUT_OF_ORDER_SEQUENCE_NUMBER" in str(info.value)
-    assert info.value.context == {"cluster": "destination", "topic": "t", "partition": 0}
+    assert info.value.context == {
+        "cluster": "destination",
+        "topic": "t",
+        "partition": 0,
+        "error_code": 45,
+    }
 
 
 def test_deleted_source_records_are_an_error() -> None:

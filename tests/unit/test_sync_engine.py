@@ -197,3 +197,70 @@ def test_once_gives_up_when_the_other_member_makes_no_progress(
     clock[0] += syncmod.ONCE_WAIT_S + 1
     with pytest.raises(KafkaError, match=r"held by another member .* \(t\[1\]\)"):
         s._rest_copied()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_transient_failure_is_waited_out_said_once_and_given_up_at_the_bound(
+    tmp_path: Path,
+) -> None:
+    """A broker restarting: sync says so once, waits with backoff (the stop event's wait),
+    says when the clusters answer again, and gives up — exit 3 — only after
+    ``retry_seconds`` of one outage."""
+    from connshift.core.retry import Outages
+    from connshift.errors import ExitCode, KafkaUnavailable
+
+    said: list[str] = []
+    s = syncer(PLAIN, tmp_path, "raw")
+    s.opts.notice = said.append
+    s.opts.retry_seconds = 10.0
+    clock = Clock()
+    s.outages = Outages(give_up_after=10.0, first_delay=1.0, clock=clock)
+    waited: list[float] = []
+
+    def wait(delay: float) -> bool:
+        waited.append(delay)
+        clock.now += delay
+        return False
+
+    s.opts.stop.wait = wait  # type: ignore[method-assign]
+    lost = KafkaUnavailable("lost the connection to Kafka at 127.0.0.1:2", why="short read")
+    for _ in range(3):
+        s._wait_out(lost)
+    assert waited == [1.0, 2.0, 4.0]
+    assert len(said) == 1 and "retrying with backoff for up to 10s" in said[0]
+    assert "short read" in said[0]
+    s._back()
+    assert len(said) == 2 and "answer again after 7.0s" in said[1]
+    assert s.result.retries == 3 and s.result.outages == 1
+    s._back()  # no outage going on: nothing said
+    assert len(said) == 2
+
+    with pytest.raises(KafkaUnavailable) as gave_up:
+        while True:
+            s._wait_out(lost)
+    assert "could not reach a cluster for 10s and gave up" in str(gave_up.value)
+    assert gave_up.value.exit_code == ExitCode.UNREACHABLE
+    assert sum(waited[3:]) == 10.0  # the second outage got the whole bound, no more
+
+
+def test_a_deadline_is_never_outwaited(tmp_path: Path) -> None:
+    """The catch-up inside cutover is bounded: a retry that would end past its deadline
+    is not waited for; the failure is raised as it is."""
+    import time as _time
+
+    from connshift.errors import KafkaUnavailable
+
+    s = syncer(PLAIN, tmp_path, "raw")
+    s.opts.deadline = _time.monotonic() + 0.1
+    s.outages.first_delay = 5.0
+    lost = KafkaUnavailable("lost the connection", why="short read")
+    with pytest.raises(KafkaUnavailable) as raised:
+        s._wait_out(lost)
+    assert raised.value is lost

@@ -20,21 +20,23 @@ destination and the mirrored map before it writes.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connshift.app.context import Migration
 from connshift.app.maps import MAP_TOPIC
 from connshift.app.rawsecurity import raw_security, raw_unsupported
 from connshift.core.digest import record_digest
 from connshift.core.offsetmap import PartitionMap
+from connshift.core.retry import Outages
 from connshift.core.spec import Spec
 from connshift.core.topicconfig import ConfigMapping, map_topic_configs, without_rejected
-from connshift.errors import CheckFailed, KafkaError, UsageError
+from connshift.errors import CheckFailed, KafkaError, KafkaUnavailable, UsageError
 from connshift.io.kafka import KafkaCluster, KafkaConsumer, KafkaProducer, Record, TopicPartition
 
 CHECKPOINT_SECONDS = 1.0
@@ -42,6 +44,12 @@ CHECKPOINT_SECONDS = 1.0
 ROUND_OFFSETS = 500_000
 # sync --once waits this long for partitions another group member holds to make progress
 ONCE_WAIT_S = 120.0
+
+if TYPE_CHECKING:
+    from connshift.app.rawcopy import CopyOptions
+    from connshift.io.kafka_raw import RawClient
+
+LOG = logging.getLogger(__name__)
 
 
 class SyncRefused(CheckFailed):
@@ -109,6 +117,9 @@ class SyncResult:
     engine: str = ""
     #: why ``auto`` chose the record engine (None: it chose raw, or the engine was asked for)
     engine_reason: str | None = None
+    #: transient failures waited out (retries) and the outages they made up
+    retries: int = 0
+    outages: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -122,6 +133,8 @@ class SyncResult:
             "topics": [t.__dict__ for t in self.topics],
             "partitions": self.partitions,
             "recovered_from_destination_tail": self.recovered,
+            "retries": self.retries,
+            "outages": self.outages,
         }
 
 
@@ -292,8 +305,12 @@ class SyncOptions:
     exact_topics: Sequence[str] | None = None
     #: keep the result as ``sync`` evidence (a cutover's catch-up and repoint do not)
     record: bool = True
-    #: told one line when ``auto`` keeps the record engine, and why (the CLI warns on stderr)
+    #: told one line when ``auto`` keeps the record engine, and why (the CLI warns on stderr);
+    #: and when a cluster becomes unreachable for a while, and when it is back
     notice: Callable[[str], None] | None = None
+    #: how long one outage (a broker restarting, a leader moving, a lost connection) is
+    #: waited out, retrying with backoff, before sync gives up with exit 3
+    retry_seconds: float = 300.0
 
 
 class SyncDeadlinePassed(CheckFailed):
@@ -324,6 +341,9 @@ class Syncer:
         self._rest_checked = 0.0
         self._rest_since = time.monotonic()
         self._rest_positions: dict[tuple[str, int], int] = {}
+        self.outages = Outages(give_up_after=options.retry_seconds)
+        #: partitions the group gave us while a cluster was unreachable: assigned once it is back
+        self._pending: list[tuple[str, int]] = []
 
     # ------------------------------------------------------------------ setup
     def prepare(self) -> list[str]:
@@ -565,28 +585,33 @@ class Syncer:
 
         def on_assign(c: KafkaConsumer, partitions: list[TopicPartition]) -> None:
             try:
-                states = self.assign([(tp.topic, tp.partition) for tp in partitions])
-                c.incremental_assign(
-                    [TopicPartition(s.topic, s.partition, s.map.src_next) for s in states]
-                )
-                done = [TopicPartition(s.topic, s.partition) for s in states if s.done or raw]
-                if done:
-                    c.pause(done)
-                self._assignment_changed = True
+                self._pending += [(tp.topic, tp.partition) for tp in partitions]
+                self._assign_pending(c, raw)
+            except KafkaUnavailable:
+                pass  # kept in _pending: the main loop waits the outage out and assigns them
             except BaseException as exc:  # surfaced from the main loop
                 self._error = exc
 
         def on_revoke(c: KafkaConsumer, partitions: list[TopicPartition]) -> None:
+            keys = [(tp.topic, tp.partition) for tp in partitions]
+            self._pending = [k for k in self._pending if k not in keys]
+            gone = [self.states[k] for k in keys if k in self.states]
             try:
-                keys = [(tp.topic, tp.partition) for tp in partitions]
-                gone = [self.states[k] for k in keys if k in self.states]
                 self.checkpoint(producer, gone)
-                for st in gone:
-                    del self.states[(st.topic, st.partition)]
-                    self.released.append(st)
-                self._assignment_changed = True
+            except KafkaUnavailable as exc:
+                if not raw:  # records may still be in flight for them: never let go of those
+                    self._error = exc
+                    return
+                # raw: every map is acknowledged and saved locally; only the mirror lags, and
+                # the next owner recovers the destination's tail by digest
+                LOG.warning("partitions released without mirroring their maps: %s", exc)
             except BaseException as exc:
                 self._error = exc
+                return
+            for st in gone:
+                del self.states[(st.topic, st.partition)]
+                self.released.append(st)
+            self._assignment_changed = True
 
         self.result.engine = "raw" if raw else "record"
         consumer.subscribe(topics, on_assign=on_assign, on_revoke=on_revoke, on_lost=on_revoke)
@@ -620,6 +645,86 @@ class Syncer:
                 }
             )
         return self.result
+
+    def _assign_pending(self, consumer: KafkaConsumer, raw: bool) -> None:
+        """Take on the partitions the group gave us (reconciled against the destination);
+        :class:`KafkaUnavailable` leaves them pending for the next try."""
+        if not self._pending:
+            return
+        states = self.assign(self._pending)
+        self._pending = []
+        consumer.incremental_assign(
+            [TopicPartition(s.topic, s.partition, s.map.src_next) for s in states]
+        )
+        done = [TopicPartition(s.topic, s.partition) for s in states if s.done or raw]
+        if done:
+            consumer.pause(done)
+        self._assignment_changed = True
+
+    def _reconcile_owned(self) -> None:
+        """After a transient failure of the raw engine: make each owned partition's map true
+        against the destination again. A produce that failed may still have landed: its
+        records are recovered from the destination's tail by digest, like on a restart."""
+        by_topic: dict[str, list[PartitionState]] = {}
+        for st in self.states.values():
+            by_topic.setdefault(st.topic, []).append(st)
+        for topic, sts in by_topic.items():
+            dst_bounds = self.dst.end_offsets(sts[0].dst_topic, [s.partition for s in sts])
+            for st in sts:
+                st.fold()
+                pmap, recovered = reconcile(
+                    self.src,
+                    self.dst,
+                    topic,
+                    st.partition,
+                    st.dst_topic,
+                    st.map,
+                    self.src.watermarks(topic, st.partition),
+                    dst_bounds[st.partition],
+                )
+                if recovered:
+                    key = f"{topic}[{st.partition}]"
+                    self.result.recovered[key] = self.result.recovered.get(key, 0) + recovered
+                    st.dirty = True
+                st.map = pmap
+                st.sequence = 0
+
+    def _wait_out(self, exc: KafkaUnavailable) -> None:
+        """One transient failure: wait (with backoff) before the next try, or give up when
+        the outage has lasted ``retry_seconds`` or would outlast the deadline."""
+        delay = self.outages.failed()
+        self.result.retries, self.result.outages = self.outages.retries, self.outages.count
+        if self._metrics is not None and self._metrics.retries is not None:
+            self._metrics.retries.inc()
+        bound = self.opts.retry_seconds
+        if delay is None:
+            raise KafkaUnavailable(
+                f"sync could not reach a cluster for {bound:g}s and gave up",
+                why=exc.one_line(),
+                fix="check the clusters; rerun sync: it resumes exactly where it stopped",
+                **exc.context,
+            ) from exc
+        if self.opts.deadline is not None and time.monotonic() + delay > self.opts.deadline:
+            raise exc
+        if self.outages.first:
+            self._say(f"sync: {exc.one_line()}; retrying with backoff for up to {bound:g}s")
+        else:
+            LOG.info("retry %d in %.1fs: %s", self.outages.attempts, delay, exc.one_line())
+        self.opts.stop.wait(delay)
+
+    def _back(self) -> None:
+        """A try worked: end the outage, if one was going on (said once)."""
+        lasted = self.outages.recovered()
+        if lasted is not None:
+            self._say(
+                f"sync: the clusters answer again after {lasted:.1f}s; copying resumes "
+                f"({self.outages.retries} retries so far)"
+            )
+
+    def _say(self, line: str) -> None:
+        LOG.warning("%s", line)
+        if self.opts.notice is not None:
+            self.opts.notice(line)
 
     def _tick(self, producer: KafkaProducer) -> None:
         """Periodic work of both engines: checkpoint, progress, metrics, the deadline."""
@@ -675,18 +780,25 @@ class Syncer:
         drained to its last acknowledgement; the group is polled only between rounds, so
         a partition is never revoked while a batch for it is in flight.
         """
-        from connshift.app.rawcopy import CopyOptions, PartitionRange, RawTopicCopier
-        from connshift.io.kafka_raw import LATEST, READ_COMMITTED, RawClient
+        from connshift.app.rawcopy import CopyOptions
+        from connshift.io.kafka_raw import RawClient
 
-        src_raw = RawClient(
-            self.src.bootstrap, name="source", security=raw_security(self.spec.source.kafka)
-        )
-        dst_raw = RawClient(
-            self.dst.bootstrap,
-            name="destination",
-            security=raw_security(self.spec.destination.kafka),
-        )
+        def clients() -> tuple[RawClient, RawClient]:
+            return (
+                RawClient(
+                    self.src.bootstrap, name="source", security=raw_security(self.spec.source.kafka)
+                ),
+                RawClient(
+                    self.dst.bootstrap,
+                    name="destination",
+                    security=raw_security(self.spec.destination.kafka),
+                ),
+            )
+
+        src_raw, dst_raw = clients()
         pid: tuple[int, int] | None = None
+        #: after a transient failure: the owned maps are reconciled before copying goes on
+        recovering = False
         # tiny source batches (Connect polls, copy-backs, trickles) go across merged: a broker
         # that stores each batch as one object (tansu 0.6 on S3) lists them all on every fetch,
         # and a partition of ~100 tiny batches was never read to its end by a consumer with a
@@ -706,66 +818,22 @@ class Syncer:
                         st.sequence = 0
                 if self.opts.stop.is_set():
                     break
-                active = [s for s in self.states.values() if not s.done]
-                if not active:
-                    # --once: done when every selected partition reached its start-time end,
-                    # whoever copied it — also when the group never gave this member any
-                    # (a `sync --follow` holds them all, as beside a cutover's catch-up)
-                    waiting = not self.opts.follow
-                    if waiting and self._rest_copied():
-                        break
-                    self._tick(producer)
-                    time.sleep(0.1 if self.opts.follow or waiting else 0)
+                try:
+                    if recovering:
+                        self._reconcile_owned()
+                        recovering = False
+                    self._assign_pending(consumer, raw=True)
+                    pid, finished = self._round_raw(src_raw, dst_raw, producer, pid, options)
+                except KafkaUnavailable as exc:
+                    self._wait_out(exc)
+                    src_raw.close()
+                    dst_raw.close()
+                    src_raw, dst_raw = clients()
+                    pid, recovering = None, True
                     continue
-                if pid is None:
-                    pid = dst_raw.init_producer_id()
-                moved = False
-                by_topic: dict[str, list[PartitionState]] = {}
-                for st in active:
-                    by_topic.setdefault(st.topic, []).append(st)
-                for topic, sts in by_topic.items():
-                    lso: dict[int, int] = {}
-                    if self.opts.follow:
-                        lso = src_raw.list_offsets(
-                            topic, {s.partition: LATEST for s in sts}, isolation=READ_COMMITTED
-                        )
-                    ranges = {}
-                    for s in sts:
-                        end = s.target if s.target is not None else lso[s.partition]
-                        until = min(end, s.map.src_next + ROUND_OFFSETS)
-                        if until > s.map.src_next:
-                            ranges[s.partition] = PartitionRange(
-                                dst_next=s.map.dst_next,
-                                start=s.map.src_next,
-                                until=until,
-                                base_sequence=s.sequence,
-                            )
-                    if not ranges:
-                        continue
-                    copier = RawTopicCopier(
-                        src_raw,
-                        dst_raw,
-                        topic,
-                        ranges,
-                        dst_topic=sts[0].dst_topic,
-                        producer=pid,
-                        options=options,
-                    )
-                    for part, chunk in copier:
-                        owned = self.states[(topic, part)]
-                        owned.map.extend(chunk.runs, chunk.src_next)
-                        owned.bytes += chunk.bytes
-                        owned.dirty = True
-                        self.result.records += chunk.records
-                        moved = True
-                        self._tick(producer)
-                    for part in ranges:
-                        planner = copier.planner(part)
-                        if planner is not None:
-                            self.states[(topic, part)].sequence = planner.sequence
-                self._tick(producer)  # idle or not: the last chunks get checkpointed too
-                if not moved and self.opts.follow:
-                    time.sleep(0.1)
+                self._back()
+                if finished:
+                    break
         finally:
             src_raw.close()
             dst_raw.close()
@@ -773,75 +841,168 @@ class Syncer:
             self._report_progress()
         self.result.bytes = sum(s.bytes for s in [*self.released, *self.states.values()])
 
+    def _round_raw(
+        self,
+        src_raw: RawClient,
+        dst_raw: RawClient,
+        producer: KafkaProducer,
+        pid: tuple[int, int] | None,
+        options: CopyOptions,
+    ) -> tuple[tuple[int, int] | None, bool]:
+        """One bounded round of the raw engine over every owned partition; returns the
+        producer id to go on with, and whether sync is finished (``--once``)."""
+        from connshift.app.rawcopy import PartitionRange, RawTopicCopier
+        from connshift.io.kafka_raw import LATEST, READ_COMMITTED
+
+        active = [s for s in self.states.values() if not s.done]
+        if not active:
+            # --once: done when every selected partition reached its start-time end,
+            # whoever copied it — also when the group never gave this member any
+            # (a `sync --follow` holds them all, as beside a cutover's catch-up)
+            waiting = not self.opts.follow
+            if waiting and self._rest_copied():
+                return pid, True
+            self._tick(producer)
+            time.sleep(0.1 if self.opts.follow or waiting else 0)
+            return pid, False
+        if pid is None:
+            pid = dst_raw.init_producer_id()
+            for st in self.states.values():
+                st.sequence = 0
+        moved = False
+        by_topic: dict[str, list[PartitionState]] = {}
+        for st in active:
+            by_topic.setdefault(st.topic, []).append(st)
+        for topic, sts in by_topic.items():
+            lso: dict[int, int] = {}
+            if self.opts.follow:
+                lso = src_raw.list_offsets(
+                    topic, {s.partition: LATEST for s in sts}, isolation=READ_COMMITTED
+                )
+            ranges = {}
+            for s in sts:
+                end = s.target if s.target is not None else lso[s.partition]
+                until = min(end, s.map.src_next + ROUND_OFFSETS)
+                if until > s.map.src_next:
+                    ranges[s.partition] = PartitionRange(
+                        dst_next=s.map.dst_next,
+                        start=s.map.src_next,
+                        until=until,
+                        base_sequence=s.sequence,
+                    )
+            if not ranges:
+                continue
+            copier = RawTopicCopier(
+                src_raw,
+                dst_raw,
+                topic,
+                ranges,
+                dst_topic=sts[0].dst_topic,
+                producer=pid,
+                options=options,
+            )
+            for part, chunk in copier:
+                owned = self.states[(topic, part)]
+                owned.map.extend(chunk.runs, chunk.src_next)
+                owned.bytes += chunk.bytes
+                owned.dirty = True
+                self.result.records += chunk.records
+                moved = True
+                self._tick(producer)
+            for part in ranges:
+                planner = copier.planner(part)
+                if planner is not None:
+                    self.states[(topic, part)].sequence = planner.sequence
+        self._tick(producer)  # idle or not: the last chunks get checkpointed too
+        if not moved and self.opts.follow:
+            time.sleep(0.1)
+        return pid, False
+
     def _loop(self, consumer: KafkaConsumer, producer: KafkaProducer) -> None:
-        states = self.states
-        produce = producer.produce
-        poll = producer.poll
-        eof_offset = consumer.eof_offset
         while True:
             if self._error is not None:
                 raise self._error
-            msgs = consumer.consume(2000, timeout=0.1)
-            for m in msgs:
-                err = m.error()
-                topic = m.topic()
-                part = m.partition()
-                st = states.get((topic, part))
-                if st is None:
-                    continue
-                if err is not None:
-                    # partition EOF: its end offset; any other error raises KafkaError
-                    end = eof_offset(m, what=f"could not read {topic}[{part}] from the source")
-                    if end is not None and end > st.position:
-                        if st.target is not None:
-                            end = min(end, st.target)
-                        st.fold()
-                        st.map.advance(end)
-                        st.dirty = True
-                    if st.done:
-                        consumer.pause([TopicPartition(topic, part)])
-                    continue
-                off = m.offset()
-                if off < st.position:
-                    continue  # already copied (a re-delivery after a rebalance)
-                if st.target is not None and off >= st.target:
-                    consumer.pause([TopicPartition(topic, part)])
-                    continue
-                value = m.value()
-                key = m.key()
-                ts = m.timestamp()[1]
-                while True:
-                    try:
-                        produce(st.dst_topic, value, key, part, None, None, ts, m.headers())
-                        break
-                    except BufferError:
-                        poll(0.05)
-                if st.run_len and off == st.run_src + st.run_len:
-                    st.run_len += 1
-                else:
-                    st.fold()
-                    if off > st.map.src_next:
-                        st.map.advance(off)
-                    st.run_src = off
-                    st.run_dst = st.map.dst_next
-                    st.run_len = 1
-                # the open run's destination end is the map's dst_next plus the run
-                st.bytes += (len(value) if value else 0) + (len(key) if key else 0)
-                self.result.records += 1
-                st.dirty = True
-            poll(0)
-            self._tick(producer)
-            if self.opts.stop.is_set():
-                break
-            if (
-                not self.opts.follow
-                and all(s.done for s in states.values())
-                and self._rest_copied()
-            ):
+            try:
+                self._assign_pending(consumer, raw=False)
+                finished = self._round_records(consumer, producer)
+            except KafkaUnavailable as exc:
+                # librdkafka reconnects and retries on its own (idempotently, within
+                # message.timeout.ms): only wait; nothing to rebuild
+                self._wait_out(exc)
+                continue
+            self._back()
+            if finished:
                 break
         self.result.bytes = sum(s.bytes for s in [*self.released, *self.states.values()])
         if self.opts.progress is not None:
             self._report_progress()
+
+    def _round_records(self, consumer: KafkaConsumer, producer: KafkaProducer) -> bool:
+        """One poll of the record engine: copy what came, checkpoint when due; returns
+        whether sync is finished (``--once``)."""
+        states = self.states
+        produce = producer.produce
+        poll = producer.poll
+        eof_offset = consumer.eof_offset
+        msgs = consumer.consume(2000, timeout=0.1)
+        for m in msgs:
+            err = m.error()
+            topic = m.topic()
+            part = m.partition()
+            st = states.get((topic, part))
+            if st is None:
+                continue
+            if err is not None:
+                # partition EOF: its end offset; any other error raises KafkaError
+                try:
+                    end = eof_offset(m, what=f"could not read {topic}[{part}] from the source")
+                except KafkaUnavailable as exc:
+                    # an event (a broker restarting), not a record: librdkafka reconnects by
+                    # itself; raising here would drop the rest of this batch
+                    LOG.info("%s", exc.one_line())
+                    continue
+                if end is not None and end > st.position:
+                    if st.target is not None:
+                        end = min(end, st.target)
+                    st.fold()
+                    st.map.advance(end)
+                    st.dirty = True
+                if st.done:
+                    consumer.pause([TopicPartition(topic, part)])
+                continue
+            off = m.offset()
+            if off < st.position:
+                continue  # already copied (a re-delivery after a rebalance)
+            if st.target is not None and off >= st.target:
+                consumer.pause([TopicPartition(topic, part)])
+                continue
+            value = m.value()
+            key = m.key()
+            ts = m.timestamp()[1]
+            while True:
+                try:
+                    produce(st.dst_topic, value, key, part, None, None, ts, m.headers())
+                    break
+                except BufferError:
+                    poll(0.05)
+            if st.run_len and off == st.run_src + st.run_len:
+                st.run_len += 1
+            else:
+                st.fold()
+                if off > st.map.src_next:
+                    st.map.advance(off)
+                st.run_src = off
+                st.run_dst = st.map.dst_next
+                st.run_len = 1
+            # the open run's destination end is the map's dst_next plus the run
+            st.bytes += (len(value) if value else 0) + (len(key) if key else 0)
+            self.result.records += 1
+            st.dirty = True
+        poll(0)
+        self._tick(producer)
+        if self.opts.stop.is_set():
+            return True
+        return not self.opts.follow and all(s.done for s in states.values()) and self._rest_copied()
 
     # ------------------------------------------------------------------ reporting
     def _report_progress(self) -> None:

@@ -53,7 +53,13 @@ from confluent_kafka.admin import (  # type: ignore[attr-defined]
 )
 
 from connshift.core.acls import Acl
-from connshift.errors import KafkaAccessDenied, KafkaAuthError, KafkaError, KafkaNoAuthorizer
+from connshift.errors import (
+    KafkaAccessDenied,
+    KafkaAuthError,
+    KafkaError,
+    KafkaNoAuthorizer,
+    KafkaUnavailable,
+)
 
 LOG = logging.getLogger("connshift.librdkafka")
 LOG.addHandler(logging.NullHandler())
@@ -207,9 +213,39 @@ def _is_eof(err: _RdError) -> bool:
     return bool(err.code() == _RdError._PARTITION_EOF)
 
 
+#: librdkafka's codes for "not now": a broker restarting or unreachable, a leader moving,
+#: a request timing out (librdkafka itself retries these; a follower waits them out)
+_TRANSIENT = frozenset(
+    {
+        _RdError._TRANSPORT,
+        _RdError._ALL_BROKERS_DOWN,
+        _RdError._TIMED_OUT,
+        _RdError._MSG_TIMED_OUT,
+        _RdError._WAIT_COORD,
+        _RdError._TIMED_OUT_QUEUE,
+        _RdError.LEADER_NOT_AVAILABLE,
+        _RdError.NOT_LEADER_FOR_PARTITION,
+        _RdError.REQUEST_TIMED_OUT,
+        _RdError.NETWORK_EXCEPTION,
+        _RdError.NOT_ENOUGH_REPLICAS,
+        _RdError.NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+        _RdError.COORDINATOR_NOT_AVAILABLE,
+        _RdError.NOT_COORDINATOR,
+        _RdError.COORDINATOR_LOAD_IN_PROGRESS,
+        _RdError.REPLICA_NOT_AVAILABLE,
+        _RdError.KAFKA_STORAGE_ERROR,
+    }
+)
+
+
+def _error_class(err: _RdError | None) -> type[KafkaError]:
+    return KafkaUnavailable if err is not None and err.code() in _TRANSIENT else KafkaError
+
+
 def _read_error(err: _RdError, what: str, **context: object) -> KafkaError:
-    """A consumed message's (non-EOF) error as a :class:`KafkaError`."""
-    return KafkaError(what, why=_why(err), fix=None, **context)
+    """A consumed message's (non-EOF) error as a :class:`KafkaError`
+    (:class:`KafkaUnavailable` for a transient one)."""
+    return _error_class(err)(what, why=_why(err), fix=None, **context)
 
 
 #: a TLS alert from the peer in a librdkafka transport error (a refused client certificate)
@@ -248,7 +284,7 @@ class KafkaCluster:
         err = _rd_error(exc)
         if err is not None and err.code() in _DENIED:
             return self.denied(what, _DENIED[err.code()], _why(exc), **context)
-        return KafkaError(
+        return _error_class(err)(
             what,
             why=_why(exc),
             fix=f"check that the {self.name} cluster at {self.bootstrap} is running and reachable",
@@ -1375,7 +1411,7 @@ class KafkaProducer:
                 what or f"could not deliver records to the {self.cluster} cluster", exc, **context
             ) from exc
         if remaining:
-            raise KafkaError(
+            raise KafkaUnavailable(
                 what or f"the {self.cluster} cluster did not acknowledge every record",
                 why=f"{remaining} records still in flight after {timeout:g}s",
                 fix=fix

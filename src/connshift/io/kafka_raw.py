@@ -61,7 +61,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import TypeVar
 
-from connshift.errors import KafkaAuthError, KafkaError
+from connshift.errors import KafkaAuthError, KafkaError, KafkaUnavailable
 from connshift.io.kafka_security import (
     PLAINTEXT,
     RawSecurity,
@@ -790,7 +790,9 @@ class _Connection:
                 self.sock = None
 
     def _error(self, what: str, why: str, fix: str) -> KafkaError:
-        return KafkaError(what, why=why, fix=fix, cluster=self.cluster, broker=self.where)
+        """A failure of the connection itself (lost, refused, closed, timed out, garbled):
+        another connection may do better."""
+        return KafkaUnavailable(what, why=why, fix=fix, cluster=self.cluster, broker=self.where)
 
     # -- requests ------------------------------------------------------------------------------
     def send(
@@ -1020,7 +1022,10 @@ class RawClient:
     def _error(
         self, what: str, why: str | None = None, fix: str | None = None, **ctx: object
     ) -> KafkaError:
-        return KafkaError(
+        """An error of this cluster; :class:`KafkaUnavailable` when its ``error_code`` is
+        one a retry with fresh metadata may fix (:data:`RETRIABLE`)."""
+        cls = KafkaUnavailable if ctx.get("error_code") in RETRIABLE else KafkaError
+        return cls(
             what,
             why=why,
             fix=fix or f"check that the {self.name} cluster at {self.bootstrap} is healthy",
@@ -1365,6 +1370,7 @@ class RawClient:
             fix=_PRODUCE_FIX.get(result.error),
             topic=topic,
             partition=result.partition,
+            error_code=int(result.error),
         )
 
     # -- offsets and producer ids ----------------------------------------------------------------

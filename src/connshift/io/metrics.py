@@ -1,7 +1,9 @@
 """Prometheus metrics served by long-running commands (``--metrics-port``).
 
 ``sync``: ``connshift_sync_records_total``, ``connshift_sync_bytes_total``,
-``connshift_sync_lag_records``, ``connshift_sync_source_position`` (per topic, partition).
+``connshift_sync_lag_records``, ``connshift_sync_source_position`` (per topic, partition);
+``connshift_sync_retries_total`` (transient failures waited out: a broker restarting, a
+leader moving, a lost connection).
 ``cutover``/``rollback``: ``connshift_cutover_step_seconds`` (how long each step took),
 ``connshift_cutover_step_state`` (1 for the step's current state) and
 ``connshift_cutover_steps_total`` (steps finished, by status), per connector, kind, step.
@@ -27,6 +29,7 @@ class SyncMetrics:
     lag: Gauge
     position: Gauge
     _seen: dict[tuple[str, int], tuple[int, int]]
+    retries: Counter | None = None
 
     def update(self, states: Mapping[tuple[str, int], tuple[int, int, int | None, int]]) -> None:
         """``states``: (topic, partition) -> (records copied, bytes copied, target, position)."""
@@ -72,6 +75,11 @@ def sync_metrics(registry: CollectorRegistry | None = None) -> SyncMetrics:
             registry=registry,
         ),
         _seen={},
+        retries=Counter(
+            "connshift_sync_retries",
+            "Transient failures waited out (broker restarts, leader moves, lost connections)",
+            registry=registry,
+        ),
     )
 
 

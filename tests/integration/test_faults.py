@@ -1,0 +1,188 @@
+"""Faults during `sync --follow` under a live producer: the follower waits them out.
+
+Each test kills -9 (and restarts), or freezes (SIGSTOP for 30 s, then SIGCONT), a broker of
+the sandbox while `sync --follow` copies a topic a producer keeps writing to. The follower
+must keep running — retrying with backoff, saying so once, and once more when the cluster
+answers again — catch up on its own, and leave a copy `validate` passes with exact offsets.
+
+Marked ``faults`` (``make test-faults``, which ``.ci/run`` runs after ``make test``) and
+``disruptive``: they stop brokers of the shared sandbox, and bring them back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from confluent_kafka import Producer
+
+from connshift.app.sandbox import Sandbox
+from connshift.io.sandbox import procs
+
+from .conftest import SpecFor
+from .helpers import CLI, kafka, run_cli, wait_for
+
+pytestmark = [pytest.mark.faults, pytest.mark.disruptive]
+
+PARTITIONS = 3
+
+
+class LiveProducer:
+    """Keeps writing keyed records to a source topic (PLAINTEXT, idempotent) until stopped."""
+
+    def __init__(self, bootstrap: str, topic: str, rate: float = 300.0) -> None:
+        self.topic, self.rate = topic, rate
+        self.sent = 0
+        self.errors: list[str] = []
+        self._stop = threading.Event()
+        self._producer = Producer(
+            {"bootstrap.servers": bootstrap, "enable.idempotence": True, "linger.ms": 5}
+        )
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _on_delivery(self, err: object, _msg: object) -> None:
+        if err is not None:
+            self.errors.append(str(err))
+
+    def _run(self) -> None:
+        i = 0
+        while not self._stop.is_set():
+            self._producer.produce(
+                self.topic,
+                f"value {i} ".encode() * 8,
+                f"key-{i % 97}".encode(),
+                on_delivery=self._on_delivery,
+                headers=[("n", str(i).encode())],
+            )
+            i += 1
+            self._producer.poll(0)
+            time.sleep(1.0 / self.rate)
+        self._producer.flush(60)
+        self.sent = i
+
+    def __enter__(self) -> LiveProducer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join(90)
+        return self.sent
+
+
+def _pid(sandbox: Sandbox, service: str) -> int:
+    rec = sandbox.record(service)
+    assert rec is not None and procs.is_alive(rec), f"{service} is not running"
+    return int(rec.pid)
+
+
+def _kill_and_restart(sandbox: Sandbox, service: str) -> Callable[[], None]:
+    def fault() -> None:
+        os.kill(_pid(sandbox, service), signal.SIGKILL)
+        time.sleep(3.0)  # the follower meets a dead broker before it comes back
+        info = sandbox.up(with_tansu=sandbox.with_tansu)
+        assert service in info.started, info.started
+
+    return fault
+
+
+def _freeze(sandbox: Sandbox, service: str, seconds: float = 30.0) -> Callable[[], None]:
+    def fault() -> None:
+        pid = _pid(sandbox, service)
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            time.sleep(seconds)
+        finally:
+            os.kill(pid, signal.SIGCONT)
+
+    return fault
+
+
+@pytest.fixture
+def follower(tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen[str]]]:
+    started: list[subprocess.Popen[str]] = []
+
+    def start(spec: Path, *args: str) -> subprocess.Popen[str]:
+        proc = subprocess.Popen(
+            [*CLI, "sync", "-c", str(spec), "--follow", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(30)
+
+
+FAULTS = {
+    "kill -9 the destination broker, restart it": ("destination-kafka", _kill_and_restart),
+    "SIGSTOP the destination broker for 30 s": ("destination-kafka", _freeze),
+    "kill -9 the source broker, restart it": ("source-kafka", _kill_and_restart),
+}
+
+
+@pytest.mark.parametrize("engine", ["raw", "record"])
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_sync_follow_waits_out_a_broker_fault_and_validate_passes(
+    sandbox: Sandbox,
+    spec_for: SpecFor,
+    follower: Callable[..., subprocess.Popen[str]],
+    fault: str,
+    engine: str,
+) -> None:
+    service, make_fault = FAULTS[fault]
+    topic = f"app.fault{uuid.uuid4().hex[:8]}"
+    src, dst = kafka(sandbox, "source"), kafka(sandbox, "destination")
+    src.create_topic(topic, PARTITIONS)
+    spec = spec_for(name=f"fault-{engine}", include=[topic.replace(".", r"\.")])
+    bootstrap = f"127.0.0.1:{sandbox.ports['source-kafka']}"
+
+    def copied() -> int:
+        try:
+            return sum(dst.watermarks(topic, p)[1] for p in range(PARTITIONS))
+        except Exception:  # the destination may be down: not yet
+            return 0
+
+    with LiveProducer(bootstrap, topic) as producer:
+        proc = follower(spec, "--engine", engine)
+        wait_for(lambda: copied() > 500, 90, "the follower to copy the first records")
+        make_fault(sandbox, service)()
+        time.sleep(5.0)  # records written after the fault too
+        sent = producer.stop()
+    assert not producer.errors[:1] or service == "source-kafka", producer.errors[:3]
+    ends = {p: src.watermarks(topic, p)[1] for p in range(PARTITIONS)}
+    assert sum(ends.values()) >= sent
+    wait_for(
+        lambda: all(dst.watermarks(topic, p)[1] == ends[p] for p in range(PARTITIONS)),
+        180,
+        "the follower to catch up after the fault",
+    )
+    assert proc.poll() is None, f"sync --follow exited {proc.returncode}: {proc.stderr}"
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err[-3000:]
+    assert "Traceback" not in err
+    assert err.count("retrying with backoff") == 1, err[-3000:]
+    assert "answer again" in err, err[-3000:]
+
+    checked = run_cli("validate", "-c", str(spec), "--json")
+    assert checked.returncode == 0, checked.stdout[-3000:]
+    report = json.loads(checked.stdout)
+    diffs = [c for c in report["checks"] if c["id"] == "stream.diff"]
+    assert len(diffs) == PARTITIONS and all(c["status"] == "PASS" for c in diffs), diffs
