@@ -33,11 +33,22 @@ def sync(
         help="raw: copy record batches as bytes (fastest; PLAINTEXT, TLS, SASL PLAIN/SCRAM); "
         "record: librdkafka consume+produce (any security); auto: raw where possible.",
     ),
+    retry_seconds: float = typer.Option(
+        300.0,
+        "--retry-seconds",
+        help="Wait out one outage (a broker restarting, a leader moving, a lost connection) "
+        "this long, retrying with backoff, before giving up with exit 3.",
+    ),
     as_json: bool = JsonOpt,
 ) -> None:
     """Copy topics so every offset is kept, or mapped exactly (default: --once)."""
     if engine not in ("auto", "raw", "record"):
         raise UsageError(f"unknown --engine {engine!r}", fix="use auto, raw or record")
+    if retry_seconds < 0:
+        raise UsageError(
+            f"--retry-seconds must be 0 or more, not {retry_seconds:g}",
+            fix="0 gives up at the first failure",
+        )
     STATE.json = as_json
     if once and follow:
         raise UsageError("--once and --follow exclude each other", fix="pick one")
@@ -63,6 +74,7 @@ def sync(
                     metrics_port=metrics_port,
                     engine=engine,
                     notice=warn,
+                    retry_seconds=retry_seconds,
                 ),
             )
     finally:
