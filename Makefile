@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test test-faults test-unit test-integration lint format sandbox-up sandbox-down clean bench compatibility
+.PHONY: setup demo test test-faults test-unit test-integration lint format sandbox-up sandbox-down clean bench compatibility faults
 
 setup:
 	@bash scripts/setup.sh
@@ -54,3 +54,7 @@ compatibility: setup
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+## docs/faults.md from the fault tests' own runs (they stop and restart sandbox brokers).
+faults: test-faults
+	$(BIN)/python scripts/faults.py

@@ -32,6 +32,19 @@ from .helpers import CLI, kafka, run_cli, wait_for
 
 pytestmark = [pytest.mark.faults, pytest.mark.disruptive]
 
+#: each passing fault test leaves its row here; `scripts/faults.py` renders docs/faults.md
+FAULTS_DIR = Path(
+    os.environ.get("CONNSHIFT_FAULTS_DIR", Path(__file__).parents[2] / "build/faults")
+)
+
+
+def record_fault(slug: str, row: dict[str, object]) -> None:
+    """Keep one fault's outcome (only a test that passed gets this far)."""
+    FAULTS_DIR.mkdir(parents=True, exist_ok=True)
+    row = {"recorded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **row}
+    (FAULTS_DIR / f"{slug}.json").write_text(json.dumps(row, indent=2) + "\n")
+
+
 PARTITIONS = 3
 
 
@@ -160,9 +173,10 @@ def test_sync_follow_waits_out_a_broker_fault_and_validate_passes(
             return 0
 
     with LiveProducer(bootstrap, topic) as producer:
-        proc = follower(spec, "--engine", engine)
+        proc = follower(spec, "--engine", engine, "--json")
         wait_for(lambda: copied() > 500, 90, "the follower to copy the first records")
         make_fault(sandbox, service)()
+        fault_over = time.monotonic()
         time.sleep(5.0)  # records written after the fault too
         sent = producer.stop()
     assert not producer.errors[:1] or service == "source-kafka", producer.errors[:3]
@@ -173,16 +187,34 @@ def test_sync_follow_waits_out_a_broker_fault_and_validate_passes(
         180,
         "the follower to catch up after the fault",
     )
+    caught_up = time.monotonic() - fault_over
     assert proc.poll() is None, f"sync --follow exited {proc.returncode}: {proc.stderr}"
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err[-3000:]
     assert "Traceback" not in err
-    assert err.count("retrying with backoff") == 1, err[-3000:]
-    assert "answer again" in err, err[-3000:]
+    summary = json.loads(out)
+    # an outage the follower met is said once, and its end once (librdkafka, under the
+    # record engine, may ride a short one out by itself: then nothing is said)
+    assert err.count("retrying with backoff") == summary["outages"], err[-3000:]
+    assert err.count("answer again") == summary["outages"], err[-3000:]
 
     checked = run_cli("validate", "-c", str(spec), "--json")
     assert checked.returncode == 0, checked.stdout[-3000:]
     report = json.loads(checked.stdout)
     diffs = [c for c in report["checks"] if c["id"] == "stream.diff"]
     assert len(diffs) == PARTITIONS and all(c["status"] == "PASS" for c in diffs), diffs
+    record_fault(
+        f"sync-follow-{service}-{make_fault.__name__.strip('_')}-{engine}",
+        {
+            "phase": "sync --follow under a live producer",
+            "fault": fault,
+            "engine": engine,
+            "outcome": "kept running, caught up on its own; validate PASS (exact offsets)",
+            "exit_code": proc.returncode,
+            "retries": summary["retries"],
+            "outages": summary["outages"],
+            "records": sum(ends.values()),
+            "caught_up_seconds": round(caught_up, 1),
+        },
+    )
