@@ -1,0 +1,222 @@
+"""Faults during the cutover and rollback of the Debezium connector under a live writer.
+
+connshift is stopped right after a step (``CONNSHIFT_CRASH_AFTER_STEP``: kill -9 of itself),
+then the fault is made for real — a Connect worker killed with SIGKILL and restarted,
+PostgreSQL killed and restarted, the destination worker frozen (SIGSTOP) for 30 s — and the
+same command is run again. It must finish the move (or the rollback), every change exactly
+once on the side that ends up with the connector, and the connector never RUNNING on both
+sides. A worker that does not answer stops the command with one line and exit 3 within a
+bounded time; the journal lets the next run continue.
+
+Marked ``faults`` and ``disruptive`` (``make test-faults``).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from connshift.app import seed as seedmod
+from connshift.app.sandbox import Sandbox
+from connshift.io.kafka import KafkaCluster
+from connshift.io.postgres import WriterStats
+from connshift.io.sandbox import procs
+
+from .conftest import SpecFor
+from .helpers import CLI, cdc_events, connect, kafka, live_writer, run_cli, unique_prefix, wait_for
+from .test_faults import record_fault
+
+pytestmark = [pytest.mark.faults, pytest.mark.disruptive]
+
+CDC = "shop-cdc"
+
+
+def _state(sandbox: Sandbox, side: str) -> str | None:
+    with connect(sandbox, side) as c:
+        return c.status(CDC).state if c.exists(CDC) else None
+
+
+def _never_on_both(sandbox: Sandbox) -> None:
+    both = _state(sandbox, "source") == "RUNNING" and _state(sandbox, "destination") == "RUNNING"
+    assert not both, "shop-cdc RUNNING on both sides"
+
+
+def _crash_after(step: str, command: str, spec: Path) -> None:
+    proc = subprocess.run(
+        [*CLI, command, *(["--force"] if command == "cutover" else []), "-c", str(spec), CDC],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "CONNSHIFT_CRASH_AFTER_STEP": step},
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == -9, (step, proc.returncode, proc.stderr[-2000:])
+
+
+def _kill_restart(sandbox: Sandbox, service: str) -> None:
+    rec = sandbox.record(service)
+    assert rec is not None and procs.is_alive(rec), service
+    os.kill(int(rec.pid), signal.SIGKILL)
+    time.sleep(2.0)
+    info = sandbox.up(with_tansu=sandbox.with_tansu)
+    assert service in info.started, info.started
+
+
+def _exactly_once(cluster: KafkaCluster, topics: list[str], txids: set[int]) -> None:
+    def seen() -> bool:
+        return txids <= {e["txid"] for e in cdc_events(cluster, topics)}
+
+    wait_for(seen, timeout=120, what="every change of the live writer")
+    per_tx = Counter(e["txid"] for e in cdc_events(cluster, topics) if e["txid"] in txids)
+    assert set(per_tx.values()) == {1}, "a change is missing or doubled"
+
+
+def _run(command: str, spec: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    args = [command, *(["--force"] if command == "cutover" else []), "-c", str(spec), CDC]
+    return run_cli(*args, timeout=timeout)
+
+
+CASES: dict[str, tuple[str, str, str]] = {
+    # id: (command, step after which connshift dies, service then killed and restarted)
+    "cutover, source worker after stop-source": ("cutover", "stop-source", "source-connect"),
+    "cutover, PostgreSQL after stop-source": ("cutover", "stop-source", "postgres"),
+    "cutover, destination worker after create-stopped": (
+        "cutover",
+        "create-stopped",
+        "destination-connect",
+    ),
+    "cutover, destination worker after write-offsets": (
+        "cutover",
+        "write-offsets",
+        "destination-connect",
+    ),
+    "rollback, destination worker after stop-destination": (
+        "rollback",
+        "stop-destination",
+        "destination-connect",
+    ),
+    "rollback, source worker after write-source-offsets": (
+        "rollback",
+        "write-source-offsets",
+        "source-connect",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_worker_or_database_killed_mid_move_and_the_rerun_finishes_exactly_once(
+    sandbox: Sandbox, restore: None, spec_for: SpecFor, case: str
+) -> None:
+    command, step, service = CASES[case]
+    prefix = unique_prefix("flt")
+    spec = spec_for(name="cutfault", prefix=prefix, include=[r"shop\..*"])
+    assert run_cli("sync", "-c", str(spec), "--once").returncode == 0
+    src, dst = kafka(sandbox, "source"), kafka(sandbox, "destination")
+    src_topics = list(seedmod.CDC_TOPICS)
+    dst_topics = [prefix + t for t in src_topics]
+    if command == "rollback":
+        moved = _run("cutover", spec)
+        assert moved.returncode == 0, moved.stderr[-2000:]
+
+    stats: list[WriterStats] = []
+    writer = live_writer(sandbox, 80, stats)
+    time.sleep(1.0)
+    _crash_after(step, command, spec)
+    _never_on_both(sandbox)
+    _kill_restart(sandbox, service)
+    _never_on_both(sandbox)
+    started = time.monotonic()
+    rerun = _run(command, spec)
+    took = time.monotonic() - started
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    writer.join(120)
+    _never_on_both(sandbox)
+    txids = set(stats[0].txids)
+    assert len(txids) == 80
+    ends_on = "destination" if command == "cutover" else "source"
+    with connect(sandbox, ends_on) as c:
+        c.wait_for_state(CDC, "RUNNING", tasks_state="RUNNING", timeout=120)
+    if command == "cutover":
+        _exactly_once(dst, dst_topics, txids)
+        back = _run("rollback", spec)  # leave the sandbox as it was
+        assert back.returncode == 0, back.stderr[-2000:]
+    else:
+        _exactly_once(src, src_topics, txids)
+    record_fault(
+        "cutover-" + case.replace(",", "").replace(" ", "-"),
+        {
+            "phase": f"{command} of Debezium under a live writer",
+            "fault": f"connshift killed after {step}, then {service} killed -9 and restarted",
+            "engine": "-",
+            "outcome": f"rerun of {command} finished; every change exactly once on the "
+            f"{ends_on}; never RUNNING on both sides",
+            "exit_code": rerun.returncode,
+            "retries": "-",
+            "caught_up_seconds": round(took, 1),
+            "records": len(txids),
+        },
+    )
+
+
+def test_a_frozen_destination_worker_stops_cutover_in_bounded_time_and_the_rerun_finishes(
+    sandbox: Sandbox, restore: None, spec_for: SpecFor
+) -> None:
+    """The destination worker stops answering (SIGSTOP) for 30 s after the source connector
+    was stopped: cutover stops with one line and exit 3, the source connector is not left
+    STOPPED for nothing — it is STOPPED, the journal says where the move is — and, once the
+    worker answers again, the rerun finishes the move exactly once."""
+    prefix = unique_prefix("frz")
+    spec = spec_for(name="cutfreeze", prefix=prefix, include=[r"shop\..*"])
+    assert run_cli("sync", "-c", str(spec), "--once").returncode == 0
+    dst = kafka(sandbox, "destination")
+    dst_topics = [prefix + t for t in seedmod.CDC_TOPICS]
+    stats: list[WriterStats] = []
+    writer = live_writer(sandbox, 60, stats)
+    _crash_after("catch-up", "cutover", spec)
+    rec = sandbox.record("destination-connect")
+    assert rec is not None
+    os.kill(int(rec.pid), signal.SIGSTOP)
+    thawed = False
+    try:
+        started = time.monotonic()
+        stuck = _run("cutover", spec, timeout=240)
+        took = time.monotonic() - started
+    finally:
+        time.sleep(max(0.0, 30.0 - (time.monotonic() - started)))
+        os.kill(int(rec.pid), signal.SIGCONT)
+        thawed = True
+    assert thawed
+    errors = [line for line in stuck.stderr.splitlines() if line.startswith("error:")]
+    assert stuck.returncode == 3 and len(errors) == 1, stuck.stderr[-3000:]
+    assert "Traceback" not in stuck.stderr
+    assert "destination" in errors[0].lower()
+    _never_on_both(sandbox)
+    with connect(sandbox, "destination") as c:
+        c.wait_until_ready(timeout=120)
+    rerun = _run("cutover", spec)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    writer.join(120)
+    txids = set(stats[0].txids)
+    _exactly_once(dst, dst_topics, txids)
+    back = _run("rollback", spec)
+    assert back.returncode == 0, back.stderr[-2000:]
+    record_fault(
+        "cutover-destination-worker-frozen-30s",
+        {
+            "phase": "cutover of Debezium under a live writer",
+            "fault": "destination worker frozen (SIGSTOP) for 30 s after catch-up",
+            "engine": "-",
+            "outcome": f"cutover stopped with one line, exit 3, after {took:.0f} s; the "
+            "rerun finished, every change exactly once",
+            "exit_code": stuck.returncode,
+            "retries": "-",
+            "caught_up_seconds": "-",
+            "records": len(txids),
+        },
+    )
