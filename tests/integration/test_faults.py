@@ -143,6 +143,26 @@ def follower(tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen[str]]]:
             proc.wait(30)
 
 
+def _wait_or_show(
+    check: Callable[[], bool], followers: list[subprocess.Popen[str]], what: str
+) -> None:
+    """Wait up to 180 s; on a timeout, fail with what the followers said (they are stopped)."""
+    try:
+        wait_for(check, 180, what)
+    except AssertionError:
+        said = []
+        for proc in followers:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+            try:
+                out, err = proc.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                out, err = proc.communicate(timeout=30)
+            said.append(f"exit {proc.returncode}; stderr: {err[-4000:]}; stdout: {out[-1500:]}")
+        raise AssertionError(f"timed out waiting for {what}: " + " | ".join(said)) from None
+
+
 FAULTS = {
     "kill -9 the destination broker, restart it": ("destination-kafka", _kill_and_restart),
     "SIGSTOP the destination broker for 30 s": ("destination-kafka", _freeze),
@@ -182,9 +202,9 @@ def test_sync_follow_waits_out_a_broker_fault_and_validate_passes(
     assert not producer.errors[:1] or service == "source-kafka", producer.errors[:3]
     ends = {p: src.watermarks(topic, p)[1] for p in range(PARTITIONS)}
     assert sum(ends.values()) >= sent
-    wait_for(
+    _wait_or_show(
         lambda: all(dst.watermarks(topic, p)[1] == ends[p] for p in range(PARTITIONS)),
-        180,
+        [proc],
         "the follower to catch up after the fault",
     )
     caught_up = time.monotonic() - fault_over
@@ -262,12 +282,12 @@ def test_group_members_join_and_die_mid_copy_without_gap_or_duplicate(
         sent = producer.stop()
     ends = {p: src.watermarks(topic, p)[1] for p in range(partitions)}
     assert sum(ends.values()) == sent
-    wait_for(
+    survivors = [first[1], third]
+    _wait_or_show(
         lambda: all(dst.watermarks(topic, p)[1] == ends[p] for p in range(partitions)),
-        180,
+        survivors,
         "the surviving members to copy everything",
     )
-    survivors = [first[1], third]
     for proc in survivors:
         assert proc.poll() is None, proc.stderr
         proc.send_signal(signal.SIGINT)

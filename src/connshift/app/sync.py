@@ -722,9 +722,11 @@ class Syncer:
             )
 
     def _say(self, line: str) -> None:
-        LOG.warning("%s", line)
+        """One line for the user (the CLI's warning), else the log."""
         if self.opts.notice is not None:
             self.opts.notice(line)
+        else:
+            LOG.warning("%s", line)
 
     def _tick(self, producer: KafkaProducer) -> None:
         """Periodic work of both engines: checkpoint, progress, metrics, the deadline."""
