@@ -19,7 +19,7 @@ COLUMNS = (
     ("outcome", "what connshift did"),
     ("exit_code", "exit"),
     ("retries", "retries"),
-    ("caught_up_seconds", "caught up (s)"),
+    ("seconds", "time (s)"),
     ("records", "records"),
     ("recorded_at", "run at (UTC)"),
 )
@@ -37,7 +37,9 @@ def render(rows: list[dict[str, object]]) -> str:
         "killed with SIGKILL and restarted, or frozen with SIGSTOP and thawed) while the "
         "command ran, and the row was written only after every assertion held — for a "
         "follower: still running, caught up on its own, `validate` PASS with exact offsets. "
-        "*caught up* is from the end of the fault until the destination held every record.",
+        "*time*: for a follower, from the producer's last write until the destination held "
+        "every record; for a rerun, how long the rerun took; for a command stopped by the "
+        "fault, how long it took to stop.",
         "",
         "| " + " | ".join(title for _, title in COLUMNS) + " |",
         "|" + "---|" * len(COLUMNS),

@@ -570,6 +570,22 @@ def test_wait_for_state_without_tasks(fake: FakeConnect, client: ConnectClient) 
     assert status.tasks == ()
 
 
+def test_stopped_is_reached_only_once_its_tasks_are_gone(
+    fake: FakeConnect, client: ConnectClient
+) -> None:
+    """Seen on Connect 3.9: STOPPED at 0.1 s with the task still RUNNING until 0.4 s — a
+    source task that still produces and commits its last offsets."""
+    fake.on(
+        "GET",
+        "/connectors/s/status",
+        ok(status_body("STOPPED", [(0, "RUNNING")])),
+        ok(status_body("STOPPED", [(0, "RUNNING")])),
+        ok(status_body("STOPPED", [])),
+    )
+    status = client.wait_for_state("s", ConnectorState.STOPPED, interval=0.001)
+    assert status.tasks == () and len(fake.requests) == 3
+
+
 def test_wait_for_state_times_out_with_last_state(fake: FakeConnect, client: ConnectClient) -> None:
     fake.on("GET", "/connectors/s/status", ok(status_body("RUNNING", [(0, "UNASSIGNED")])))
 

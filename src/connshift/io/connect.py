@@ -573,7 +573,8 @@ class ConnectClient:
         """Poll :meth:`status` until the connector is in ``state``; return that status.
 
         With ``tasks_state``, also wait until the connector has at least one task and every
-        task is in ``tasks_state``. A connector or task that is FAILED (when FAILED is not what
+        task is in ``tasks_state``. STOPPED is reached only once no task is left: Connect
+        reports the connector STOPPED while its tasks are still shutting down (KIP-875). A connector or task that is FAILED (when FAILED is not what
         we wait for) stops the wait at once. A 404 while polling counts as "no status yet"
         (Connect writes status asynchronously after a create).
 
@@ -605,6 +606,10 @@ class ConnectClient:
     def _state_reached(status: ConnectorStatus, want: str, want_tasks: str | None) -> bool:
         if status.state != want:
             return False
+        if want == ConnectorState.STOPPED and want_tasks is None:
+            # the connector reports STOPPED before its tasks are shut down: a source task
+            # still produces, and commits its last offsets, until its status is gone
+            return not status.tasks
         if want_tasks is None:
             return True
         return bool(status.tasks) and all(t.state == want_tasks for t in status.tasks)
