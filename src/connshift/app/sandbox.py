@@ -504,13 +504,12 @@ class Sandbox:
             if self._has_data(side):
                 flag = "--brokers" if side == "destination" else "--source-brokers"
                 raise UsageError(
-                    f"the sandbox's {side} has {now} broker{'s' if now > 1 else ''} and data; "
-                    f"{flag} {ask} needs a new cluster: run `connshift sandbox down --purge` "
-                    "first",
+                    f"the sandbox's {side} has {now} broker{'s' if now > 1 else ''} and data: "
+                    f"{flag} {ask} needs `connshift sandbox down --purge` first",
                     why="a KRaft cluster's controller quorum is fixed when its brokers are "
                     "formatted; it cannot grow or shrink in place",
-                    fix=f"`connshift sandbox down --purge` (deletes {self.home}), then "
-                    f"`connshift sandbox up {flag} {ask}`",
+                    fix=f"`down --purge` deletes {self.home}; then `connshift sandbox up "
+                    f"{flag} {ask}`",
                 )
             out[side] = ask
         return out
