@@ -8,12 +8,14 @@ integration tests. State (ports, PIDs) lives in ``<home>/state.json`` so that
 from __future__ import annotations
 
 import os
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from connshift.core.acls import Acl
 from connshift.errors import SandboxError, UsageError
 from connshift.io import artifacts
 from connshift.io.sandbox import jars, procs, security
@@ -21,6 +23,8 @@ from connshift.io.sandbox.security import SecurityFiles
 from connshift.io.sandbox.services import (
     DEFAULT_PORTS,
     HOST,
+    MAX_BROKERS,
+    PORT_NAMES,
     POSTGRES_PASSWORD,
     ConnectWorker,
     KafkaBroker,
@@ -28,6 +32,10 @@ from connshift.io.sandbox.services import (
     S3Server,
     Service,
     Tansu,
+    broker_port_name,
+    cluster_port_names,
+    replication,
+    resolve_ports,
 )
 
 STATE_SCHEMA = "connshift.sandbox-state/1"
@@ -36,6 +44,7 @@ DESTINATION_SCRAM = "SCRAM-SHA-256"
 SECURE_SPEC_NAME = "sandbox-secure.yaml"
 #: the secured listeners' port names (recorded in the state by every ``up``)
 SECURED_PORTS = ("source-kafka-sasl", "destination-kafka-sasl", "destination-kafka-mtls")
+SIDES = ("source", "destination")
 Reporter = Callable[[str], None]
 
 
@@ -52,15 +61,36 @@ def default_home() -> Path:
     return (Path(xdg) if xdg else Path.home() / ".local" / "state") / "connshift" / "sandbox"
 
 
+def check_brokers(value: int | None, flag: str) -> int | None:
+    """``--brokers``/``--source-brokers``: None (keep what the sandbox runs) or 1 to
+    :data:`MAX_BROKERS`."""
+    if value is not None and not 1 <= value <= MAX_BROKERS:
+        raise UsageError(
+            f"bad {flag} {value}",
+            why=f"a sandbox cluster has 1 to {MAX_BROKERS} brokers",
+            fix=f"for example {flag} 3 (replication factor 3, min.insync.replicas 2)",
+        )
+    return value
+
+
+def bootstrap(ports: Mapping[str, int], base: str, brokers: int) -> str:
+    """The comma-separated addresses of a cluster's ``brokers`` on the listener whose first
+    broker's port is named ``base`` (``destination-kafka``, ``destination-kafka-sasl``...)."""
+    return ",".join(f"{HOST}:{ports[broker_port_name(base, i)]}" for i in range(1, brokers + 1))
+
+
 def parse_ports(items: list[str]) -> dict[str, int]:
     """Parse ``NAME=PORT`` overrides, naming the bad one on error."""
     out: dict[str, int] = {}
     for item in items:
         name, sep, value = item.partition("=")
-        if not sep or name not in DEFAULT_PORTS:
+        if not sep or name not in PORT_NAMES:
             raise UsageError(
                 f"bad --port {item!r}",
-                why="expected NAME=PORT with NAME one of " + ", ".join(DEFAULT_PORTS),
+                why="expected NAME=PORT with NAME one of "
+                + ", ".join(n for n in PORT_NAMES if not n[-1].isdigit())
+                + f" (broker i of a cluster, 2 to {MAX_BROKERS}: NAME-i, e.g. "
+                "destination-kafka-2)",
                 fix="for example --port source-kafka=19192",
             )
         if not value.isdigit() or not 1 <= int(value) <= 65535:
@@ -93,6 +123,8 @@ class SandboxInfo:
     ports: dict[str, int]
     with_tansu: bool
     services: list[ServiceStatus] = field(default_factory=list)
+    #: brokers per cluster (``source``, ``destination``)
+    brokers: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SIDES, 1))
     spec_path: Path | None = None
     secure_spec_path: Path | None = None
     started: list[str] = field(default_factory=list)
@@ -107,21 +139,25 @@ class SandboxInfo:
             "home": str(self.home),
             "ports": self.ports,
             "with_tansu": self.with_tansu,
+            "brokers": self.brokers,
             "healthy": self.healthy,
             "started": self.started,
             "spec": str(self.spec_path) if self.spec_path else None,
             "secure_spec": str(self.secure_spec_path) if self.secure_spec_path else None,
             "services": [s.to_json() for s in self.services],
-            "endpoints": endpoints(self.ports, self.with_tansu),
+            "endpoints": endpoints(self.ports, self.with_tansu, self.brokers),
         }
 
 
-def endpoints(ports: Mapping[str, int], with_tansu: bool) -> dict[str, str]:
-    """The addresses a user needs, by role."""
+def endpoints(
+    ports: Mapping[str, int], with_tansu: bool, brokers: Mapping[str, int] | None = None
+) -> dict[str, str]:
+    """The addresses a user needs, by role (a cluster's: every broker, comma-separated)."""
+    n = {side: 1 for side in SIDES} | dict(brokers or {})
     out = {
-        "source.kafka": f"{HOST}:{ports['source-kafka']}",
+        "source.kafka": bootstrap(ports, "source-kafka", n["source"]),
         "source.connect": f"http://{HOST}:{ports['source-connect']}",
-        "destination.kafka": f"{HOST}:{ports['destination-kafka']}",
+        "destination.kafka": bootstrap(ports, "destination-kafka", n["destination"]),
         "destination.connect": f"http://{HOST}:{ports['destination-connect']}",
         "source.connect.metrics": f"http://{HOST}:{ports['source-connect-metrics']}/metrics",
         "destination.connect.metrics": (
@@ -129,9 +165,9 @@ def endpoints(ports: Mapping[str, int], with_tansu: bool) -> dict[str, str]:
         ),
         "postgres": f"postgresql://postgres@{HOST}:{ports['postgres']}/shop",
         # the secured listeners (users and passwords: <home>/secrets/, CA: <home>/tls/ca.pem)
-        "source.kafka.sasl_ssl": f"{HOST}:{ports['source-kafka-sasl']}",
-        "destination.kafka.sasl_ssl": f"{HOST}:{ports['destination-kafka-sasl']}",
-        "destination.kafka.mtls": f"{HOST}:{ports['destination-kafka-mtls']}",
+        "source.kafka.sasl_ssl": bootstrap(ports, "source-kafka-sasl", n["source"]),
+        "destination.kafka.sasl_ssl": bootstrap(ports, "destination-kafka-sasl", n["destination"]),
+        "destination.kafka.mtls": bootstrap(ports, "destination-kafka-mtls", n["destination"]),
     }
     if with_tansu:
         out["tansu.kafka"] = f"{HOST}:{ports['tansu']}"
@@ -163,7 +199,33 @@ class Sandbox:
 
     @property
     def ports(self) -> dict[str, int]:
-        return {**DEFAULT_PORTS, **{k: int(v) for k, v in self.state.get("ports", {}).items()}}
+        """Every port by name: the defaults, those recorded, and those of the brokers 2..N
+        the sandbox runs (following their first broker's unless set)."""
+        stored = {k: int(v) for k, v in self.state.get("ports", {}).items()}
+        active = {*DEFAULT_PORTS, *stored}
+        for side, n in self.brokers.items():
+            active.update(cluster_port_names(side, n))
+        return {k: v for k, v in resolve_ports(stored).items() if k in active}
+
+    @property
+    def brokers(self) -> dict[str, int]:
+        """Brokers per cluster (``source``, ``destination``), as the last ``up`` chose
+        (1 each for a sandbox that never chose)."""
+        stored = self.state.get("brokers") or {}
+        return {side: int(stored.get(side, 1)) for side in SIDES}
+
+    def broker_names(self, side: str | None = None) -> list[str]:
+        """The broker services' names: ``destination-kafka``, ``destination-kafka-2``..."""
+        sides = SIDES if side is None else (side,)
+        return [
+            broker_port_name(f"{s}-kafka", i) for s in sides for i in range(1, self.brokers[s] + 1)
+        ]
+
+    def bootstrap(self, side: str, listener: str = "") -> str:
+        """Every broker of ``side`` on its PLAINTEXT listener (``listener`` ``sasl``/``mtls``:
+        that one), comma-separated."""
+        base = f"{side}-kafka" + (f"-{listener}" if listener else "")
+        return bootstrap(self.ports, base, self.brokers[side])
 
     @property
     def with_tansu(self) -> bool:
@@ -192,30 +254,19 @@ class Sandbox:
         agent = jars.jmx_exporter_jar()
         files = self.security
         out: list[Service] = [
-            KafkaBroker(
-                "source-kafka",
-                self.home / "source-kafka",
-                p["source-kafka"],
-                controller_port=p["source-controller"],
-                dist=src,
-                security=files,
-                sasl_port=p["source-kafka-sasl"],
-                sasl_mechanism=SOURCE_SCRAM,
+            *self._cluster(
+                "source",
+                src,
+                mechanism=SOURCE_SCRAM,
                 acls=(
                     *security.connshift_acls("source"),
                     *security.connect_acls("connect-source", "connect"),
                 ),
             ),
-            KafkaBroker(
-                "destination-kafka",
-                self.home / "destination-kafka",
-                p["destination-kafka"],
-                controller_port=p["destination-controller"],
-                dist=dst,
-                security=files,
-                sasl_port=p["destination-kafka-sasl"],
-                sasl_mechanism=DESTINATION_SCRAM,
-                mtls_port=p["destination-kafka-mtls"],
+            *self._cluster(
+                "destination",
+                dst,
+                mechanism=DESTINATION_SCRAM,
                 acls=(
                     *security.connshift_acls("destination"),
                     *security.connect_acls("connect-destination", "connect-dst"),
@@ -235,7 +286,7 @@ class Sandbox:
                 "source-connect",
                 self.home / "source-connect",
                 p["source-connect"],
-                bootstrap=f"{HOST}:{p['source-kafka-sasl']}",
+                bootstrap=self.bootstrap("source", "sasl"),
                 group_id="connect-source",
                 topic_prefix="connect",
                 dist=src,
@@ -243,12 +294,13 @@ class Sandbox:
                 metrics_port=p["source-connect-metrics"],
                 security=files,
                 sasl_mechanism=SOURCE_SCRAM,
+                replication_factor=replication(self.brokers["source"])[0],
             ),
             ConnectWorker(
                 "destination-connect",
                 self.home / "destination-connect",
                 p["destination-connect"],
-                bootstrap=f"{HOST}:{p['destination-kafka-sasl']}",
+                bootstrap=self.bootstrap("destination", "sasl"),
                 group_id="connect-destination",
                 topic_prefix="connect-dst",
                 dist=dst,
@@ -256,8 +308,41 @@ class Sandbox:
                 metrics_port=p["destination-connect-metrics"],
                 security=files,
                 sasl_mechanism=DESTINATION_SCRAM,
+                replication_factor=replication(self.brokers["destination"])[0],
             ),
         ]
+        return out
+
+    def _cluster(
+        self, side: str, dist: jars.KafkaDist, *, mechanism: str, acls: tuple[Acl, ...]
+    ) -> list[KafkaBroker]:
+        """A cluster's brokers: node i at the ports named ``<side>-kafka[-i]`` etc., all in
+        one combined-mode KRaft quorum; the first creates the SCRAM users and ACLs."""
+        p = self.ports
+        n = self.brokers[side]
+        voters = tuple((i, p[broker_port_name(f"{side}-controller", i)]) for i in range(1, n + 1))
+        out = []
+        for i in range(1, n + 1):
+            name = broker_port_name(f"{side}-kafka", i)
+            mtls = broker_port_name(f"{side}-kafka-mtls", i)
+            out.append(
+                KafkaBroker(
+                    name,
+                    self.home / name,
+                    p[name],
+                    controller_port=p[broker_port_name(f"{side}-controller", i)],
+                    dist=dist,
+                    security=self.security,
+                    sasl_port=p[broker_port_name(f"{side}-kafka-sasl", i)],
+                    sasl_mechanism=mechanism,
+                    mtls_port=p[mtls] if side == "destination" else None,
+                    acls=acls if i == 1 else (),
+                    manages_principals=i == 1,
+                    node_id=i,
+                    voters=voters if n > 1 else (),
+                    cluster_id_file=(self.home / f"{side}-kafka" / "cluster.id") if n > 1 else None,
+                )
+            )
         return out
 
     def files_dir(self) -> Path:
@@ -267,7 +352,9 @@ class Sandbox:
     # ------------------------------------------------------------------ operations
     def status(self) -> SandboxInfo:
         """Each service's process and health, without changing anything."""
-        info = SandboxInfo(home=self.home, ports=self.ports, with_tansu=self.with_tansu)
+        info = SandboxInfo(
+            home=self.home, ports=self.ports, with_tansu=self.with_tansu, brokers=self.brokers
+        )
         for svc in self.services():
             rec = self.record(svc.name)
             running = rec is not None and procs.is_alive(rec)
@@ -290,10 +377,22 @@ class Sandbox:
         *,
         with_tansu: bool = False,
         ports: Mapping[str, int] | None = None,
+        brokers: int | None = None,
+        source_brokers: int | None = None,
         timeout: float = 180.0,
         report: Reporter = lambda _msg: None,
     ) -> SandboxInfo:
-        """Start every service that is not already running and healthy (idempotent)."""
+        """Start every service that is not already running and healthy (idempotent).
+
+        ``brokers``/``source_brokers``: the destination's/source's broker count; None keeps
+        what the sandbox was last started with (1 for a new one). A cluster with data
+        cannot change its count (its KRaft voter set is fixed when it is formatted):
+        :class:`UsageError` then, naming ``sandbox down --purge``."""
+        wanted = {
+            "source": check_brokers(source_brokers, "--source-brokers"),
+            "destination": check_brokers(brokers, "--brokers"),
+        }
+        resized = self._resize(wanted, report)
         ports = dict(ports or {})
         running = [n for n in self.state.get("processes", {}) if self._alive(n)]
         stored = self.state.get("ports", {})
@@ -308,15 +407,14 @@ class Sandbox:
             )
         secured = {n: self.ports[n] for n in SECURED_PORTS}
         self.state["ports"] = {**stored, **secured, **ports}
+        self.state["brokers"] = resized
         self.state["with_tansu"] = self.with_tansu or with_tansu
         self.home.mkdir(parents=True, exist_ok=True)
         self.home.chmod(0o755)
         self.files_dir().mkdir(parents=True, exist_ok=True)
         self.files_dir().chmod(0o777)
         self._check_ports()
-        security.ensure(
-            self.home, ("source-kafka", "destination-kafka"), db_password=POSTGRES_PASSWORD
-        )
+        security.ensure(self.home, tuple(self.broker_names()), db_password=POSTGRES_PASSWORD)
 
         if not jars.is_fetched():
             report("resolving Kafka, Connect and Debezium jars from Maven Central (once)")
@@ -352,17 +450,23 @@ class Sandbox:
         return info
 
     def down(self, *, purge: bool = False, report: Reporter = lambda _msg: None) -> list[str]:
-        """Stop what the sandbox started (by PID and command line); ``purge`` deletes data."""
+        """Stop what the sandbox started (by PID and command line); ``purge`` deletes data.
+
+        A cluster's brokers are stopped together: stopped one by one, the last ones of a
+        three-node KRaft quorum wait for a controller majority that is gone."""
         stopped: list[str] = []
-        for svc in reversed(self.services()):
-            rec = self.record(svc.name)
-            if rec is None:
-                continue
-            if procs.is_alive(rec):
-                report(f"stopping {svc.name} (pid {rec.pid})")
-                procs.stop(rec, sig=svc.stop_signal, timeout=30.0)
-                stopped.append(svc.name)
-            self.state.get("processes", {}).pop(svc.name, None)
+        for batch in _stop_batches(reversed(self.services())):
+            running: list[tuple[Service, procs.ProcRecord]] = []
+            for svc in batch:
+                rec = self.record(svc.name)
+                if rec is None:
+                    continue
+                if procs.is_alive(rec):
+                    report(f"stopping {svc.name} (pid {rec.pid})")
+                    running.append((svc, rec))
+                    stopped.append(svc.name)
+                self.state.get("processes", {}).pop(svc.name, None)
+            _stop_all(running)
         if purge:
             import shutil
 
@@ -375,6 +479,41 @@ class Sandbox:
         return stopped
 
     # ------------------------------------------------------------------ helpers
+    def _has_data(self, side: str) -> bool:
+        """Whether any broker directory of ``side`` holds a formatted log directory."""
+        return any(
+            (d / "data" / "meta.properties").is_file()
+            for d in self.home.glob(f"{side}-kafka*")
+            if d.is_dir()
+        )
+
+    def _resize(self, wanted: Mapping[str, int | None], report: Reporter) -> dict[str, int]:
+        """The broker count per cluster for this ``up``: as asked, or as before; refused
+        (one line) when a cluster with data would change its count."""
+        current = self.brokers
+        out: dict[str, int] = {}
+        for side in SIDES:
+            ask = wanted.get(side)
+            now = current[side]
+            if ask is None or ask == now:
+                if ask is None and now > 1:
+                    flag = "--brokers" if side == "destination" else "--source-brokers"
+                    report(f"keeping the {side}'s {now} brokers ({flag} {now} from before)")
+                out[side] = now
+                continue
+            if self._has_data(side):
+                flag = "--brokers" if side == "destination" else "--source-brokers"
+                raise UsageError(
+                    f"the sandbox's {side} has {now} broker{'s' if now > 1 else ''} and data: "
+                    f"{flag} {ask} needs `connshift sandbox down --purge` first",
+                    why="a KRaft cluster's controller quorum is fixed when its brokers are "
+                    "formatted; it cannot grow or shrink in place",
+                    fix=f"`down --purge` deletes {self.home}; then `connshift sandbox up "
+                    f"{flag} {ask}`",
+                )
+            out[side] = ask
+        return out
+
     def _alive(self, name: str) -> bool:
         rec = self.record(name)
         return rec is not None and procs.is_alive(rec)
@@ -423,6 +562,41 @@ class Sandbox:
                 time.sleep(0.5)
 
 
+def _stop_batches(services: Iterable[Service]) -> list[list[Service]]:
+    """Services in stop order, a cluster's brokers (consecutive) in one batch."""
+    out: list[list[Service]] = []
+    for svc in services:
+        prev = out[-1][-1] if out else None
+        if (
+            isinstance(svc, KafkaBroker)
+            and isinstance(prev, KafkaBroker)
+            and prev.voters
+            and prev.voters == svc.voters
+        ):
+            out[-1].append(svc)
+        else:
+            out.append([svc])
+    return out
+
+
+def _stop_all(running: list[tuple[Service, procs.ProcRecord]]) -> None:
+    """Stop every process in ``running`` at once (each: its stop signal, 30 s, SIGKILL)."""
+    if len(running) == 1:
+        svc, rec = running[0]
+        procs.stop(rec, sig=svc.stop_signal, timeout=30.0)
+        return
+    threads = [
+        threading.Thread(
+            target=procs.stop, args=(rec,), kwargs={"sig": svc.stop_signal, "timeout": 30.0}
+        )
+        for svc, rec in running
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
 def write_sandbox_spec(sandbox: Sandbox, path: Path) -> Path:
     """Write the migration spec that points at this sandbox (``sandbox.yaml``)."""
     return artifacts.write_text_atomic(Path(path), sandbox_spec_text(sandbox))
@@ -434,9 +608,9 @@ def sandbox_spec_text(sandbox: Sandbox, *, state_dir: str = ".connshift") -> str
 
     p = sandbox.ports
     return sandbox_spec_yaml(
-        source_kafka=f"{HOST}:{p['source-kafka']}",
+        source_kafka=sandbox.bootstrap("source"),
         source_connect=f"http://{HOST}:{p['source-connect']}",
-        dest_kafka=f"{HOST}:{p['destination-kafka']}",
+        dest_kafka=sandbox.bootstrap("destination"),
         dest_connect=f"http://{HOST}:{p['destination-connect']}",
         source_metrics=f"http://{HOST}:{p['source-connect-metrics']}/metrics",
         dest_metrics=f"http://{HOST}:{p['destination-connect-metrics']}/metrics",
@@ -465,11 +639,11 @@ def sandbox_secure_spec_text(sandbox: Sandbox, *, state_dir: str = ".connshift")
     files = sandbox.security
     password_ref = f"${{file:{files.password_file('connshift')}}}"
     ca = str(files.ca_file)
-    mtls = f"{HOST}:{p['destination-kafka-mtls']}"
+    mtls = sandbox.bootstrap("destination", "mtls")
     return sandbox_spec_yaml(
-        source_kafka=f"{HOST}:{p['source-kafka-sasl']}",
+        source_kafka=sandbox.bootstrap("source", "sasl"),
         source_connect=f"http://{HOST}:{p['source-connect']}",
-        dest_kafka=f"{HOST}:{p['destination-kafka-sasl']}",
+        dest_kafka=sandbox.bootstrap("destination", "sasl"),
         dest_connect=f"http://{HOST}:{p['destination-connect']}",
         source_metrics=f"http://{HOST}:{p['source-connect-metrics']}/metrics",
         dest_metrics=f"http://{HOST}:{p['destination-connect-metrics']}/metrics",

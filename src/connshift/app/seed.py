@@ -98,7 +98,8 @@ def connector_configs(sandbox: Sandbox) -> dict[str, dict[str, str]]:
             "publication.autocreate.mode": "filtered",
             "table.include.list": "public.customers,public.orders",
             "snapshot.mode": "initial",
-            "topic.creation.default.replication.factor": "1",
+            # -1: the broker's default.replication.factor (3 with `sandbox up --source-brokers 3`)
+            "topic.creation.default.replication.factor": "-1",
             "topic.creation.default.partitions": "1",
             "key.converter": "org.apache.kafka.connect.json.JsonConverter",
             "key.converter.schemas.enable": "false",
@@ -112,7 +113,7 @@ def connector_configs(sandbox: Sandbox) -> dict[str, dict[str, str]]:
             "topic": FILE_TOPIC,
             "key.converter": "org.apache.kafka.connect.storage.StringConverter",
             "value.converter": "org.apache.kafka.connect.storage.StringConverter",
-            "topic.creation.default.replication.factor": "1",
+            "topic.creation.default.replication.factor": "-1",
             "topic.creation.default.partitions": "1",
         },
         "files-sink": {
@@ -313,7 +314,7 @@ def seed(
         (TRIMMED, 1, {"retention.ms": str(30 * 24 * 3600 * 1000)}, lambda: _seed_trimmed(kafka)),
     ]
     for name, partitions, config, fill in topics:
-        if kafka.create_topic(name, partitions, config=config):
+        if kafka.create_topic(name, partitions, replication_factor=-1, config=config):
             report(f"creating topic {name}")
             fill()
             result.topics_created.append(name)

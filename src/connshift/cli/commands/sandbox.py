@@ -22,7 +22,8 @@ sandbox_app = typer.Typer(
 
 
 def _print_sandbox(info: Any) -> None:
-    table = Table(title=f"connshift sandbox — {info.home}")
+    sizes = ", ".join(f"{side} {n} brokers" for side, n in info.brokers.items() if n > 1)
+    table = Table(title=f"connshift sandbox — {info.home}" + (f" ({sizes})" if sizes else ""))
     for col in ("service", "what", "pid", "health"):
         table.add_column(col)
     for s in info.services:
@@ -40,6 +41,16 @@ def sandbox_up(
     with_tansu: bool = typer.Option(False, "--with-tansu", help="Also start tansu on S3 (moto)."),
     port: list[str] = typer.Option(
         [], "--port", help="Override a port: NAME=PORT (e.g. source-kafka=19192). Repeatable."
+    ),
+    brokers: int | None = typer.Option(
+        None,
+        "--brokers",
+        help="Destination brokers (KRaft, 127.0.0.1): 3 gives replication factor 3 and "
+        "min.insync.replicas 2. Default: what the sandbox runs (1 for a new one); changing "
+        "it needs `sandbox down --purge` first.",
+    ),
+    source_brokers: int | None = typer.Option(
+        None, "--source-brokers", help="Source brokers, as --brokers for the destination."
     ),
     spec: Path = typer.Option(
         Path("sandbox.yaml"), "--spec", help="Where to write the migration spec for the sandbox."
@@ -60,7 +71,13 @@ def sandbox_up(
     ports = parse_ports(port)
     sb = open_sandbox(home)
     with progress("starting the sandbox") as report:
-        info = sb.up(with_tansu=with_tansu, ports=ports, report=report)
+        info = sb.up(
+            with_tansu=with_tansu,
+            ports=ports,
+            brokers=brokers,
+            source_brokers=source_brokers,
+            report=report,
+        )
     info.spec_path = write_sandbox_spec(sb, spec)
     info.secure_spec_path = write_secure_spec(sb, secure_spec_path(spec))
     if as_json:

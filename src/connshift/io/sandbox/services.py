@@ -8,6 +8,7 @@ orchestration (order, waiting, state) is in :mod:`connshift.app.sandbox`.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import importlib.util
 import os
@@ -16,10 +17,14 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 import urllib.request
+import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from connshift.core.acls import Acl
 from connshift.errors import ConnshiftError, SandboxError
@@ -31,6 +36,9 @@ from connshift.io.sandbox.security import (
     broker_security,
     worker_security,
 )
+
+if TYPE_CHECKING:
+    from connshift.io.kafka import KafkaCluster
 
 HOST = "127.0.0.1"
 
@@ -51,6 +59,74 @@ DEFAULT_PORTS: dict[str, int] = {
     "tansu": 39092,
     "s3": 39000,
 }
+
+#: ``sandbox up --brokers N`` / ``--source-brokers N``: 1 (the default) up to this many
+MAX_BROKERS = 5
+#: broker ``i`` (2..MAX_BROKERS) of a cluster listens on each of the first broker's ports
+#: plus ``BROKER_PORT_STEP * (i - 1)``: destination-kafka-2 29102, destination-kafka-3 29112
+BROKER_PORT_STEP = 10
+#: each cluster's per-broker port names (the first broker's; broker ``i`` adds ``-i``)
+CLUSTER_PORTS: dict[str, tuple[str, ...]] = {
+    "source": ("source-kafka", "source-controller", "source-kafka-sasl"),
+    "destination": (
+        "destination-kafka",
+        "destination-controller",
+        "destination-kafka-sasl",
+        "destination-kafka-mtls",
+    ),
+}
+
+
+def broker_port_name(base: str, index: int) -> str:
+    """The port name of broker ``index`` (1-based): ``base`` for the first, ``base-i`` after."""
+    return base if index == 1 else f"{base}-{index}"
+
+
+def extra_broker_ports(first: Mapping[str, int]) -> dict[str, int]:
+    """The default ports of every cluster's brokers 2..MAX_BROKERS, derived from the first
+    broker's (already resolved) ports in ``first``."""
+    out: dict[str, int] = {}
+    for names in CLUSTER_PORTS.values():
+        for base in names:
+            for i in range(2, MAX_BROKERS + 1):
+                out[broker_port_name(base, i)] = first[base] + BROKER_PORT_STEP * (i - 1)
+    return out
+
+
+def cluster_port_names(side: str, brokers: int) -> list[str]:
+    """The port names of brokers 2..``brokers`` of ``side`` (the first's are defaults)."""
+    return [
+        broker_port_name(base, i) for i in range(2, brokers + 1) for base in CLUSTER_PORTS[side]
+    ]
+
+
+#: every name ``--port NAME=PORT`` accepts
+PORT_NAMES: tuple[str, ...] = (*DEFAULT_PORTS, *extra_broker_ports(DEFAULT_PORTS))
+
+
+def resolve_ports(overrides: Mapping[str, int]) -> dict[str, int]:
+    """Every port by name: ``overrides`` over the defaults; an extra broker's port not
+    overridden follows its cluster's first broker (``--port destination-kafka=29192``
+    moves destination-kafka-2 to 29202)."""
+    first = {**DEFAULT_PORTS, **overrides}
+    return {**first, **extra_broker_ports(first), **overrides}
+
+
+def replication(brokers: int) -> tuple[int, int]:
+    """``(replication factor, min.insync.replicas)`` for a cluster of ``brokers``: three
+    replicas and two in sync from three brokers up, everything on one broker otherwise."""
+    rf = min(3, max(1, brokers))
+    return rf, (2 if rf >= 3 else 1)
+
+
+def kafka_uuid() -> str:
+    """A Kafka cluster id, as ``StorageTool random-uuid`` makes it (a random UUID in
+    URL-safe base64 without padding, never starting with ``-``)."""
+    while True:
+        text = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not text.startswith("-"):
+            return text
+
 
 POSTGRES_USER = "postgres"
 POSTGRES_PASSWORD = "postgres"  # the sandbox's documented, throw-away password
@@ -228,8 +304,18 @@ class KafkaBroker(Service):
     sasl_port: int | None = None
     sasl_mechanism: str = "SCRAM-SHA-512"
     mtls_port: int | None = None
-    #: ACLs of the secured principals, created once the broker answers
+    #: ACLs of the secured principals, created once the broker answers (with the SCRAM
+    #: users: cluster-wide metadata, so only the first broker of a cluster has them)
     acls: tuple[Acl, ...] = ()
+    manages_principals: bool = True
+    #: this broker's KRaft node id and the cluster's controller quorum: every node is a
+    #: broker and a controller (combined mode), ``(node id, controller port)`` each; empty
+    #: is a one-node cluster of this broker alone
+    node_id: int = 1
+    voters: tuple[tuple[int, int], ...] = ()
+    #: where the cluster's id is kept, so every broker of the cluster is formatted with it
+    #: (None: a fresh id for this broker alone)
+    cluster_id_file: Path | None = None
 
     @property
     def properties(self) -> Path:
@@ -242,6 +328,15 @@ class KafkaBroker(Service):
     @property
     def marker(self) -> str:
         return str(self.properties)
+
+    @property
+    def quorum(self) -> tuple[tuple[int, int], ...]:
+        """The controller quorum: ``voters``, or this broker alone."""
+        return self.voters or ((self.node_id, self.controller_port),)
+
+    @property
+    def cluster_size(self) -> int:
+        return len(self.quorum)
 
     def _secured(self) -> dict[str, str]:
         if self.security is None:
@@ -261,22 +356,25 @@ class KafkaBroker(Service):
         protocols = ",".join(
             x for x in ("PLAINTEXT:PLAINTEXT", extra_protocols, "CONTROLLER:PLAINTEXT") if x
         )
+        rf, min_isr = replication(self.cluster_size)
         cfg: dict[str, object] = {
             "process.roles": "broker,controller",
-            "node.id": 1,
+            "node.id": self.node_id,
             "listeners": f"{advertised},CONTROLLER://{HOST}:{self.controller_port}",
             "advertised.listeners": advertised,
             "controller.listener.names": "CONTROLLER",
             "listener.security.protocol.map": protocols,
             "inter.broker.listener.name": "PLAINTEXT",
-            "controller.quorum.voters": f"1@{HOST}:{self.controller_port}",
+            "controller.quorum.voters": ",".join(f"{n}@{HOST}:{p}" for n, p in self.quorum),
             "log.dirs": str(self.data),
             "num.partitions": 1,
-            "default.replication.factor": 1,
-            "offsets.topic.replication.factor": 1,
+            # topics created with the broker default (-1: connshift's own, Connect's) get rf
+            # replicas; with three brokers an acks=all write needs two of them in sync
+            "default.replication.factor": rf,
+            "offsets.topic.replication.factor": rf,
             "offsets.topic.num.partitions": 1,
-            "transaction.state.log.replication.factor": 1,
-            "transaction.state.log.min.isr": 1,
+            "transaction.state.log.replication.factor": rf,
+            "transaction.state.log.min.isr": min_isr,
             "transaction.state.log.num.partitions": 1,
             "group.initial.rebalance.delay.ms": 0,
             # the cleaner looks for work every second, so compaction shows within seconds
@@ -288,14 +386,16 @@ class KafkaBroker(Service):
             "allow.everyone.if.no.acl.found": "true",
             "super.users": "User:ANONYMOUS",
         }
+        if self.cluster_size > 1:
+            cfg["min.insync.replicas"] = min_isr
         if secured:
             # on the secured listeners a principal gets what its ACLs grant and no more
             cfg["allow.everyone.if.no.acl.found"] = "false"
             cfg["super.users"] = "User:ANONYMOUS;User:admin"
             cfg.update(secured)
         if self.dist.major >= 4:
-            cfg["share.coordinator.state.topic.replication.factor"] = 1
-            cfg["share.coordinator.state.topic.min.isr"] = 1
+            cfg["share.coordinator.state.topic.replication.factor"] = rf
+            cfg["share.coordinator.state.topic.min.isr"] = min_isr
             cfg["share.coordinator.state.topic.num.partitions"] = 1
         return cfg
 
@@ -304,19 +404,7 @@ class KafkaBroker(Service):
         _write(self.properties, _props(self._config()))
         if (self.data / "meta.properties").is_file():
             return
-        cid = subprocess.run(
-            _java_cmd(self.dist, "kafka.tools.StorageTool", "random-uuid"),
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        cluster_id = cid.stdout.strip().splitlines()[-1] if cid.returncode == 0 else ""
-        if not cluster_id:
-            raise SandboxError(
-                f"could not create a cluster id for {self.name}",
-                why=(cid.stderr or cid.stdout).strip()[-300:] or "StorageTool failed",
-                fix="check the Java installation (`java -version`, 17+)",
-            )
+        cluster_id = self.cluster_id()
         fmt = subprocess.run(
             _java_cmd(
                 self.dist,
@@ -334,6 +422,19 @@ class KafkaBroker(Service):
                 fix="run `connshift sandbox down --purge` and retry",
             )
 
+    def cluster_id(self) -> str:
+        """The id to format this broker with: the cluster's (``cluster_id_file``, made by
+        the first broker formatted), or a fresh one for a broker of its own."""
+        if self.cluster_id_file is None:
+            return kafka_uuid()
+        if self.cluster_id_file.is_file():
+            kept = self.cluster_id_file.read_text().strip()
+            if kept:
+                return kept
+        made = kafka_uuid()
+        _write(self.cluster_id_file, made + "\n")
+        return made
+
     def start(self) -> procs.ProcRecord:
         assert self.dist is not None
         cmd = _java_cmd(self.dist, "kafka.Kafka", str(self.properties), heap=self.heap)
@@ -348,15 +449,35 @@ class KafkaBroker(Service):
     def after_ready(self) -> None:
         """SCRAM users (over PLAINTEXT, whose ANONYMOUS principal is a super user) and the
         ACLs of the secured principals (idempotent)."""
-        if self.security is None:
+        if self.security is None or not self.manages_principals:
             return
         from connshift.io.kafka import KafkaCluster
 
         with KafkaCluster({"bootstrap.servers": self.address}, name=self.name) as kafka:
+            self._wait_registered(kafka)
             users = {u: self.security.password(u) for u in SCRAM_USERS}
             kafka.upsert_scram_users(users, self.sasl_mechanism)
             missing = set(self.acls) - set(kafka.acls())
             kafka.create_acls(sorted(missing))
+
+    def _wait_registered(self, kafka: KafkaCluster, timeout: float = 90.0) -> None:
+        """Wait until every broker of the cluster is in its metadata (a topic with three
+        replicas, Connect's own, cannot be created before)."""
+        if self.cluster_size == 1:
+            return
+        deadline = time.monotonic() + timeout
+        seen = 0
+        while time.monotonic() < deadline:
+            with contextlib.suppress(ConnshiftError):
+                seen = len(kafka.check_reachable(timeout=5.0).brokers)
+                if seen >= self.cluster_size:
+                    return
+            time.sleep(0.5)
+        raise SandboxError(
+            f"{self.name}'s cluster has {seen} of its {self.cluster_size} brokers registered "
+            f"after {timeout:.0f}s",
+            fix=f"see the logs under {self.directory.parent}",
+        )
 
     def outdated(self) -> bool:
         """A broker started without the secured listeners (an older sandbox) is restarted."""
@@ -374,7 +495,10 @@ class KafkaBroker(Service):
     def describe(self) -> str:
         version = self.dist.version if self.dist else "?"
         secured = "; ".join(self.secured_listeners())
-        return f"Apache Kafka {version} at {self.address}" + (f"; {secured}" if secured else "")
+        node = f" (node {self.node_id} of {self.cluster_size})" if self.cluster_size > 1 else ""
+        return f"Apache Kafka {version} at {self.address}{node}" + (
+            f"; {secured}" if secured else ""
+        )
 
 
 @dataclass
@@ -386,6 +510,8 @@ class ConnectWorker(Service):
     topic_prefix: str = "connect"
     dist: KafkaDist | None = None
     heap: str = "768m"
+    #: replication factor of the worker's config, offset and status topics (its cluster's)
+    replication_factor: int = 1
     #: the Prometheus JMX exporter agent: its jar and the port it serves /metrics on
     #: (127.0.0.1); no agent when either is unset
     agent_jar: Path | None = None
@@ -420,9 +546,9 @@ class ConnectWorker(Service):
             "config.storage.topic": f"{self.topic_prefix}-configs",
             "offset.storage.topic": f"{self.topic_prefix}-offsets",
             "status.storage.topic": f"{self.topic_prefix}-status",
-            "config.storage.replication.factor": 1,
-            "offset.storage.replication.factor": 1,
-            "status.storage.replication.factor": 1,
+            "config.storage.replication.factor": self.replication_factor,
+            "offset.storage.replication.factor": self.replication_factor,
+            "status.storage.replication.factor": self.replication_factor,
             "offset.storage.partitions": 1,
             "status.storage.partitions": 1,
             # small, so committed source offsets are visible within a second
