@@ -34,8 +34,15 @@ from connshift.core.digest import record_digest
 from connshift.core.offsetmap import PartitionMap
 from connshift.core.spec import Spec
 from connshift.core.topicconfig import ConfigMapping, map_topic_configs, without_rejected
-from connshift.errors import CheckFailed, KafkaError, UsageError
-from connshift.io.kafka import KafkaCluster, KafkaConsumer, KafkaProducer, Record, TopicPartition
+from connshift.errors import CheckFailed, ConfigError, KafkaError, UsageError
+from connshift.io.kafka import (
+    ClusterInfo,
+    KafkaCluster,
+    KafkaConsumer,
+    KafkaProducer,
+    Record,
+    TopicPartition,
+)
 
 CHECKPOINT_SECONDS = 1.0
 #: raw engine: source offsets per partition in one round (the group is polled between rounds)
@@ -146,6 +153,40 @@ def select_topics(
             continue
         out.append(name)
     return out
+
+
+# ---------------------------------------------------------------------------- bad input
+
+
+def refuse_same_cluster(src: ClusterInfo, dst: ClusterInfo, spec: Spec) -> None:
+    """Refuse (exit 2) a source and destination that are one cluster under two addresses
+    (the spec's own check compares the addresses only) unless a prefix renames every copy."""
+    if src.cluster_id and src.cluster_id == dst.cluster_id and not spec.topics.prefix:
+        raise ConfigError(
+            f"source and destination are the same Kafka cluster (id {src.cluster_id})",
+            why="every topic would be copied onto itself",
+            fix="point destination.kafka.bootstrap_servers at the destination cluster "
+            "(or set topics.prefix to copy within one cluster)",
+        )
+
+
+def refuse_shared_destinations(
+    topics: Sequence[str], destination_name: Callable[[str], str]
+) -> None:
+    """Refuse (exit 2, before anything is created) two source topics whose copies would share
+    one destination topic (a ``topics.rename`` target that is another selected topic's name)."""
+    seen: dict[str, str] = {}
+    for topic in topics:
+        dst_topic = destination_name(topic)
+        if dst_topic in seen:
+            raise ConfigError(
+                f"source topics {seen[dst_topic]} and {topic} would both be copied to {dst_topic}",
+                why="the spec's topics.rename/prefix gives them one destination name, and "
+                "their records would mix in it",
+                fix="rename one of them to a free name, or exclude one (topics.exclude)",
+                topic=dst_topic,
+            )
+        seen[dst_topic] = topic
 
 
 # ---------------------------------------------------------------------------- topics
@@ -327,8 +368,8 @@ class Syncer:
 
     # ------------------------------------------------------------------ setup
     def prepare(self) -> list[str]:
-        self.src.check_reachable()
-        self.dst.check_reachable()
+        select_topics([], self.spec, self.opts.topics)  # a bad --topics regex: before any I/O
+        refuse_same_cluster(self.src.check_reachable(), self.dst.check_reachable(), self.spec)
         source_topics = self.src.topics()
         if self.opts.exact_topics is not None:
             topics = sorted(t for t in self.opts.exact_topics if t in source_topics)
@@ -339,6 +380,7 @@ class Syncer:
                 "no source topic matches the spec's topics and --topics",
                 fix="check topics.include/exclude in the spec and the --topics regexes",
             )
+        refuse_shared_destinations(topics, self.destination_name)
         self.mirror.ensure()
         for topic in topics:
             dst_topic = self.destination_name(topic)
@@ -467,6 +509,7 @@ class Syncer:
                 self.store.replace(topic, p, dst_topic, pmap)
                 target = None if self.opts.follow else src_bounds[1]
                 st = PartitionState(topic, p, dst_topic, pmap, target, start=pmap.src_next)
+                st.dirty = True  # mirror it at the next checkpoint: the map topic may be gone
                 self.states[(topic, p)] = st
                 out.append(st)
         return out

@@ -625,6 +625,33 @@ class Spec(_Model):
             raise ValueError("must be 1-128 letters, digits, '.', '_' or '-'")
         return value
 
+    @model_validator(mode="after")
+    def _check_two_sides(self) -> Spec:
+        """Source and destination must be two clusters (and two Connect clusters): the
+        same cluster on both sides would copy every topic onto itself."""
+        shared = _broker_set(self.source.kafka.bootstrap_servers) & _broker_set(
+            self.destination.kafka.bootstrap_servers
+        )
+        if shared and not self.topics.prefix:
+            raise SpecValueError(
+                ("destination", "kafka", "bootstrap_servers"),
+                f"names the source cluster too ({', '.join(sorted(shared))}): every topic "
+                "would be copied onto itself; point it at the destination cluster "
+                "(or set topics.prefix to copy within one cluster)",
+            )
+        src_connect, dst_connect = self.source.connect, self.destination.connect
+        if (
+            src_connect is not None
+            and dst_connect is not None
+            and _url_key(src_connect.url) == _url_key(dst_connect.url)
+        ):
+            raise SpecValueError(
+                ("destination", "connect", "url"),
+                f"is the source Connect cluster's URL too ({src_connect.url}): a connector "
+                "cannot be moved onto the workers it runs on; point it at the destination's",
+            )
+        return self
+
     def redacted_dict(self) -> dict[str, Any]:
         """The spec as JSON-ready data, safe to print or store: every secret is ``***``
         and every value that came from a ``${...}`` reference shows the reference text."""
@@ -644,6 +671,25 @@ class Spec(_Model):
                 side = self.source if path[0] == "source" else self.destination
                 kafka = side.kafka
                 kafka._masked_keys = kafka._masked_keys | {str(path[3])}
+
+
+_LOOPBACK = {"localhost", "127.0.0.1", "::1", "[::1]"}
+
+
+def _broker_set(servers: str) -> set[str]:
+    """``host:port`` entries of a bootstrap list, case-folded, loopback names as one."""
+    out = set()
+    for entry in servers.split(","):
+        host, _, port = entry.strip().lower().rpartition(":")
+        out.add(f"{'127.0.0.1' if host in _LOOPBACK else host}:{port}")
+    return out
+
+
+def _url_key(url: str) -> str:
+    parts = urlsplit(url.lower().rstrip("/"))
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"{parts.scheme}://{'127.0.0.1' if host in _LOOPBACK else host}:{port}{parts.path}"
 
 
 def _get_at(tree: Any, path: KeyPath) -> Any:
