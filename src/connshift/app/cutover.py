@@ -47,7 +47,7 @@ from connshift.core.plan import (
     plan_connector,
 )
 from connshift.core.redact import redact, references
-from connshift.errors import CheckFailed, KafkaAccessDenied
+from connshift.errors import CheckFailed, KafkaAccessDenied, UsageError
 from connshift.io.connect import ConfigValidation, ConnectClient, ConnectorNotFoundError
 from connshift.io.journal import Journal
 
@@ -126,8 +126,44 @@ def plan(
     return out
 
 
-def plan_json(plans: Sequence[ConnectorPlan]) -> dict[str, Any]:
-    return {"schema": PLAN_SCHEMA, "connectors": [p.to_json(redact_config) for p in plans]}
+def plan_json(plans: Sequence[ConnectorPlan], spec_name: str | None = None) -> dict[str, Any]:
+    """``plan.json``: the plans, and the name of the spec they were made from."""
+    data: dict[str, Any] = {"schema": PLAN_SCHEMA}
+    if spec_name is not None:
+        data["spec"] = spec_name
+    data["connectors"] = [p.to_json(redact_config) for p in plans]
+    return data
+
+
+def check_plan_file(
+    data: Mapping[str, Any], origin: str, spec_name: str, plans: Sequence[ConnectorPlan]
+) -> None:
+    """Refuse (exit 2, before anything runs) a plan file made for another spec: another
+    spec name, or connectors whose topics this spec copies under other names."""
+    if data.get("schema") != PLAN_SCHEMA:
+        raise UsageError(
+            f"{origin} is not a connshift plan",
+            why=f"its schema is {data.get('schema')!r}, not {PLAN_SCHEMA}",
+            fix="write one with `connshift plan -o plan.json`",
+        )
+    made_for = data.get("spec")
+    if made_for is not None and made_for != spec_name:
+        raise UsageError(
+            f"{origin} was planned for spec {made_for!r}, but -c names spec {spec_name!r}",
+            fix=f"pass the spec the plan was made from, or re-plan with this one "
+            f"(`connshift plan -c ... -o {origin}`)",
+        )
+    planned = {c.get("name"): c for c in data.get("connectors", []) if isinstance(c, Mapping)}
+    for p in plans:
+        then = planned.get(p.name, {}).get("destination_topics")
+        if then is not None and list(then) != list(p.destination_topics):
+            raise UsageError(
+                f"{origin} plans {p.name} onto {', '.join(then) or 'no topics'}, this spec "
+                f"onto {', '.join(p.destination_topics) or 'no topics'}",
+                why="the plan was made from another spec (or topics.rename/prefix changed)",
+                fix=f"re-plan with this spec (`connshift plan -c ... -o {origin}`)",
+                connector=p.name,
+            )
 
 
 # ---------------------------------------------------------------------------- results
