@@ -136,10 +136,14 @@ def plan_json(plans: Sequence[ConnectorPlan], spec_name: str | None = None) -> d
 
 
 def check_plan_file(
-    data: Mapping[str, Any], origin: str, spec_name: str, plans: Sequence[ConnectorPlan]
+    data: Mapping[str, Any],
+    origin: str,
+    spec_name: str,
+    plans: Sequence[ConnectorPlan] = (),
 ) -> None:
-    """Refuse (exit 2, before anything runs) a plan file made for another spec: another
-    spec name, or connectors whose topics this spec copies under other names."""
+    """Refuse (exit 2, before anything runs) a plan file made for another spec: not a plan,
+    another spec name, or (given this spec's ``plans``) connectors whose topics this spec
+    copies under other names."""
     if data.get("schema") != PLAN_SCHEMA:
         raise UsageError(
             f"{origin} is not a connshift plan",

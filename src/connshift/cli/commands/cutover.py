@@ -31,6 +31,7 @@ def _plans_from(spec: Any, connectors: list[str], plan_file: Path | None) -> Any
                 why=str(exc),
                 fix="pass a plan.json written by `connshift plan -o`",
             ) from exc
+        mover.check_plan_file(data, str(plan_file), spec.spec.name)
         plans = mover.plan(spec, connectors or list(by_name))
         mover.check_plan_file(data, str(plan_file), spec.spec.name, plans)
         for p in plans:
