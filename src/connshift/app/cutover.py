@@ -47,7 +47,8 @@ from connshift.core.plan import (
     plan_connector,
 )
 from connshift.core.redact import redact, references
-from connshift.errors import CheckFailed, KafkaAccessDenied, UsageError
+from connshift.core.spec import Spec, same_connect
+from connshift.errors import CheckFailed, ConfigError, KafkaAccessDenied, UsageError
 from connshift.io.connect import ConfigValidation, ConnectClient, ConnectorNotFoundError
 from connshift.io.journal import Journal
 
@@ -88,11 +89,25 @@ def connect_version(text: str) -> tuple[int, int]:
 # ---------------------------------------------------------------------------- plan
 
 
+def refuse_one_connect(spec: Spec) -> None:
+    """Refuse (exit 2) moving connectors when both sides name one Connect cluster: a
+    connector cannot move onto the workers it runs on."""
+    if same_connect(spec):
+        raise ConfigError(
+            f"source.connect.url and destination.connect.url name one Connect cluster "
+            f"({spec.destination.connect.url})",  # type: ignore[union-attr]
+            why="a connector cannot be moved onto the workers it runs on",
+            fix="point destination.connect.url at the destination's workers "
+            "(one Connect cluster is for `cutover --repoint-workers`)",
+        )
+
+
 def plan(
     migration: Migration, names: Sequence[str] | None = None, strategy: Strategy = Strategy.RESUME
 ) -> list[ConnectorPlan]:
     """Plan the cutover of the named connectors (default: every one the spec selects)."""
     spec, src_connect = migration.spec, migration.src_connect
+    refuse_one_connect(spec)
     existing = src_connect.connectors()
     wanted = list(names) if names else [n for n in existing if spec.connectors.selects(n)]
     plugins = {p.class_name: p.type for p in src_connect.plugins()}

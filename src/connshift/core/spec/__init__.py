@@ -51,6 +51,7 @@ from connshift.core.spec.models import (
     TopicScope,
     WorkerBoundary,
     format_key_path,
+    same_connect,
 )
 from connshift.core.spec.parse import parse_spec
 from connshift.core.spec.properties import parse_properties
@@ -89,5 +90,6 @@ __all__ = [
     "parse_properties",
     "parse_spec",
     "resolve_references",
+    "same_connect",
     "sandbox_spec_yaml",
 ]

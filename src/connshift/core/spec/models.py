@@ -627,8 +627,9 @@ class Spec(_Model):
 
     @model_validator(mode="after")
     def _check_two_sides(self) -> Spec:
-        """Source and destination must be two clusters (and two Connect clusters): the
-        same cluster on both sides would copy every topic onto itself."""
+        """Source and destination must be two Kafka clusters: the same cluster on both
+        sides would copy every topic onto itself. (One Connect URL on both sides is right
+        for ``cutover --repoint-workers``, so moving connectors checks that itself.)"""
         shared = _broker_set(self.source.kafka.bootstrap_servers) & _broker_set(
             self.destination.kafka.bootstrap_servers
         )
@@ -638,17 +639,6 @@ class Spec(_Model):
                 f"names the source cluster too ({', '.join(sorted(shared))}): every topic "
                 "would be copied onto itself; point it at the destination cluster "
                 "(or set topics.prefix to copy within one cluster)",
-            )
-        src_connect, dst_connect = self.source.connect, self.destination.connect
-        if (
-            src_connect is not None
-            and dst_connect is not None
-            and _url_key(src_connect.url) == _url_key(dst_connect.url)
-        ):
-            raise SpecValueError(
-                ("destination", "connect", "url"),
-                f"is the source Connect cluster's URL too ({src_connect.url}): a connector "
-                "cannot be moved onto the workers it runs on; point it at the destination's",
             )
         return self
 
@@ -683,6 +673,12 @@ def _broker_set(servers: str) -> set[str]:
         host, _, port = entry.strip().lower().rpartition(":")
         out.add(f"{'127.0.0.1' if host in _LOOPBACK else host}:{port}")
     return out
+
+
+def same_connect(spec: Spec) -> bool:
+    """Whether the spec's source and destination Connect URLs name one Connect cluster."""
+    src, dst = spec.source.connect, spec.destination.connect
+    return src is not None and dst is not None and _url_key(src.url) == _url_key(dst.url)
 
 
 def _url_key(url: str) -> str:
