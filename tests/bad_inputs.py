@@ -372,6 +372,47 @@ CASES: tuple[Case, ...] = (
         "`group G was not applied …: T[0]@1000 is past the end of T[0] (high watermark 10)` (new wording: was 'run sync first')",
         IT,
     ),
+    # ------------------------------------------------------------------ connectors (sandbox)
+    Case(
+        "cutover-already-moved",
+        "`cutover` of a connector another machine (another journal) already moved",
+        "cutover",
+        1,
+        "`connector C already exists on the destination …`; both sides as they were (STOPPED on the source, RUNNING on the destination)",
+        IT,
+    ),
+    Case(
+        "cutover-rerun-when-done",
+        "`cutover` again of a connector this journal moved",
+        "cutover",
+        0,
+        "every step skipped as done; nothing changes",
+        IT,
+    ),
+    Case(
+        "rollback-after-spec-changed",
+        "the spec's `topics.prefix` changed between cutover and rollback",
+        "rollback",
+        0,
+        "the journaled plan is undone, not the new spec's: the connector RUNNING on the source only, no topic of the new prefix made",
+        IT,
+    ),
+    Case(
+        "rollback-twice",
+        "`rollback` again after a rollback",
+        "rollback",
+        1,
+        "`connector C has no cutover to roll back`; nothing changes",
+        IT,
+    ),
+    Case(
+        "connector-without-offsets",
+        "`cutover` (strategy resume) of a connector with no offsets on the source (never committed, or its offsets topic / sink group lost them)",
+        "cutover",
+        1,
+        "`connector C has no offsets on the source to resume from` — plan it `--strategy fresh` if that is meant; the source connector, stopped to read its flushed offsets, is resumed and the attempt closed (new: was moved, starting from scratch on the destination)",
+        IT,
+    ),
 )
 
 

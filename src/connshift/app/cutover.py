@@ -74,6 +74,9 @@ MIN_INITIAL_STATE = (3, 7)
 class CutoverRefused(CheckFailed):
     """A connector cannot be moved as things stand; nothing was changed."""
 
+    #: the executor undoes the attempt's steps (a refusal after the source was stopped)
+    undo_attempt = False
+
 
 def redact_config(config: Mapping[str, str]) -> dict[str, str]:
     """A config with inline secret values shown as ``***`` (references kept)."""
@@ -282,7 +285,26 @@ class ReadOffsets(_CutoverStep):
 
     def run(self, learned: Learned) -> Outcome:
         offsets = self.m.src_connect.get_offsets(self.plan.name)
+        if not offsets and self.plan.strategy is Strategy.RESUME:
+            self._refuse_nothing_to_resume()
         return Outcome("done", f"{len(offsets)} offset entries", {"offsets": offsets})
+
+    def _refuse_nothing_to_resume(self) -> None:
+        """``resume`` of a connector with no offsets on the source (read once it is stopped,
+        so every offset it had is flushed) would start it from scratch on the destination (a
+        sink from its reset policy): refused, and this attempt undone — the source connector
+        resumed — so the operator chooses ``fresh`` or ``snapshot`` knowingly."""
+        name = self.plan.name
+        refusal = CutoverRefused(
+            f"connector {name} has no offsets on the source to resume from",
+            why="it never committed any, or they were lost (its offsets topic compacted or "
+            "deleted, its sink group deleted); on the destination it would start from scratch",
+            fix=f"if that is meant, plan it fresh: `connshift plan {name} --strategy fresh "
+            "-o plan.json`, then `connshift cutover --plan plan.json`",
+            connector=name,
+        )
+        refusal.undo_attempt = True  # this refusal only: other failures keep the attempt open
+        raise refusal
 
 
 class CatchUp(_CutoverStep):
