@@ -164,7 +164,9 @@ def apply(
     not_copied: dict[str, list[GroupOffset]] = {}
     for o in result.untranslated:
         not_copied.setdefault(o.group, []).append(o)
-    for group, rows in sorted(by_group.items()):
+    # a group whose every offset is beyond the copy has no translated row: refused too
+    for group in sorted(set(by_group) | set(not_copied)):
+        rows = by_group.get(group, [])
         if group in not_copied:
             first = not_copied[group][0]
             side = migration.dst if reverse else migration.src
