@@ -255,6 +255,10 @@ def _rebalancing(status: int, message: str) -> bool:
     return status == 500 and "rebalance is expected" in text
 
 
+#: paths every Kafka Connect REST API serves: a 404 there means the URL is not a worker's root
+_EVERY_WORKER_ANSWERS = frozenset({"/", "/connectors", "/connector-plugins"})
+
+
 class ConnectClient:
     """A client for one Kafka Connect worker's REST API.
 
@@ -772,7 +776,12 @@ class ConnectClient:
         if connector is not None and _seg(connector) not in path.split("/"):
             what += f" for connector {connector}"
         fix: str | None
-        if status == 404 or status == 405:
+        if status == 404 and path in _EVERY_WORKER_ANSWERS:
+            fix = (
+                f"every Kafka Connect worker answers {method} {path}: check the {self.name} "
+                f"Connect URL in the spec — it should be the REST root, such as http://host:8083"
+            )
+        elif status == 404 or status == 405:
             fix = (
                 f"the {self.name} worker does not offer {method} {path}; "
                 "it may run a Kafka Connect version that is too old for this operation"
