@@ -289,7 +289,7 @@ CASES: tuple[Case, ...] = (
         "a Connect URL with a wrong path (`…:18083/nope`)",
         "plan",
         3,
-        "`the source Connect worker at URL refused GET /connectors`",
+        "`the source Connect worker at URL refused GET /connectors: HTTP 404 Not Found — every Kafka Connect worker answers GET /connectors: check the source Connect URL …` (new fix: was 'a Connect version too old')",
         IT,
     ),
     Case(
@@ -369,7 +369,7 @@ CASES: tuple[Case, ...] = (
         "a group whose committed offset is past the source partition's end",
         "groups apply",
         1,
-        "`group G was not applied …: T[0]@1000 is past the end of T[0] (high watermark 10)` (new wording: was 'run sync first')",
+        "`group G was not applied …: T[0]@1000 is past the end of T[0] (high watermark 10)` (new: was 'run sync first', and a group with no offset inside the copy was skipped, exit 0)",
         IT,
     ),
     # ------------------------------------------------------------------ connectors (sandbox)
