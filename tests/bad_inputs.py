@@ -385,8 +385,8 @@ CASES: tuple[Case, ...] = (
         "cutover-rerun-when-done",
         "`cutover` again of a connector this journal moved",
         "cutover",
-        0,
-        "every step skipped as done; nothing changes",
+        1,
+        "`connector C is already cut over: attempt N in the journal finished at T` — `connshift rollback C` undoes it; nothing changes (new: a second attempt was opened and failed preflight, and `rollback` then undid that empty attempt instead of the move)",
         IT,
     ),
     Case(

@@ -343,8 +343,11 @@ def cutover_rerun_when_done(c: Ctx) -> None:
     with sink(c) as (name, _topic, spec):
         _moved(c, name, spec)
         proc = run_cli("cutover", "--force", "-c", str(spec), name, timeout=240)
-        refused(proc, "cutover-rerun-when-done")
+        assert "already cut over" in refused(proc, "cutover-rerun-when-done")
         assert _where(c, name) == ("STOPPED", "RUNNING")
+        # and the move can still be rolled back
+        run_cli("rollback", "-c", str(spec), name, check=True, timeout=240)
+        assert _where(c, name) == ("RUNNING", None)
 
 
 @scenario

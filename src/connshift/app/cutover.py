@@ -779,9 +779,28 @@ class Mover:
             from connshift.app.score import gate
 
             self.blockers = gate(self.spec, [p.name for p in plans])
+        for p in plans:  # before any connector moves
+            self._refuse_already_moved(p.name)
         for p in plans:
             self._cutover_one(p, result)
         return result
+
+    def _refuse_already_moved(self, name: str) -> None:
+        """Refuse to cut over again a connector whose latest attempt finished and was not
+        rolled back: a new attempt would hide the finished one from ``rollback``."""
+        journal = self.journal
+        attempt = journal.attempt(name)
+        verified = journal.done_steps(name, attempt).get(Step.VERIFY.value) if attempt else None
+        if verified is None or ended(journal, name, attempt):
+            return
+        when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(verified.at))
+        raise CutoverRefused(
+            f"connector {name} is already cut over",
+            why=f"attempt {attempt} in the journal finished at {when}",
+            fix=f"nothing to do; `connshift rollback {name}` undoes it, "
+            "`connshift status` shows the journal",
+            connector=name,
+        )
 
     def _cutover_one(self, plan: ConnectorPlan, result: CutoverResult) -> None:
         name, journal = plan.name, self.journal
