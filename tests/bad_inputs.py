@@ -273,7 +273,7 @@ CASES: tuple[Case, ...] = (
         "a Connect (HTTP) port as the destination's bootstrap_servers",
         "check",
         3,
-        "`could not reach the destination Kafka cluster at …`",
+        "`could not reach the destination Kafka cluster at H:P: H:P answers HTTP, not the Kafka protocol — … that is a web port (Kafka Connect's REST API, a schema registry?)` after the usual 10 s (new: was only librdkafka's 'timed out waiting for controller')",
         IT,
     ),
     Case(

@@ -111,7 +111,7 @@ def http_port_as_kafka(c: Ctx) -> None:
     http = f"127.0.0.1:{c.sandbox.ports['destination-connect']}"
     spec = c.spec("x", destination=http)
     line = refused(run_cli("check", "-c", str(spec), timeout=120), "http-port-as-kafka")
-    assert "destination Kafka" in line
+    assert "destination Kafka" in line and "answers HTTP" in line
 
 
 @scenario

@@ -266,3 +266,34 @@ def test_refuse_same_cluster_by_cluster_id() -> None:
     refuse_same_cluster(one, ClusterInfo("xyz", 1, []), s)
     with pytest.raises(ConfigError, match="would both be copied to b"):
         refuse_shared_destinations(["a", "b"], lambda t: "b")
+
+
+def test_a_web_port_given_as_a_broker_is_named_as_one() -> None:
+    """After a failed connection, connshift asks the port once: an HTTP server (a status
+    line, or an HTTP/0.9 HTML page) is named as such; a broker-like answer is not."""
+    import http.server
+    import socket
+    import threading
+
+    from connshift.io.kafka import _answers_http
+
+    web = http.server.HTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+    threading.Thread(target=web.serve_forever, daemon=True).start()
+    broker = socket.create_server(("127.0.0.1", 0))
+
+    def answer_like_a_broker() -> None:
+        conn, _ = broker.accept()
+        with conn:
+            conn.recv(64)
+            conn.sendall(b"\x00\x00\x00\x06\x00\x00\x00\x01\x00\x00")
+
+    threading.Thread(target=answer_like_a_broker, daemon=True).start()
+    try:
+        web_at = f"127.0.0.1:{web.server_address[1]}"
+        assert _answers_http(f"{CLOSED},{web_at}") == web_at
+        assert _answers_http(f"127.0.0.1:{broker.getsockname()[1]}") is None
+        assert _answers_http(CLOSED) is None
+    finally:
+        web.shutdown()
+        web.server_close()
+        broker.close()
