@@ -132,10 +132,10 @@ CASES: tuple[Case, ...] = (
     ),
     Case(
         "spec-same-cluster",
-        "source and destination naming one cluster (`localhost:P` and `127.0.0.1:P`)",
-        "check",
+        "source and destination naming one cluster (`localhost:P` and `127.0.0.1:P`; or two listeners of one cluster)",
+        "sync",
         2,
-        "`destination.kafka.bootstrap_servers: names the source cluster too (…): every topic would be copied onto itself` (new)",
+        "`source and destination are the same Kafka cluster (127.0.0.1:P): every topic would be copied onto itself` — before any I/O by address, after connecting by cluster id; `check` and `probe` still take such a spec (new: not detected)",
         U,
     ),
     Case(

@@ -117,7 +117,7 @@ SETUPS: dict[str, Setup] = {
         str(spec(t, "topics: {include: ['a.*'], rename: {b: c}}\n")),
     ],
     "spec-same-cluster": lambda t: [
-        "check",
+        "sync",
         "-c",
         str(spec(t, src="localhost:19092", dst="127.0.0.1:19092")),
     ],
@@ -262,8 +262,16 @@ def test_refuse_same_cluster_by_cluster_id() -> None:
     s = parse_spec_text(spec(Path("/tmp")).read_text())
     one = ClusterInfo("abc", 1, [])
     with pytest.raises(ConfigError, match="same Kafka cluster"):
-        refuse_same_cluster(one, ClusterInfo("abc", 1, []), s)
-    refuse_same_cluster(one, ClusterInfo("xyz", 1, []), s)
+        refuse_same_cluster(s, one, ClusterInfo("abc", 1, []))
+    refuse_same_cluster(s, one, ClusterInfo("xyz", 1, []))
+    refuse_same_cluster(s, ClusterInfo(None, 1, []), ClusterInfo(None, 1, []))
+    refuse_same_cluster(s)
+    twice = parse_spec_text(spec(Path("/tmp"), src="localhost:9", dst="127.0.0.1:9").read_text())
+    with pytest.raises(ConfigError, match=r"same Kafka cluster \(127\.0\.0\.1:9\)"):
+        refuse_same_cluster(twice)
+    # probe and check take such a spec: one side is all they need
+    prefixed = twice.model_copy(update={"topics": twice.topics.model_copy(update={"prefix": "p."})})
+    refuse_same_cluster(prefixed)
     with pytest.raises(ConfigError, match="would both be copied to b"):
         refuse_shared_destinations(["a", "b"], lambda t: "b")
 

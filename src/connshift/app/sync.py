@@ -32,7 +32,7 @@ from connshift.app.maps import MAP_TOPIC
 from connshift.app.rawsecurity import raw_security, raw_unsupported
 from connshift.core.digest import record_digest
 from connshift.core.offsetmap import PartitionMap
-from connshift.core.spec import Spec
+from connshift.core.spec import Spec, same_kafka
 from connshift.core.topicconfig import ConfigMapping, map_topic_configs, without_rejected
 from connshift.errors import CheckFailed, ConfigError, KafkaError, UsageError
 from connshift.io.kafka import (
@@ -158,16 +158,27 @@ def select_topics(
 # ---------------------------------------------------------------------------- bad input
 
 
-def refuse_same_cluster(src: ClusterInfo, dst: ClusterInfo, spec: Spec) -> None:
-    """Refuse (exit 2) a source and destination that are one cluster under two addresses
-    (the spec's own check compares the addresses only) unless a prefix renames every copy."""
-    if src.cluster_id and src.cluster_id == dst.cluster_id and not spec.topics.prefix:
-        raise ConfigError(
-            f"source and destination are the same Kafka cluster (id {src.cluster_id})",
-            why="every topic would be copied onto itself",
-            fix="point destination.kafka.bootstrap_servers at the destination cluster "
-            "(or set topics.prefix to copy within one cluster)",
-        )
+def refuse_same_cluster(
+    spec: Spec, src: ClusterInfo | None = None, dst: ClusterInfo | None = None
+) -> None:
+    """Refuse (exit 2) copying when source and destination are one cluster: by the spec's
+    addresses (no I/O), or, given what each side said, by cluster id. A ``topics.prefix``
+    renames every copy, so a copy within one cluster is allowed with one."""
+    if spec.topics.prefix:
+        return
+    if shared := same_kafka(spec):
+        named = ", ".join(shared)
+    elif src is not None and dst is not None and src.cluster_id == dst.cluster_id is not None:
+        named = f"cluster id {src.cluster_id}"
+    else:
+        return
+    raise ConfigError(
+        f"source and destination are the same Kafka cluster ({named})",
+        why="every topic would be copied onto itself",
+        fix="point destination.kafka.bootstrap_servers at the destination cluster "
+        "(or set topics.prefix to copy within one cluster)",
+        key="destination.kafka.bootstrap_servers",
+    )
 
 
 def refuse_shared_destinations(
@@ -368,8 +379,10 @@ class Syncer:
 
     # ------------------------------------------------------------------ setup
     def prepare(self) -> list[str]:
-        select_topics([], self.spec, self.opts.topics)  # a bad --topics regex: before any I/O
-        refuse_same_cluster(self.src.check_reachable(), self.dst.check_reachable(), self.spec)
+        # bad input that needs no cluster first: a bad --topics regex, one cluster twice
+        select_topics([], self.spec, self.opts.topics)
+        refuse_same_cluster(self.spec)
+        refuse_same_cluster(self.spec, self.src.check_reachable(), self.dst.check_reachable())
         source_topics = self.src.topics()
         if self.opts.exact_topics is not None:
             topics = sorted(t for t in self.opts.exact_topics if t in source_topics)

@@ -52,6 +52,7 @@ from connshift.core.spec.models import (
     WorkerBoundary,
     format_key_path,
     same_connect,
+    same_kafka,
 )
 from connshift.core.spec.parse import parse_spec
 from connshift.core.spec.properties import parse_properties
@@ -91,5 +92,6 @@ __all__ = [
     "parse_spec",
     "resolve_references",
     "same_connect",
+    "same_kafka",
     "sandbox_spec_yaml",
 ]

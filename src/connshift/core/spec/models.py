@@ -625,23 +625,6 @@ class Spec(_Model):
             raise ValueError("must be 1-128 letters, digits, '.', '_' or '-'")
         return value
 
-    @model_validator(mode="after")
-    def _check_two_sides(self) -> Spec:
-        """Source and destination must be two Kafka clusters: the same cluster on both
-        sides would copy every topic onto itself. (One Connect URL on both sides is right
-        for ``cutover --repoint-workers``, so moving connectors checks that itself.)"""
-        shared = _broker_set(self.source.kafka.bootstrap_servers) & _broker_set(
-            self.destination.kafka.bootstrap_servers
-        )
-        if shared and not self.topics.prefix:
-            raise SpecValueError(
-                ("destination", "kafka", "bootstrap_servers"),
-                f"names the source cluster too ({', '.join(sorted(shared))}): every topic "
-                "would be copied onto itself; point it at the destination cluster "
-                "(or set topics.prefix to copy within one cluster)",
-            )
-        return self
-
     def redacted_dict(self) -> dict[str, Any]:
         """The spec as JSON-ready data, safe to print or store: every secret is ``***``
         and every value that came from a ``${...}`` reference shows the reference text."""
@@ -673,6 +656,15 @@ def _broker_set(servers: str) -> set[str]:
         host, _, port = entry.strip().lower().rpartition(":")
         out.add(f"{'127.0.0.1' if host in _LOOPBACK else host}:{port}")
     return out
+
+
+def same_kafka(spec: Spec) -> list[str]:
+    """The broker addresses the spec's source and destination Kafka clusters share (one
+    cluster on both sides: fine for ``probe``, wrong for anything that copies)."""
+    shared = _broker_set(spec.source.kafka.bootstrap_servers) & _broker_set(
+        spec.destination.kafka.bootstrap_servers
+    )
+    return sorted(shared)
 
 
 def same_connect(spec: Spec) -> bool:
