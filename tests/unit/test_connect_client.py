@@ -660,3 +660,15 @@ def test_wait_until_ready_times_out(fake: FakeConnect) -> None:
         client.wait_until_ready(timeout=0.02, interval=0.005)
     assert "did not become ready" in info.value.what
     assert info.value.why is not None and "Connection refused" in info.value.why
+
+
+def test_a_404_on_the_connector_list_says_the_url_is_not_a_workers_root(
+    client: ConnectClient,
+) -> None:
+    """A Connect URL with a wrong path (every worker serves GET /connectors): the fix names
+    the URL, not an old Connect version."""
+    with pytest.raises(ConnectRequestError) as info:
+        client.connectors()
+    assert info.value.exit_code == ExitCode.UNREACHABLE
+    assert "REST root" in (info.value.fix or "")
+    assert "too old" not in info.value.one_line()

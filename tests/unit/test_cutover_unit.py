@@ -636,3 +636,36 @@ def test_nothing_to_roll_back_is_refused(tmp_path: Path, movers: list[Mover]) ->
     mover = mover_for(movers, tmp_path)
     with pytest.raises(CutoverRefused, match="no cutover to roll back"):
         mover.rollback(["pg"])
+
+
+def test_a_finished_cutover_is_not_cut_over_again(tmp_path: Path, movers: list[Mover]) -> None:
+    """A second attempt would hide the finished move from rollback: refused before any
+    step runs, and the journal keeps the finished attempt as the latest."""
+    mover = mover_for(movers, tmp_path)
+    mover.blockers = []  # past the readiness gate
+    journal_cutover(mover, cdc_plan(), last="")
+    with pytest.raises(CutoverRefused, match="already cut over"):
+        mover.cutover([cdc_plan()])
+    assert mover.journal.attempt("pg") == 1
+    # once rolled back, it may be cut over anew (here the refusal comes from elsewhere)
+    mover.journal.record("pg", 1, "rollback", "rolled-back", "done")
+    mover._refuse_already_moved("pg")
+
+
+def test_a_plan_file_from_another_spec_is_refused() -> None:
+    from connshift.app.cutover import check_plan_file, plan_json
+    from connshift.errors import UsageError
+
+    here = file_plan()  # lines -> dr.lines
+    data = plan_json([here], "estate")
+    check_plan_file(data, "plan.json", "estate", [here])  # its own spec: fine
+    with pytest.raises(UsageError, match="planned for spec 'estate'"):
+        check_plan_file(data, "plan.json", "other", [here])
+    elsewhere = plan_connector(
+        "file", FILE_SOURCE, "source", {"topic": "lines"}, ["lines"], destination_topic=str
+    )
+    unnamed = plan_json([elsewhere])  # an older plan.json: no spec name, other topics
+    with pytest.raises(UsageError, match=r"plans file onto lines, this spec onto dr\.lines"):
+        check_plan_file(unnamed, "plan.json", "estate", [here])
+    with pytest.raises(UsageError, match="not a connshift plan"):
+        check_plan_file({"schema": "x"}, "plan.json", "estate")

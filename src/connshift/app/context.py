@@ -14,12 +14,13 @@ closed once; library callers get the same clients, journal and evidence as the C
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from connshift.app.maps import MapMirror, MapStore, state_path
+from connshift.app.maps import MAP_TOPIC, MapMirror, MapStore, state_path
 from connshift.core.spec import Spec
 from connshift.errors import UsageError
 from connshift.io.connect import ConnectClient
@@ -117,8 +118,17 @@ class Migration:
     # ------------------------------------------------------------------ state
     @cached_property
     def store(self) -> StateStore:
-        """Sync's checkpointed state (``<state_dir>/sync.db``)."""
-        return self._keep(StateStore(state_path(self.spec)))
+        """Sync's checkpointed state (``<state_dir>/sync.db``); one that is not a readable
+        database is set aside (said once) and rebuilt from the mirrored maps."""
+        store = self._keep(StateStore(state_path(self.spec)))
+        if store.set_aside is not None:
+            say = self.warn or (lambda line: print(f"warning: {line}", file=sys.stderr))
+            say(
+                f"{store.path} was not a readable SQLite database; kept it as "
+                f"{store.set_aside.name} and started a new one: each partition's map comes "
+                f"from the destination's {MAP_TOPIC} topic"
+            )
+        return store
 
     @cached_property
     def journal(self) -> Journal:

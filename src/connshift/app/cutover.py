@@ -47,7 +47,8 @@ from connshift.core.plan import (
     plan_connector,
 )
 from connshift.core.redact import redact, references
-from connshift.errors import CheckFailed, KafkaAccessDenied
+from connshift.core.spec import Spec, same_connect
+from connshift.errors import CheckFailed, ConfigError, KafkaAccessDenied, UsageError
 from connshift.io.connect import ConfigValidation, ConnectClient, ConnectorNotFoundError
 from connshift.io.journal import Journal
 
@@ -73,6 +74,9 @@ MIN_INITIAL_STATE = (3, 7)
 class CutoverRefused(CheckFailed):
     """A connector cannot be moved as things stand; nothing was changed."""
 
+    #: the executor undoes the attempt's steps (a refusal after the source was stopped)
+    undo_attempt = False
+
 
 def redact_config(config: Mapping[str, str]) -> dict[str, str]:
     """A config with inline secret values shown as ``***`` (references kept)."""
@@ -88,11 +92,25 @@ def connect_version(text: str) -> tuple[int, int]:
 # ---------------------------------------------------------------------------- plan
 
 
+def refuse_one_connect(spec: Spec) -> None:
+    """Refuse (exit 2) moving connectors when both sides name one Connect cluster: a
+    connector cannot move onto the workers it runs on."""
+    if same_connect(spec):
+        raise ConfigError(
+            f"source.connect.url and destination.connect.url name one Connect cluster "
+            f"({spec.destination.connect.url})",  # type: ignore[union-attr]
+            why="a connector cannot be moved onto the workers it runs on",
+            fix="point destination.connect.url at the destination's workers "
+            "(one Connect cluster is for `cutover --repoint-workers`)",
+        )
+
+
 def plan(
     migration: Migration, names: Sequence[str] | None = None, strategy: Strategy = Strategy.RESUME
 ) -> list[ConnectorPlan]:
     """Plan the cutover of the named connectors (default: every one the spec selects)."""
     spec, src_connect = migration.spec, migration.src_connect
+    refuse_one_connect(spec)
     existing = src_connect.connectors()
     wanted = list(names) if names else [n for n in existing if spec.connectors.selects(n)]
     plugins = {p.class_name: p.type for p in src_connect.plugins()}
@@ -126,8 +144,48 @@ def plan(
     return out
 
 
-def plan_json(plans: Sequence[ConnectorPlan]) -> dict[str, Any]:
-    return {"schema": PLAN_SCHEMA, "connectors": [p.to_json(redact_config) for p in plans]}
+def plan_json(plans: Sequence[ConnectorPlan], spec_name: str | None = None) -> dict[str, Any]:
+    """``plan.json``: the plans, and the name of the spec they were made from."""
+    data: dict[str, Any] = {"schema": PLAN_SCHEMA}
+    if spec_name is not None:
+        data["spec"] = spec_name
+    data["connectors"] = [p.to_json(redact_config) for p in plans]
+    return data
+
+
+def check_plan_file(
+    data: Mapping[str, Any],
+    origin: str,
+    spec_name: str,
+    plans: Sequence[ConnectorPlan] = (),
+) -> None:
+    """Refuse (exit 2, before anything runs) a plan file made for another spec: not a plan,
+    another spec name, or (given this spec's ``plans``) connectors whose topics this spec
+    copies under other names."""
+    if data.get("schema") != PLAN_SCHEMA:
+        raise UsageError(
+            f"{origin} is not a connshift plan",
+            why=f"its schema is {data.get('schema')!r}, not {PLAN_SCHEMA}",
+            fix="write one with `connshift plan -o plan.json`",
+        )
+    made_for = data.get("spec")
+    if made_for is not None and made_for != spec_name:
+        raise UsageError(
+            f"{origin} was planned for spec {made_for!r}, but -c names spec {spec_name!r}",
+            fix=f"pass the spec the plan was made from, or re-plan with this one "
+            f"(`connshift plan -c ... -o {origin}`)",
+        )
+    planned = {c.get("name"): c for c in data.get("connectors", []) if isinstance(c, Mapping)}
+    for p in plans:
+        then = planned.get(p.name, {}).get("destination_topics")
+        if then is not None and list(then) != list(p.destination_topics):
+            raise UsageError(
+                f"{origin} plans {p.name} onto {', '.join(then) or 'no topics'}, this spec "
+                f"onto {', '.join(p.destination_topics) or 'no topics'}",
+                why="the plan was made from another spec (or topics.rename/prefix changed)",
+                fix=f"re-plan with this spec (`connshift plan -c ... -o {origin}`)",
+                connector=p.name,
+            )
 
 
 # ---------------------------------------------------------------------------- results
@@ -227,7 +285,26 @@ class ReadOffsets(_CutoverStep):
 
     def run(self, learned: Learned) -> Outcome:
         offsets = self.m.src_connect.get_offsets(self.plan.name)
+        if not offsets and self.plan.strategy is Strategy.RESUME:
+            self._refuse_nothing_to_resume()
         return Outcome("done", f"{len(offsets)} offset entries", {"offsets": offsets})
+
+    def _refuse_nothing_to_resume(self) -> None:
+        """``resume`` of a connector with no offsets on the source (read once it is stopped,
+        so every offset it had is flushed) would start it from scratch on the destination (a
+        sink from its reset policy): refused, and this attempt undone — the source connector
+        resumed — so the operator chooses ``fresh`` or ``snapshot`` knowingly."""
+        name = self.plan.name
+        refusal = CutoverRefused(
+            f"connector {name} has no offsets on the source to resume from",
+            why="it never committed any, or they were lost (its offsets topic compacted or "
+            "deleted, its sink group deleted); on the destination it would start from scratch",
+            fix=f"if that is meant, plan it fresh: `connshift plan {name} --strategy fresh "
+            "-o plan.json`, then `connshift cutover --plan plan.json`",
+            connector=name,
+        )
+        refusal.undo_attempt = True  # this refusal only: other failures keep the attempt open
+        raise refusal
 
 
 class CatchUp(_CutoverStep):
@@ -702,9 +779,28 @@ class Mover:
             from connshift.app.score import gate
 
             self.blockers = gate(self.spec, [p.name for p in plans])
+        for p in plans:  # before any connector moves
+            self._refuse_already_moved(p.name)
         for p in plans:
             self._cutover_one(p, result)
         return result
+
+    def _refuse_already_moved(self, name: str) -> None:
+        """Refuse to cut over again a connector whose latest attempt finished and was not
+        rolled back: a new attempt would hide the finished one from ``rollback``."""
+        journal = self.journal
+        attempt = journal.attempt(name)
+        verified = journal.done_steps(name, attempt).get(Step.VERIFY.value) if attempt else None
+        if verified is None or ended(journal, name, attempt):
+            return
+        when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(verified.at))
+        raise CutoverRefused(
+            f"connector {name} is already cut over",
+            why=f"attempt {attempt} in the journal finished at {when}",
+            fix=f"nothing to do; `connshift rollback {name}` undoes it, "
+            "`connshift status` shows the journal",
+            connector=name,
+        )
 
     def _cutover_one(self, plan: ConnectorPlan, result: CutoverResult) -> None:
         name, journal = plan.name, self.journal

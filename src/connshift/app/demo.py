@@ -264,7 +264,7 @@ def _decide_to_go(
     spec = migration.spec
     lines: list[str] = ["9. decide to go: the evidence the scorecard gates the cutover on"]
     plans = mover.plan(migration, list(SEEDED))
-    record_evidence(spec, "plan", mover.plan_json(plans))
+    record_evidence(spec, "plan", mover.plan_json(plans, spec.name))
     lines.append(
         "   plan: "
         + ", ".join(f"{p.name} ({p.shape}, {p.strategy})" for p in plans)

@@ -164,13 +164,13 @@ def apply(
     not_copied: dict[str, list[GroupOffset]] = {}
     for o in result.untranslated:
         not_copied.setdefault(o.group, []).append(o)
-    for group, rows in sorted(by_group.items()):
+    # a group whose every offset is beyond the copy has no translated row: refused too
+    for group in sorted(set(by_group) | set(not_copied)):
+        rows = by_group.get(group, [])
         if group in not_copied:
             first = not_copied[group][0]
-            result.refused[group] = (
-                f"{first.topic}[{first.partition}]@{first.source_offset} is beyond what sync "
-                "has copied: run sync first"
-            )
+            side = migration.dst if reverse else migration.src
+            result.refused[group] = _not_copied_reason(side, first)
             continue
         state, members = dst.group_state(group)
         if members:
@@ -188,6 +188,20 @@ def apply(
     return result
 
 
+def _not_copied_reason(side: Any, row: GroupOffset) -> str:
+    """Why ``row`` could not be translated: sync has not copied that far yet, or the
+    committed offset is past the end of the partition itself (no sync will ever reach it)."""
+    where = f"{row.topic}[{row.partition}]@{row.source_offset}"
+    _low, high = side.watermarks(row.topic, row.partition)
+    if row.source_offset > high:
+        return (
+            f"{where} is past the end of {row.topic}[{row.partition}] (high watermark {high}): "
+            "the committed offset names no record; reset the group there (kafka-consumer-groups "
+            "--reset-offsets --to-latest) or leave it out (--groups)"
+        )
+    return f"{where} is beyond what sync has copied: run sync first"
+
+
 def raise_if_refused(result: GroupsResult, groups: Sequence[str] | None = None) -> None:
     """One clear error when any group was refused."""
     if result.refused:
@@ -198,6 +212,8 @@ def raise_if_refused(result: GroupsResult, groups: Sequence[str] | None = None) 
             why=why,
             fix="stop its consumers on the destination (a group must be empty to set offsets)"
             if "member" in why
+            else None  # the reason says what to do
+            if "past the end" in why
             else "run `connshift sync` until the copy has passed the committed offsets",
             group=group,
         )

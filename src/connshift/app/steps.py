@@ -158,7 +158,8 @@ class Executor:
                 self.journal.record(unit, attempt, kind, op.name, "failed", error=exc.one_line())
                 outcomes.append(StepOutcome(unit, op.name, "failed", exc.one_line()))
                 self.on_step(unit, kind, op.name, "failed", time.monotonic() - began)
-                if op.undo_on_failure:
+                # an error may ask for it too (a refusal after the source was stopped)
+                if op.undo_on_failure or getattr(exc, "undo_attempt", False):
                     self._undo(unit, attempt, undo_kind, ran, known, outcomes, exc)
                 raise
             self.on_step(unit, kind, op.name, result.status, time.monotonic() - began)

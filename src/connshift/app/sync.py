@@ -34,10 +34,17 @@ from connshift.app.rawsecurity import raw_security, raw_unsupported
 from connshift.core.digest import record_digest
 from connshift.core.offsetmap import PartitionMap
 from connshift.core.retry import Outages
-from connshift.core.spec import Spec
+from connshift.core.spec import Spec, same_kafka
 from connshift.core.topicconfig import ConfigMapping, map_topic_configs, without_rejected
-from connshift.errors import CheckFailed, KafkaError, KafkaUnavailable, UsageError
-from connshift.io.kafka import KafkaCluster, KafkaConsumer, KafkaProducer, Record, TopicPartition
+from connshift.errors import CheckFailed, ConfigError, KafkaError, KafkaUnavailable, UsageError
+from connshift.io.kafka import (
+    ClusterInfo,
+    KafkaCluster,
+    KafkaConsumer,
+    KafkaProducer,
+    Record,
+    TopicPartition,
+)
 
 CHECKPOINT_SECONDS = 1.0
 #: raw engine: source offsets per partition in one round (the group is polled between rounds)
@@ -159,6 +166,51 @@ def select_topics(
             continue
         out.append(name)
     return out
+
+
+# ---------------------------------------------------------------------------- bad input
+
+
+def refuse_same_cluster(
+    spec: Spec, src: ClusterInfo | None = None, dst: ClusterInfo | None = None
+) -> None:
+    """Refuse (exit 2) copying when source and destination are one cluster: by the spec's
+    addresses (no I/O), or, given what each side said, by cluster id. A ``topics.prefix``
+    renames every copy, so a copy within one cluster is allowed with one."""
+    if spec.topics.prefix:
+        return
+    if shared := same_kafka(spec):
+        named = ", ".join(shared)
+    elif src is not None and dst is not None and src.cluster_id == dst.cluster_id is not None:
+        named = f"cluster id {src.cluster_id}"
+    else:
+        return
+    raise ConfigError(
+        f"source and destination are the same Kafka cluster ({named})",
+        why="every topic would be copied onto itself",
+        fix="point destination.kafka.bootstrap_servers at the destination cluster "
+        "(or set topics.prefix to copy within one cluster)",
+        key="destination.kafka.bootstrap_servers",
+    )
+
+
+def refuse_shared_destinations(
+    topics: Sequence[str], destination_name: Callable[[str], str]
+) -> None:
+    """Refuse (exit 2, before anything is created) two source topics whose copies would share
+    one destination topic (a ``topics.rename`` target that is another selected topic's name)."""
+    seen: dict[str, str] = {}
+    for topic in topics:
+        dst_topic = destination_name(topic)
+        if dst_topic in seen:
+            raise ConfigError(
+                f"source topics {seen[dst_topic]} and {topic} would both be copied to {dst_topic}",
+                why="the spec's topics.rename/prefix gives them one destination name, and "
+                "their records would mix in it",
+                fix="rename one of them to a free name, or exclude one (topics.exclude)",
+                topic=dst_topic,
+            )
+        seen[dst_topic] = topic
 
 
 # ---------------------------------------------------------------------------- topics
@@ -347,8 +399,10 @@ class Syncer:
 
     # ------------------------------------------------------------------ setup
     def prepare(self) -> list[str]:
-        self.src.check_reachable()
-        self.dst.check_reachable()
+        # bad input that needs no cluster first: a bad --topics regex, one cluster twice
+        select_topics([], self.spec, self.opts.topics)
+        refuse_same_cluster(self.spec)
+        refuse_same_cluster(self.spec, self.src.check_reachable(), self.dst.check_reachable())
         source_topics = self.src.topics()
         if self.opts.exact_topics is not None:
             topics = sorted(t for t in self.opts.exact_topics if t in source_topics)
@@ -359,6 +413,7 @@ class Syncer:
                 "no source topic matches the spec's topics and --topics",
                 fix="check topics.include/exclude in the spec and the --topics regexes",
             )
+        refuse_shared_destinations(topics, self.destination_name)
         self.mirror.ensure()
         for topic in topics:
             dst_topic = self.destination_name(topic)
@@ -487,6 +542,7 @@ class Syncer:
                 self.store.replace(topic, p, dst_topic, pmap)
                 target = None if self.opts.follow else src_bounds[1]
                 st = PartitionState(topic, p, dst_topic, pmap, target, start=pmap.src_next)
+                st.dirty = True  # mirror it at the next checkpoint: the map topic may be gone
                 self.states[(topic, p)] = st
                 out.append(st)
         return out

@@ -255,6 +255,10 @@ def _rebalancing(status: int, message: str) -> bool:
     return status == 500 and "rebalance is expected" in text
 
 
+#: paths every Kafka Connect REST API serves: a 404 there means the URL is not a worker's root
+_EVERY_WORKER_ANSWERS = frozenset({"/", "/connectors", "/connector-plugins"})
+
+
 class ConnectClient:
     """A client for one Kafka Connect worker's REST API.
 
@@ -574,8 +578,9 @@ class ConnectClient:
 
         With ``tasks_state``, also wait until the connector has at least one task and every
         task is in ``tasks_state``. STOPPED is reached only once no task is left: Connect
-        reports the connector STOPPED while its tasks are still shutting down (KIP-875). A connector or task that is FAILED (when FAILED is not what
-        we wait for) stops the wait at once. A 404 while polling counts as "no status yet"
+        reports the connector STOPPED while its tasks are still shutting down (KIP-875). A
+        connector or task that is FAILED (when FAILED is not what we wait for) stops the wait
+        at once. A 404 while polling counts as "no status yet"
         (Connect writes status asynchronously after a create).
 
         Raises :class:`ConnectError` naming the connector, the last state seen and the first
@@ -777,7 +782,12 @@ class ConnectClient:
         if connector is not None and _seg(connector) not in path.split("/"):
             what += f" for connector {connector}"
         fix: str | None
-        if status == 404 or status == 405:
+        if status == 404 and path in _EVERY_WORKER_ANSWERS:
+            fix = (
+                f"every Kafka Connect worker answers {method} {path}: check the {self.name} "
+                f"Connect URL in the spec — it should be the REST root, such as http://host:8083"
+            )
+        elif status == 404 or status == 405:
             fix = (
                 f"the {self.name} worker does not offer {method} {path}; "
                 "it may run a Kafka Connect version that is too old for this operation"

@@ -191,6 +191,32 @@ def _why(exc: BaseException | _RdError) -> str:
     return str(exc) or type(exc).__name__
 
 
+#: an ApiVersions v0 request (api key 18, correlation id 1, client id "connshift"), then an
+#: empty line: a broker answers the request (and drops the connection on the rest), an HTTP
+#: server takes it all as a bad request line and answers ``HTTP/1.x 400`` (or, taking it
+#: for HTTP/0.9, an HTML page)
+_API_VERSIONS_V0 = b"\x00\x00\x00\x13\x00\x12\x00\x00\x00\x00\x00\x01\x00\x09connshift\r\n\r\n"
+
+
+def _answers_http(bootstrap: str, timeout: float = 2.0) -> str | None:
+    """The first ``host:port`` of ``bootstrap`` that answers a Kafka request with HTTP (a
+    Connect or registry port given as a broker), or None. Asked only after a failure, to
+    say why; plain TCP, so a TLS or SASL listener is never mistaken for one."""
+    import socket
+
+    for server in bootstrap.split(",")[:3]:
+        host, _, port = server.strip().rpartition(":")
+        try:
+            with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout) as sock:
+                sock.settimeout(timeout)
+                sock.sendall(_API_VERSIONS_V0)
+                if sock.recv(5).startswith((b"HTTP/", b"<")):  # a status line, or HTTP/0.9
+                    return server.strip()
+        except (OSError, ValueError):
+            continue
+    return None
+
+
 #: librdkafka's codes for "the authorizer said no", and the resource each is about
 _DENIED = {
     _RdError.TOPIC_AUTHORIZATION_FAILED: "topic",
@@ -372,10 +398,14 @@ class KafkaCluster:
             refused = self.auth_refused(f"could not reach the {self.name} Kafka cluster")
             if refused is not None:
                 raise refused from exc
+            http = _answers_http(self.bootstrap)
             raise KafkaError(
                 f"could not reach the {self.name} Kafka cluster at {self.bootstrap}",
-                why=_why(exc),
-                fix="check bootstrap_servers in the spec and that the cluster is running",
+                why=f"{http} answers HTTP, not the Kafka protocol" if http else _why(exc),
+                fix="check bootstrap_servers in the spec: that is a web port (Kafka Connect's "
+                "REST API, a schema registry?), not a Kafka listener"
+                if http
+                else "check bootstrap_servers in the spec and that the cluster is running",
                 cluster=self.name,
             ) from exc
         controller = desc.controller.id if desc.controller is not None else None

@@ -8,12 +8,14 @@ The state may lag the destination (records produced after the last checkpoint):
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from connshift.core.offsetmap import PartitionMap, Run
+from connshift.errors import ConfigError
 from connshift.io.sqlite import open_db
 
 SCHEMA = """
@@ -40,6 +42,12 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
+def _corrupt(exc: BaseException | None) -> bool:
+    """Whether SQLite said the file is not a (readable) database — not that it is locked,
+    read-only or missing (OperationalError), which moving it aside would not fix."""
+    return isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError)
+
+
 @dataclass
 class StoredPartition:
     """A partition's state as stored: the map and the destination topic it copies to."""
@@ -56,10 +64,31 @@ class StateStore:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.db = open_db(self.path, "the sync state", SCHEMA)
+        #: where an unreadable ``sync.db`` was moved before a fresh one was made (None: it
+        #: was readable); sync then takes each map from the destination's mirror topic
+        self.set_aside: Path | None = None
+        self.db = self._open()
         self.db.execute("PRAGMA synchronous=NORMAL")
         # how many runs of each partition are already stored (to append only new ones)
         self._stored_runs: dict[tuple[str, int], int] = {}
+
+    def _open(self) -> sqlite3.Connection:
+        """Open the state; a file that is not a readable SQLite database (truncated,
+        overwritten, malformed) is moved aside and a fresh state is made: the maps it held
+        are mirrored in ``connshift.offset-maps`` and the destination is reconciled."""
+        try:
+            db = open_db(self.path, "the sync state", SCHEMA)
+            if db.execute("PRAGMA quick_check").fetchone()[0] == "ok":
+                return db
+            db.close()
+        except ConfigError as exc:
+            if not _corrupt(exc.__cause__):
+                raise
+        self.set_aside = self.path.with_name(f"{self.path.name}.corrupt-{int(time.time())}")
+        self.path.replace(self.set_aside)
+        for suffix in ("-wal", "-shm"):
+            self.path.with_name(self.path.name + suffix).unlink(missing_ok=True)
+        return open_db(self.path, "the sync state", SCHEMA)
 
     def close(self) -> None:
         self.db.close()

@@ -26,8 +26,14 @@ def _plans_from(spec: Any, connectors: list[str], plan_file: Path | None) -> Any
             data = json.loads(plan_file.read_text())
             by_name = {c["name"]: Strategy(c["strategy"]) for c in data["connectors"]}
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise UsageError(f"cannot read the plan {plan_file}", why=str(exc)) from exc
+            raise UsageError(
+                f"cannot read the plan {plan_file}",
+                why=str(exc),
+                fix="pass a plan.json written by `connshift plan -o`",
+            ) from exc
+        mover.check_plan_file(data, str(plan_file), spec.spec.name)
         plans = mover.plan(spec, connectors or list(by_name))
+        mover.check_plan_file(data, str(plan_file), spec.spec.name, plans)
         for p in plans:
             if by_name.get(p.name, strategy) is not p.strategy:
                 p2 = mover.plan(spec, [p.name], by_name[p.name])[0]

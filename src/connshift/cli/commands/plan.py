@@ -39,7 +39,7 @@ def plan(
     m = open_migration(config)
     spec = m.spec
     plans = mover.plan(m, connectors or None, _strategy(strategy))
-    data = mover.plan_json(plans)
+    data = mover.plan_json(plans, spec.name)
     record(spec, "plan", data)
     if output is not None:
         write_json_atomic(output, data)

@@ -51,6 +51,8 @@ from connshift.core.spec.models import (
     TopicScope,
     WorkerBoundary,
     format_key_path,
+    same_connect,
+    same_kafka,
 )
 from connshift.core.spec.parse import parse_spec
 from connshift.core.spec.properties import parse_properties
@@ -89,5 +91,7 @@ __all__ = [
     "parse_properties",
     "parse_spec",
     "resolve_references",
+    "same_connect",
+    "same_kafka",
     "sandbox_spec_yaml",
 ]

@@ -646,6 +646,40 @@ class Spec(_Model):
                 kafka._masked_keys = kafka._masked_keys | {str(path[3])}
 
 
+_LOOPBACK = {"localhost", "127.0.0.1", "::1", "[::1]"}
+
+
+def _broker_set(servers: str) -> set[str]:
+    """``host:port`` entries of a bootstrap list, case-folded, loopback names as one."""
+    out = set()
+    for entry in servers.split(","):
+        host, _, port = entry.strip().lower().rpartition(":")
+        out.add(f"{'127.0.0.1' if host in _LOOPBACK else host}:{port}")
+    return out
+
+
+def same_kafka(spec: Spec) -> list[str]:
+    """The broker addresses the spec's source and destination Kafka clusters share (one
+    cluster on both sides: fine for ``probe``, wrong for anything that copies)."""
+    shared = _broker_set(spec.source.kafka.bootstrap_servers) & _broker_set(
+        spec.destination.kafka.bootstrap_servers
+    )
+    return sorted(shared)
+
+
+def same_connect(spec: Spec) -> bool:
+    """Whether the spec's source and destination Connect URLs name one Connect cluster."""
+    src, dst = spec.source.connect, spec.destination.connect
+    return src is not None and dst is not None and _url_key(src.url) == _url_key(dst.url)
+
+
+def _url_key(url: str) -> str:
+    parts = urlsplit(url.lower().rstrip("/"))
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"{parts.scheme}://{'127.0.0.1' if host in _LOOPBACK else host}:{port}{parts.path}"
+
+
 def _get_at(tree: Any, path: KeyPath) -> Any:
     for part in path:
         tree = tree[part]
