@@ -19,8 +19,10 @@ demo: setup
 test: setup
 	$(BIN)/pytest -m "not faults" $(PYTEST_ARGS)
 
+## The fault tests run on the replicated profile (3 destination brokers) in a sandbox of its
+## own (home `<sandbox home>-replicated`, every port +300), started and stopped by the tests.
 test-faults: setup
-	$(BIN)/pytest -m faults $(PYTEST_ARGS)
+	CONNSHIFT_TEST_REPLICATED=1 $(BIN)/pytest -m faults $(PYTEST_ARGS)
 
 test-unit: setup
 	$(BIN)/pytest -m "not integration" $(PYTEST_ARGS)

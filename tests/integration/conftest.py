@@ -45,14 +45,32 @@ class Estate:
     from_sandbox: bool
 
 
+#: ``make test-faults``: the replicated profile (three destination brokers), in a home and on
+#: ports of its own beside the default sandbox, which ``make test`` keeps using
+REPLICATED = os.environ.get("CONNSHIFT_TEST_REPLICATED") == "1"
+REPLICATED_PORT_SHIFT = 300
+
+
+def _session_sandbox() -> tuple[Sandbox, dict[str, Any]]:
+    """The sandbox this session uses, and what ``up`` needs to start it."""
+    if not REPLICATED:
+        return Sandbox(), {}
+    from connshift.app.sandbox import default_home
+    from connshift.io.sandbox.services import DEFAULT_PORTS
+
+    home = default_home()
+    ports = {name: port + REPLICATED_PORT_SHIFT for name, port in DEFAULT_PORTS.items()}
+    return Sandbox(home.with_name(home.name + "-replicated")), {"ports": ports, "brokers": 3}
+
+
 @pytest.fixture(scope="session")
 def sandbox() -> Iterator[Sandbox]:
     if EXTERNAL:
         pytest.skip("pointed at external clusters: the sandbox's own services are not there")
-    sb = Sandbox()
+    sb, profile = _session_sandbox()
     before = sb.status()
     already = {s.name for s in before.services if s.healthy}
-    sb.up(with_tansu=True, report=lambda m: print(f"[sandbox] {m}"))
+    sb.up(with_tansu=True, report=lambda m: print(f"[sandbox] {m}"), **profile)
     yield sb
     started_here = {s.name for s in sb.status().services} - already
     if started_here and os.environ.get("CONNSHIFT_KEEP_SANDBOX") != "1":
@@ -106,8 +124,8 @@ def spec_for(sandbox: Sandbox, tmp_path: Path) -> SpecFor:
         kw.setdefault("state_dir", tmp_path / "state")
         return write_spec(
             path or tmp_path / "spec.yaml",
-            source=f"127.0.0.1:{p['source-kafka']}",
-            destination=destination or f"127.0.0.1:{p['destination-kafka']}",
+            source=sandbox.bootstrap("source"),
+            destination=destination or sandbox.bootstrap("destination"),
             source_connect=urls["source"],
             destination_connect=urls["destination"],
             include=include,

@@ -103,7 +103,7 @@ def write_spec(
 
 def kafka(sandbox: Sandbox, side: str) -> KafkaCluster:
     """The sandbox's ``source`` or ``destination`` Kafka cluster."""
-    return KafkaCluster({"bootstrap.servers": f"127.0.0.1:{sandbox.ports[side + '-kafka']}"})
+    return KafkaCluster({"bootstrap.servers": sandbox.bootstrap(side)})
 
 
 def connect(sandbox: Sandbox, side: str) -> ConnectClient:

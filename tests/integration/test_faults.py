@@ -100,8 +100,18 @@ def _pid(sandbox: Sandbox, service: str) -> int:
     return int(rec.pid)
 
 
-def _kill_and_restart(sandbox: Sandbox, service: str) -> Callable[[], None]:
+def _leader(sandbox: Sandbox, side: str, topic: str) -> str:
+    """The broker service leading ``topic``'s partition 0 (the only broker of a one-broker
+    cluster): killing it moves leadership on a replicated cluster."""
+    if sandbox.brokers[side] == 1:
+        return f"{side}-kafka"
+    node = kafka(sandbox, side).admin.list_topics(topic, timeout=10).topics[topic].partitions[0]
+    return sandbox.broker_names(side)[node.leader - 1]
+
+
+def _kill_and_restart(sandbox: Sandbox, side: str, topic: str) -> Callable[[], None]:
     def fault() -> None:
+        service = _leader(sandbox, side, topic)
         os.kill(_pid(sandbox, service), signal.SIGKILL)
         time.sleep(3.0)  # the follower meets a dead broker before it comes back
         info = sandbox.up(with_tansu=sandbox.with_tansu)
@@ -110,9 +120,21 @@ def _kill_and_restart(sandbox: Sandbox, service: str) -> Callable[[], None]:
     return fault
 
 
-def _freeze(sandbox: Sandbox, service: str, seconds: float = 30.0) -> Callable[[], None]:
+def _restart_cluster(sandbox: Sandbox, side: str, topic: str) -> Callable[[], None]:
     def fault() -> None:
-        pid = _pid(sandbox, service)
+        brokers = sandbox.broker_names(side)
+        for service in brokers:
+            os.kill(_pid(sandbox, service), signal.SIGKILL)
+        time.sleep(3.0)
+        info = sandbox.up(with_tansu=sandbox.with_tansu)
+        assert set(brokers) <= set(info.started), info.started
+
+    return fault
+
+
+def _freeze(sandbox: Sandbox, side: str, topic: str, seconds: float = 30.0) -> Callable[[], None]:
+    def fault() -> None:
+        pid = _pid(sandbox, _leader(sandbox, side, topic))
         os.kill(pid, signal.SIGSTOP)
         try:
             time.sleep(seconds)
@@ -164,9 +186,10 @@ def _wait_or_show(
 
 
 FAULTS = {
-    "kill -9 the destination broker, restart it": ("destination-kafka", _kill_and_restart),
-    "SIGSTOP the destination broker for 30 s": ("destination-kafka", _freeze),
-    "kill -9 the source broker, restart it": ("source-kafka", _kill_and_restart),
+    "kill -9 the destination partition leader, restart it": ("destination", _kill_and_restart),
+    "SIGSTOP the destination partition leader for 30 s": ("destination", _freeze),
+    "kill -9 the source broker, restart it": ("source", _kill_and_restart),
+    "kill -9 every destination broker, restart the cluster": ("destination", _restart_cluster),
 }
 
 
@@ -179,12 +202,12 @@ def test_sync_follow_waits_out_a_broker_fault_and_validate_passes(
     fault: str,
     engine: str,
 ) -> None:
-    service, make_fault = FAULTS[fault]
+    side, make_fault = FAULTS[fault]
     topic = f"app.fault{uuid.uuid4().hex[:8]}"
     src, dst = kafka(sandbox, "source"), kafka(sandbox, "destination")
     src.create_topic(topic, PARTITIONS)
     spec = spec_for(name=f"fault-{engine}", include=[topic.replace(".", r"\.")])
-    bootstrap = f"127.0.0.1:{sandbox.ports['source-kafka']}"
+    bootstrap = sandbox.bootstrap("source")
 
     def copied() -> int:
         try:
@@ -195,11 +218,11 @@ def test_sync_follow_waits_out_a_broker_fault_and_validate_passes(
     with LiveProducer(bootstrap, topic) as producer:
         proc = follower(spec, "--engine", engine, "--json")
         wait_for(lambda: copied() > 500, 90, "the follower to copy the first records")
-        make_fault(sandbox, service)()
+        make_fault(sandbox, side, topic)()
         time.sleep(5.0)  # records written after the fault too
         sent = producer.stop()
         last_write = time.monotonic()
-    assert not producer.errors[:1] or service == "source-kafka", producer.errors[:3]
+    assert not producer.errors[:1] or side == "source", producer.errors[:3]
     ends = {p: src.watermarks(topic, p)[1] for p in range(PARTITIONS)}
     assert sum(ends.values()) >= sent
     _wait_or_show(
@@ -225,10 +248,11 @@ def test_sync_follow_waits_out_a_broker_fault_and_validate_passes(
     diffs = [c for c in report["checks"] if c["id"] == "stream.diff"]
     assert len(diffs) == PARTITIONS and all(c["status"] == "PASS" for c in diffs), diffs
     record_fault(
-        f"sync-follow-{service}-{make_fault.__name__.strip('_')}-{engine}",
+        f"sync-follow-{side}-{make_fault.__name__.strip('_')}-{engine}",
         {
             "phase": "sync --follow under a live producer",
-            "fault": fault,
+            "fault": fault
+            + (f" ({sandbox.brokers[side]} brokers)" if sandbox.brokers[side] > 1 else ""),
             "engine": engine,
             "outcome": "kept running, caught up on its own; validate PASS (exact offsets)",
             "exit_code": proc.returncode,
@@ -266,7 +290,7 @@ def test_group_members_join_and_die_mid_copy_without_gap_or_duplicate(
         )
         for i in range(3)
     ]
-    bootstrap = f"127.0.0.1:{sandbox.ports['source-kafka']}"
+    bootstrap = sandbox.bootstrap("source")
 
     def copied() -> int:
         return sum(dst.watermarks(topic, p)[1] for p in range(partitions) if topic in dst.topics())

@@ -21,11 +21,14 @@ from connshift.io.kafka import KafkaCluster
 
 from .helpers import run_json, unique_prefix, write_spec
 
-pytestmark = pytest.mark.skipif(
-    os.environ.get("CONNSHIFT_TEST_REPLICATED") != "1",
-    reason="the replicated profile: set CONNSHIFT_TEST_REPLICATED=1 on a sandbox started "
-    "with `connshift sandbox up --brokers 3`",
-)
+pytestmark = [
+    pytest.mark.faults,
+    pytest.mark.skipif(
+        os.environ.get("CONNSHIFT_TEST_REPLICATED") != "1",
+        reason="the replicated profile: set CONNSHIFT_TEST_REPLICATED=1 on a sandbox started "
+        "with `connshift sandbox up --brokers 3`",
+    ),
+]
 
 MAP_TOPIC = "connshift.offset-maps"
 
