@@ -82,31 +82,24 @@ def _run(command: str, spec: Path, timeout: float = 300) -> subprocess.Completed
     return run_cli(*args, timeout=timeout)
 
 
-CASES: dict[str, tuple[str, str, str]] = {
-    # id: (command, step after which connshift dies, service then killed and restarted)
-    "cutover, source worker after stop-source": ("cutover", "stop-source", "source-connect"),
-    "cutover, PostgreSQL after stop-source": ("cutover", "stop-source", "postgres"),
-    "cutover, destination worker after create-stopped": (
-        "cutover",
-        "create-stopped",
-        "destination-connect",
-    ),
-    "cutover, destination worker after write-offsets": (
-        "cutover",
-        "write-offsets",
-        "destination-connect",
-    ),
-    "rollback, destination worker after stop-destination": (
-        "rollback",
-        "stop-destination",
-        "destination-connect",
-    ),
-    "rollback, source worker after write-source-offsets": (
-        "rollback",
-        "write-source-offsets",
-        "source-connect",
-    ),
-}
+#: (command, step after which connshift dies, the service then killed -9 and restarted): the
+#: worker each step acts on, or the next step will; and PostgreSQL while the move is half-way
+STEP_FAULTS: tuple[tuple[str, str, str], ...] = (
+    ("cutover", "preflight", "source-connect"),
+    ("cutover", "stop-source", "source-connect"),
+    ("cutover", "stop-source", "postgres"),
+    ("cutover", "read-offsets", "source-connect"),
+    ("cutover", "catch-up", "destination-connect"),
+    ("cutover", "create-stopped", "destination-connect"),
+    ("cutover", "write-offsets", "destination-connect"),
+    ("cutover", "resume", "destination-connect"),
+    ("rollback", "stop-destination", "destination-connect"),
+    ("rollback", "read-destination-offsets", "destination-connect"),
+    ("rollback", "copy-back", "source-connect"),
+    ("rollback", "write-source-offsets", "source-connect"),
+    ("rollback", "delete-destination", "source-connect"),
+)
+CASES = {f"{cmd}, {svc} after {step}": (cmd, step, svc) for cmd, step, svc in STEP_FAULTS}
 
 
 @pytest.mark.parametrize("case", list(CASES))
