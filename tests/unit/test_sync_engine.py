@@ -264,3 +264,27 @@ def test_a_deadline_is_never_outwaited(tmp_path: Path) -> None:
     with pytest.raises(KafkaUnavailable) as raised:
         s._wait_out(lost)
     assert raised.value is lost
+
+
+def test_a_destination_behind_its_map_is_waited_for_then_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a replicated destination restarts, a partition's high watermark starts behind
+    what it acknowledged: that is waited out like an outage — for 60 s — then refused."""
+    from connshift.core.retry import Outages
+    from connshift.errors import KafkaUnavailable
+
+    def behind(*_args: object) -> tuple[PartitionMap, int]:
+        raise syncmod.DestinationBehind("destination partition t[0] ends at 0, but ...")
+
+    monkeypatch.setattr(syncmod, "reconcile", behind)
+    s = syncer(PLAIN, tmp_path, "raw")
+    clock = Clock()
+    s.outages = Outages(give_up_after=300.0, clock=clock)
+    with pytest.raises(KafkaUnavailable) as waited:
+        s._reconcile("t", 0, "t", None, (0, 5), (0, 0))
+    assert "behind what the copy wrote" in str(waited.value)
+    s.outages.failed()  # the loop waits: the outage has begun
+    clock.now += syncmod.BEHIND_SECONDS
+    with pytest.raises(syncmod.DestinationBehind):
+        s._reconcile("t", 0, "t", None, (0, 5), (0, 0))

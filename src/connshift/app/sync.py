@@ -63,6 +63,16 @@ class SyncRefused(CheckFailed):
     """A destination partition cannot be written safely (foreign records, lost records)."""
 
 
+class DestinationBehind(SyncRefused):
+    """A destination partition ends before what the copy wrote there. Records deleted, or
+    (for a while) a replicated partition just after its brokers restarted: its new leader's
+    high watermark starts from its last checkpoint and catches up as the followers fetch."""
+
+
+#: how long a destination partition behind its map is waited for before it is refused
+BEHIND_SECONDS = 60.0
+
+
 @dataclass
 class PartitionState:
     """A partition being copied by this process."""
@@ -287,7 +297,7 @@ def reconcile(
         return PartitionMap.starting_at(src_low, dst_start=dst_high), 0
     pmap = replace(stored, runs=list(stored.runs))  # a refusal leaves ``stored`` as it was
     if dst_high < pmap.dst_next:
-        raise SyncRefused(
+        raise DestinationBehind(
             f"destination partition {where} ends at {dst_high}, but the copy had written up "
             f"to {pmap.dst_next}",
             why="records were deleted on the destination (or the topic was re-created)",
@@ -527,15 +537,8 @@ class Syncer:
                         "state_dir if the old state is stale",
                         topic=topic,
                     )
-                pmap, recovered = reconcile(
-                    self.src,
-                    self.dst,
-                    topic,
-                    p,
-                    dst_topic,
-                    stored[1] if stored else None,
-                    src_bounds,
-                    dst_bounds[p],
+                pmap, recovered = self._reconcile(
+                    topic, p, dst_topic, stored[1] if stored else None, src_bounds, dst_bounds[p]
                 )
                 if recovered:
                     self.result.recovered[f"{topic}[{p}]"] = recovered
@@ -717,6 +720,32 @@ class Syncer:
             consumer.pause(done)
         self._assignment_changed = True
 
+    def _reconcile(
+        self,
+        topic: str,
+        partition: int,
+        dst_topic: str,
+        stored: PartitionMap | None,
+        src_bounds: tuple[int, int],
+        dst_bounds: tuple[int, int],
+    ) -> tuple[PartitionMap, int]:
+        """:func:`reconcile`; a destination partition behind its map is first waited for,
+        as an outage (:data:`BEHIND_SECONDS`): after a replicated cluster restarts, a
+        partition's high watermark is behind what it acknowledged until its followers
+        catch up."""
+        try:
+            return reconcile(
+                self.src, self.dst, topic, partition, dst_topic, stored, src_bounds, dst_bounds
+            )
+        except DestinationBehind as behind:
+            if self.outages.lasted() >= BEHIND_SECONDS:
+                raise
+            raise KafkaUnavailable(
+                f"destination partition {dst_topic}[{partition}] is behind what the copy wrote",
+                why=behind.what,
+                fix="waiting for its replicas to catch up (a restarted cluster)",
+            ) from behind
+
     def _reconcile_owned(self) -> None:
         """After a transient failure of the raw engine: make each owned partition's map true
         against the destination again. A produce that failed may still have landed: its
@@ -728,9 +757,7 @@ class Syncer:
             dst_bounds = self.dst.end_offsets(sts[0].dst_topic, [s.partition for s in sts])
             for st in sts:
                 st.fold()
-                pmap, recovered = reconcile(
-                    self.src,
-                    self.dst,
+                pmap, recovered = self._reconcile(
                     topic,
                     st.partition,
                     st.dst_topic,
