@@ -143,11 +143,13 @@ SEEDED_CONNECTORS = ("shop-cdc", "files-source", "files-sink")
 def restore(sandbox: Sandbox, seeded: Any) -> Iterator[None]:
     """Whatever a test did, leave each seeded connector RUNNING on the source only."""
     yield
-    with connect(sandbox, "source") as src, connect(sandbox, "destination") as dst:
+    from connshift.app.seed import _reclaim
+
+    # as `sandbox seed` does: a connector left on the destination has its position carried
+    # back (Debezium must go on from where the replication slot is: resuming it from its
+    # older offsets would FAIL it, and every later test with it); one left FAILED restarts
+    # from a snapshot
+    _reclaim(sandbox, report=lambda m: print(f"[restore] {m}"))
+    with connect(sandbox, "source") as src:
         for name in SEEDED_CONNECTORS:
-            if dst.exists(name):
-                dst.delete(name)
-        for name in SEEDED_CONNECTORS:
-            if src.status(name).state != "RUNNING":
-                src.resume(name)
             src.wait_for_state(name, "RUNNING", tasks_state="RUNNING", timeout=120)
