@@ -769,8 +769,7 @@ class Syncer:
                     key = f"{topic}[{st.partition}]"
                     self.result.recovered[key] = self.result.recovered.get(key, 0) + recovered
                     st.dirty = True
-                st.map = pmap
-                st.sequence = 0
+                st.map = pmap  # its sequence restarts with the new producer id
 
     def _wait_out(self, exc: KafkaUnavailable) -> None:
         """One transient failure: wait (with backoff) before the next try, or give up when
@@ -896,11 +895,10 @@ class Syncer:
                     raise self._error
                 if self._assignment_changed:
                     # partitions may come back to us later: a fresh producer id each time the
-                    # assignment changes keeps sequence numbers valid
+                    # assignment changes keeps sequence numbers valid (_round_raw restarts
+                    # every partition's sequence when it takes a new one)
                     self._assignment_changed = False
                     pid = None
-                    for st in self.states.values():
-                        st.sequence = 0
                 if self.opts.stop.is_set():
                     break
                 try:
