@@ -162,7 +162,8 @@ def follower(tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen[str]]]:
     for proc in started:
         if proc.poll() is None:
             proc.kill()
-            proc.wait(30)
+        with proc:  # waits, and closes its pipes (a killed member's are never read)
+            pass
 
 
 def _wait_or_show(
