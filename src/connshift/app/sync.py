@@ -24,7 +24,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -35,14 +35,16 @@ from connshift.core.digest import record_digest
 from connshift.core.offsetmap import PartitionMap
 from connshift.core.retry import Outages
 from connshift.core.spec import Spec, same_kafka
-from connshift.core.topicconfig import ConfigMapping, map_topic_configs, without_rejected
+from connshift.core.topicconfig import map_topic_configs, without_rejected
 from connshift.errors import CheckFailed, ConfigError, KafkaError, KafkaUnavailable, UsageError
 from connshift.io.kafka import (
     ClusterInfo,
     KafkaCluster,
     KafkaConsumer,
     KafkaProducer,
+    NewTopicSpec,
     Record,
+    TopicInfo,
     TopicPartition,
 )
 
@@ -228,32 +230,69 @@ def refuse_shared_destinations(
 
 def prepare_topic(src: KafkaCluster, dst: KafkaCluster, topic: str, dst_topic: str) -> TopicReport:
     """Create the destination topic if missing (same partitions, mapped configs)."""
-    partitions = src.topics()[topic].partitions
-    existing = dst.topics().get(dst_topic)
-    if existing is not None:
-        if existing.partitions < partitions:
+    return prepare_topics(src, dst, {topic: dst_topic})[0]
+
+
+def prepare_topics(
+    src: KafkaCluster,
+    dst: KafkaCluster,
+    names: Mapping[str, str],
+    source_topics: Mapping[str, TopicInfo] | None = None,
+) -> list[TopicReport]:
+    """Create the destination topics that are missing (same partitions, mapped configs),
+    ``names`` mapping each source topic to its destination name. Every step asks about all
+    topics at once — one Metadata per side, one DescribeConfigs per 200 topics, one
+    validate-only and one CreateTopics request — so hundreds of topics cost about as much
+    as one."""
+    source_topics = source_topics if source_topics is not None else src.topics()
+    existing = dst.topics()
+    reports: dict[str, TopicReport] = {}
+    missing: list[str] = []
+    for topic, dst_topic in names.items():
+        partitions = source_topics[topic].partitions
+        there = existing.get(dst_topic)
+        if there is None:
+            missing.append(topic)
+            continue
+        if there.partitions < partitions:
             raise SyncRefused(
-                f"destination topic {dst_topic} has {existing.partitions} partitions, "
+                f"destination topic {dst_topic} has {there.partitions} partitions, "
                 f"the source has {partitions}",
                 why="records keep their partition: every source partition needs its own",
                 fix=f"add partitions to {dst_topic} on the destination, or delete it",
                 topic=dst_topic,
             )
-        return TopicReport(topic, dst_topic, partitions, created=False)
-    mapping: ConfigMapping = map_topic_configs(src.explicit_topic_configs(topic))
-    rejected = dst.rejected_topic_configs(dst_topic, partitions, mapping.kept)
-    mapping = without_rejected(mapping, rejected)
-    if not dst.create_topic(dst_topic, partitions, replication_factor=-1, config=mapping.kept):
-        # another sync process created it meanwhile
-        return TopicReport(topic, dst_topic, partitions, created=False)
-    return TopicReport(
-        topic,
-        dst_topic,
-        partitions,
-        created=True,
-        configs=mapping.kept,
-        dropped_configs=mapping.dropped,
-    )
+        reports[topic] = TopicReport(topic, dst_topic, partitions, created=False)
+    if missing:
+        explicit = src.explicit_topics_configs(missing)
+        mappings = {t: map_topic_configs(explicit.get(t, {})) for t in missing}
+        wanted = [
+            NewTopicSpec(names[t], source_topics[t].partitions, mappings[t].kept) for t in missing
+        ]
+        rejected = dst.rejected_topics_configs(wanted)
+        for t in missing:
+            mappings[t] = without_rejected(mappings[t], rejected.get(names[t], {}))
+        created = dst.create_topics(
+            [
+                NewTopicSpec(names[t], source_topics[t].partitions, mappings[t].kept)
+                for t in missing
+            ],
+            replication_factor=-1,
+        )
+        for t in missing:
+            partitions = source_topics[t].partitions
+            if not created[names[t]]:  # another sync process created it meanwhile
+                reports[t] = TopicReport(t, names[t], partitions, created=False)
+                continue
+            reports[t] = TopicReport(
+                t,
+                names[t],
+                partitions,
+                created=True,
+                configs=mappings[t].kept,
+                dropped_configs=mappings[t].dropped,
+            )
+    return [reports[t] for t in names]
 
 
 # ---------------------------------------------------------------------------- reconcile
@@ -426,9 +465,8 @@ class Syncer:
         refuse_shared_destinations(topics, self.destination_name)
         self.mirror.ensure()
         for topic in topics:
-            dst_topic = self.destination_name(topic)
-            self.topic_names[topic] = dst_topic
-            self.result.topics.append(prepare_topic(self.src, self.dst, topic, dst_topic))
+            self.topic_names[topic] = self.destination_name(topic)
+        self.result.topics += prepare_topics(self.src, self.dst, self.topic_names, source_topics)
         if not self.opts.follow:
             # what --once promises: every selected partition copied up to its end as of now,
             # whichever group member owns it
@@ -511,43 +549,54 @@ class Syncer:
         return self._mirrored.get((self.topic_names[topic], partition))
 
     def assign(self, tps: Sequence[tuple[str, int]]) -> list[PartitionState]:
-        """Reconcile newly owned partitions and return their states."""
-        out: list[PartitionState] = []
-        by_topic: dict[str, list[int]] = {}
-        for t, p in tps:
-            by_topic.setdefault(t, []).append(p)
+        """Reconcile newly owned partitions and return their states.
+
+        The bounds of every partition on both sides are asked at once (one request per
+        broker, not one per partition), and the maps stored in one transaction: the cost of
+        taking on a partition stays with its data, however many partitions there are.
+        """
+        tps = list(dict.fromkeys(tps))
+        if not tps:
+            return []
         self._mirrored = None  # another owner may have moved on since we last looked
-        for topic, parts in by_topic.items():
+        # always ask, even for a topic this process created: another sync process in the
+        # group may have written to it before this one's first assignment
+        dst_of = {(t, p): (self.topic_names[t], p) for t, p in tps}
+        dst_bounds = self.dst.end_offsets_of(dst_of.values())
+        src_bounds = self.src.watermarks_of(tps)
+        out: list[PartitionState] = []
+        for topic, p in tps:
             dst_topic = self.topic_names[topic]
-            # always ask, even for a topic this process created: another sync process in
-            # the group may have written to it before this one's first assignment
-            dst_bounds = self.dst.end_offsets(dst_topic, parts)
-            for p in parts:
-                src_bounds = self.src.watermarks(topic, p)
-                low, high = dst_bounds[p]
-                # an empty destination partition needs no map: a stale one would not apply
-                stored = self._stored(topic, p, mirrored=high > low)
-                if stored is not None and stored[0] != topic:
-                    raise SyncRefused(
-                        f"{topic}[{p}] maps to {dst_topic}[{p}], but that destination partition "
-                        f"is already a copy of {stored[0]}",
-                        why="two source topics cannot share one destination partition "
-                        "(or the spec's topics.rename/prefix changed since the last sync)",
-                        fix="pick another destination name (topics.rename/prefix), or a new "
-                        "state_dir if the old state is stale",
-                        topic=topic,
-                    )
-                pmap, recovered = self._reconcile(
-                    topic, p, dst_topic, stored[1] if stored else None, src_bounds, dst_bounds[p]
+            low, high = dst_bounds[(dst_topic, p)]
+            # an empty destination partition needs no map: a stale one would not apply
+            stored = self._stored(topic, p, mirrored=high > low)
+            if stored is not None and stored[0] != topic:
+                raise SyncRefused(
+                    f"{topic}[{p}] maps to {dst_topic}[{p}], but that destination partition "
+                    f"is already a copy of {stored[0]}",
+                    why="two source topics cannot share one destination partition "
+                    "(or the spec's topics.rename/prefix changed since the last sync)",
+                    fix="pick another destination name (topics.rename/prefix), or a new "
+                    "state_dir if the old state is stale",
+                    topic=topic,
                 )
-                if recovered:
-                    self.result.recovered[f"{topic}[{p}]"] = recovered
-                self.store.replace(topic, p, dst_topic, pmap)
-                target = None if self.opts.follow else src_bounds[1]
-                st = PartitionState(topic, p, dst_topic, pmap, target, start=pmap.src_next)
-                st.dirty = True  # mirror it at the next checkpoint: the map topic may be gone
-                self.states[(topic, p)] = st
-                out.append(st)
+            pmap, recovered = self._reconcile(
+                topic,
+                p,
+                dst_topic,
+                stored[1] if stored else None,
+                src_bounds[(topic, p)],
+                (low, high),
+            )
+            if recovered:
+                self.result.recovered[f"{topic}[{p}]"] = recovered
+            target = None if self.opts.follow else src_bounds[(topic, p)][1]
+            st = PartitionState(topic, p, dst_topic, pmap, target, start=pmap.src_next)
+            st.dirty = True  # mirror it at the next checkpoint: the map topic may be gone
+            out.append(st)
+        self.store.save([(s.topic, s.partition, s.dst_topic, s.map) for s in out], full=True)
+        for st in out:
+            self.states[(st.topic, st.partition)] = st
         return out
 
     # ------------------------------------------------------------------ checkpoints
@@ -750,26 +799,24 @@ class Syncer:
         """After a transient failure of the raw engine: make each owned partition's map true
         against the destination again. A produce that failed may still have landed: its
         records are recovered from the destination's tail by digest, like on a restart."""
-        by_topic: dict[str, list[PartitionState]] = {}
-        for st in self.states.values():
-            by_topic.setdefault(st.topic, []).append(st)
-        for topic, sts in by_topic.items():
-            dst_bounds = self.dst.end_offsets(sts[0].dst_topic, [s.partition for s in sts])
-            for st in sts:
-                st.fold()
-                pmap, recovered = self._reconcile(
-                    topic,
-                    st.partition,
-                    st.dst_topic,
-                    st.map,
-                    self.src.watermarks(topic, st.partition),
-                    dst_bounds[st.partition],
-                )
-                if recovered:
-                    key = f"{topic}[{st.partition}]"
-                    self.result.recovered[key] = self.result.recovered.get(key, 0) + recovered
-                    st.dirty = True
-                st.map = pmap  # its sequence restarts with the new producer id
+        states = list(self.states.values())
+        dst_bounds = self.dst.end_offsets_of((s.dst_topic, s.partition) for s in states)
+        src_bounds = self.src.watermarks_of((s.topic, s.partition) for s in states)
+        for st in states:
+            st.fold()
+            pmap, recovered = self._reconcile(
+                st.topic,
+                st.partition,
+                st.dst_topic,
+                st.map,
+                src_bounds[(st.topic, st.partition)],
+                dst_bounds[(st.dst_topic, st.partition)],
+            )
+            if recovered:
+                key = f"{st.topic}[{st.partition}]"
+                self.result.recovered[key] = self.result.recovered.get(key, 0) + recovered
+                st.dirty = True
+            st.map = pmap  # its sequence restarts with the new producer id
 
     def _wait_out(self, exc: KafkaUnavailable) -> None:
         """One transient failure: wait (with backoff) before the next try, or give up when

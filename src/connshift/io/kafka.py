@@ -278,6 +278,24 @@ def _read_error(err: _RdError, what: str, **context: object) -> KafkaError:
 _TLS_ALERT = re.compile(r"SSL routines|ssl/tls alert|SSL alert number", re.I)
 
 
+@dataclass(frozen=True)
+class NewTopicSpec:
+    """A topic to create: name, partition count, configs."""
+
+    name: str
+    partitions: int
+    config: Mapping[str, str] = field(default_factory=dict)
+
+
+def _explicit(entries: Mapping[str, Any]) -> dict[str, str]:
+    """Only the configs set on the topic itself (DescribeConfigs entries)."""
+    return {
+        k: v.value
+        for k, v in entries.items()
+        if v.value is not None and v.source == ConfigSource.DYNAMIC_TOPIC_CONFIG.value
+    }
+
+
 class KafkaCluster:
     """One Kafka cluster, reached with librdkafka configuration ``config``.
 
@@ -471,41 +489,78 @@ class KafkaCluster:
         timeout: float = 30.0,
     ) -> bool:
         """Create ``name``; True if created, False if it existed (and ``exist_ok``)."""
-        topic = NewTopic(
-            name,
-            num_partitions=partitions,
+        return self.create_topics(
+            [NewTopicSpec(name, partitions, dict(config or {}))],
             replication_factor=replication_factor,
-            config=dict(config or {}),
-        )
-        fut = self.admin.create_topics([topic], operation_timeout=timeout)[name]
-        try:
-            fut.result(timeout=timeout + 5)
-        except KafkaException as exc:
-            err = exc.args[0] if exc.args else None
-            if (
-                exist_ok
-                and isinstance(err, _RdError)
-                and err.code() == _RdError.TOPIC_ALREADY_EXISTS
-            ):
-                return False
-            raise self.translate(f"could not create topic {name}", exc, topic=name) from exc
-        self._wait_for_topic(name, timeout)
-        return True
+            exist_ok=exist_ok,
+            timeout=timeout,
+        )[name]
 
-    def _wait_for_topic(self, name: str, timeout: float) -> None:
-        """Wait until the new topic is known and every partition has a leader (a produce
-        right after creation otherwise meets NOT_LEADER_OR_FOLLOWER)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+    def create_topics(
+        self,
+        topics: Sequence[NewTopicSpec],
+        *,
+        replication_factor: int = 1,
+        exist_ok: bool = True,
+        timeout: float = 30.0,
+    ) -> dict[str, bool]:
+        """Create many topics in one request, then wait until every partition of those
+        created has a leader; per name: True if created, False if it existed (and
+        ``exist_ok``). The first refusal raises (the topics before it may be created)."""
+        if not topics:
+            return {}
+        new = [
+            NewTopic(
+                t.name,
+                num_partitions=t.partitions,
+                replication_factor=replication_factor,
+                config=dict(t.config),
+            )
+            for t in topics
+        ]
+        futs = self.admin.create_topics(new, operation_timeout=timeout)
+        created: dict[str, bool] = {}
+        for t in topics:
             try:
-                md = self.admin.list_topics(topic=name, timeout=5)
+                futs[t.name].result(timeout=timeout + 5)
+                created[t.name] = True
+            except KafkaException as exc:
+                err = exc.args[0] if exc.args else None
+                if (
+                    exist_ok
+                    and isinstance(err, _RdError)
+                    and err.code() == _RdError.TOPIC_ALREADY_EXISTS
+                ):
+                    created[t.name] = False
+                    continue
+                raise self.translate(f"could not create topic {t.name}", exc, topic=t.name) from exc
+        self._wait_for_topics([n for n, c in created.items() if c], timeout)
+        return created
+
+    def _wait_for_topics(self, names: Sequence[str], timeout: float) -> None:
+        """Wait until the new topics are known and every partition has a leader (a produce
+        right after creation otherwise meets NOT_LEADER_OR_FOLLOWER)."""
+        waiting = set(names)
+        deadline = time.monotonic() + timeout
+        while waiting and time.monotonic() < deadline:
+            try:
+                # one topic: ask for it alone; many: one Metadata request for them all
+                md = self.admin.list_topics(
+                    **({"topic": next(iter(waiting))} if len(waiting) == 1 else {}), timeout=5
+                )
             except KafkaException:
                 md = None
-            t = md.topics.get(name) if md is not None else None
-            ready = t is not None and t.error is None and bool(t.partitions)
-            if ready and t is not None and all(p.leader >= 0 for p in t.partitions.values()):
-                return
-            time.sleep(0.1)
+            for name in list(waiting):
+                t = md.topics.get(name) if md is not None else None
+                if (
+                    t is not None
+                    and t.error is None
+                    and t.partitions
+                    and all(p.leader >= 0 for p in t.partitions.values())
+                ):
+                    waiting.discard(name)
+            if waiting:
+                time.sleep(0.1)
 
     def delete_topic(self, name: str, timeout: float = 30.0) -> None:
         fut = self.admin.delete_topics([name], operation_timeout=timeout)[name]
@@ -548,11 +603,24 @@ class KafkaCluster:
             entries = self.admin.describe_configs([res], request_timeout=timeout)[res].result()
         except KafkaException as exc:
             raise self.translate(f"could not describe topic {name}", exc, topic=name) from exc
-        return {
-            k: v.value
-            for k, v in entries.items()
-            if v.value is not None and v.source == ConfigSource.DYNAMIC_TOPIC_CONFIG.value
-        }
+        return _explicit(entries)
+
+    def explicit_topics_configs(
+        self, names: Sequence[str], *, chunk: int = 200, timeout: float = 30.0
+    ) -> dict[str, dict[str, str]]:
+        """:meth:`explicit_topic_configs` for many topics, ``chunk`` per DescribeConfigs."""
+        out: dict[str, dict[str, str]] = {}
+        for i in range(0, len(names), chunk):
+            resources = [ConfigResource(ResourceType.TOPIC, n) for n in names[i : i + chunk]]
+            try:
+                futs = self.admin.describe_configs(resources, request_timeout=timeout)
+                for res, fut in futs.items():
+                    out[res.name] = _explicit(fut.result(timeout=timeout + 5))
+            except KafkaException as exc:
+                raise self.translate(
+                    f"could not describe the configs of {len(resources)} topics", exc
+                ) from exc
+        return out
 
     def rejected_topic_configs(
         self, name: str, partitions: int, config: Mapping[str, str], timeout: float = 30.0
@@ -562,40 +630,72 @@ class KafkaCluster:
         Asks with ``validate_only`` (nothing is created): first all keys at once, then,
         if refused, each key on its own.
         """
+        found = self.rejected_topics_configs(
+            [NewTopicSpec(name, partitions, dict(config))], timeout=timeout
+        )
+        return found.get(name, {})
 
-        def refused(cfg: Mapping[str, str]) -> str | None:
-            topic = NewTopic(
-                name, num_partitions=partitions, replication_factor=-1, config=dict(cfg)
-            )
-            fut = self.admin.create_topics([topic], validate_only=True, operation_timeout=timeout)
-            try:
-                fut[name].result(timeout=timeout + 5)
-            except KafkaException as exc:
-                err = exc.args[0] if exc.args else None
-                if isinstance(err, _RdError) and err.code() == _RdError.TOPIC_ALREADY_EXISTS:
-                    return None
-                return _why(exc)
-            return None
+    def rejected_topics_configs(
+        self, topics: Sequence[NewTopicSpec], timeout: float = 30.0
+    ) -> dict[str, dict[str, str]]:
+        """:meth:`rejected_topic_configs` of many new topics: one ``validate_only`` request
+        for all of them, then each key on its own only for the topics refused."""
 
-        if not config or refused(config) is None:
+        def refused(specs: Sequence[NewTopicSpec]) -> dict[str, str]:
+            new = [
+                NewTopic(
+                    t.name,
+                    num_partitions=t.partitions,
+                    replication_factor=-1,
+                    config=dict(t.config),
+                )
+                for t in specs
+            ]
+            futs = self.admin.create_topics(new, validate_only=True, operation_timeout=timeout)
+            out: dict[str, str] = {}
+            for t in specs:
+                try:
+                    futs[t.name].result(timeout=timeout + 5)
+                except KafkaException as exc:
+                    err = exc.args[0] if exc.args else None
+                    if isinstance(err, _RdError) and err.code() == _RdError.TOPIC_ALREADY_EXISTS:
+                        continue
+                    out[t.name] = _why(exc)
+            return out
+
+        asked = {t.name: t for t in topics if t.config}
+        if not asked:
             return {}
-        out: dict[str, str] = {}
-        for key, value in config.items():
-            why = refused({key: value})
-            if why is not None:
-                out[key] = why
+        out: dict[str, dict[str, str]] = {}
+        for name in refused(list(asked.values())):
+            t = asked[name]
+            for key, value in t.config.items():
+                why = refused([NewTopicSpec(name, t.partitions, {key: value})]).get(name)
+                if why is not None:
+                    out.setdefault(name, {})[key] = why
         return out
 
     def end_offsets(
         self, topic: str, partitions: Sequence[int], timeout: float = 30.0
     ) -> dict[int, tuple[int, int]]:
+        """:meth:`end_offsets_of` for partitions of one topic, keyed by partition."""
+        found = self.end_offsets_of([(topic, p) for p in partitions], timeout=timeout)
+        return {p: found[(topic, p)] for p in partitions}
+
+    def end_offsets_of(
+        self, partitions: Iterable[tuple[str, int]], timeout: float = 30.0
+    ) -> dict[tuple[str, int], tuple[int, int]]:
         """(log start, high watermark) per partition, as *fetch responses* report them.
 
         ListOffsets is not trusted here: some Kafka-API brokers (tansu 0.6) answer
         ListOffsets(LATEST) wrongly, while the high watermark in a fetch response is right.
-        One consumer fetches from each partition's start until every partition has
-        answered, then reads the cached watermarks.
+        One consumer fetches from each partition's start (every partition of every topic at
+        once: one Fetch per broker carries them all) until every partition has answered,
+        then reads the cached watermarks.
         """
+        tps = list(dict.fromkeys(partitions))
+        if not tps:
+            return {}
         consumer = self.consumer(
             {
                 "group.id": "connshift-end-offsets",
@@ -607,37 +707,43 @@ class KafkaCluster:
             }
         )
         try:
-            consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
-            waiting = set(partitions)
+            consumer.assign([TopicPartition(t, p, OFFSET_BEGINNING) for t, p in tps])
+            waiting = set(tps)
             deadline = time.monotonic() + timeout
             while waiting and time.monotonic() < deadline:
-                for msg in consumer.consume(1000, timeout=0.05):
-                    p = msg.partition()
-                    if p is None:
+                answered = []
+                for msg in consumer.consume(10000, timeout=0.05):
+                    t, p = msg.topic(), msg.partition()
+                    if p is None or t is None:
                         continue
                     err = msg.error()
                     if err is not None and not _is_eof(err):
                         raise _read_error(
                             err,
-                            f"could not read {topic}[{p}] on the {self.name} cluster",
-                            topic=topic,
+                            f"could not read {t}[{p}] on the {self.name} cluster",
+                            topic=t,
                             partition=p,
                         )
-                    if p in waiting:
-                        waiting.discard(p)
-                        consumer.pause([TopicPartition(topic, p)])
+                    if (t, p) in waiting:
+                        waiting.discard((t, p))
+                        answered.append(TopicPartition(t, p))
+                if answered:
+                    consumer.pause(answered)
             if waiting:
+                left = sorted(waiting)
+                names = ", ".join(f"{t}[{p}]" for t, p in left[:5])
                 raise KafkaError(
-                    f"could not learn the end offsets of {topic} on the {self.name} cluster",
-                    why=f"partitions {sorted(waiting)} did not answer within {timeout:.0f}s",
-                    topic=topic,
+                    f"could not learn the end offsets of {len(tps)} partition(s) on the "
+                    f"{self.name} cluster",
+                    why=f"{len(left)} partition(s) did not answer within {timeout:.0f}s ({names})",
+                    topic=left[0][0],
                 )
-            out: dict[int, tuple[int, int]] = {}
-            for p in partitions:
+            out: dict[tuple[str, int], tuple[int, int]] = {}
+            for t, p in tps:
                 low, high = consumer.get_watermark_offsets(
-                    TopicPartition(topic, p), timeout=timeout, cached=True
+                    TopicPartition(t, p), timeout=timeout, cached=True
                 )
-                out[p] = (int(low), int(high))
+                out[(t, p)] = (int(low), int(high))
             return out
         finally:
             consumer.close()
