@@ -226,3 +226,15 @@ def test_a_refused_client_certificate_is_an_auth_failure_other_transport_errors_
     refused = cluster.auth_refused("could not reach")
     assert refused is not None and "certificate unknown" in str(refused)
     assert "refused connshift (SSL)" in str(refused)
+
+
+def test_new_topics_are_created_in_requests_of_about_a_hundred_partitions() -> None:
+    from confluent_kafka.admin import NewTopic
+
+    from connshift.io.kafka import _chunks
+
+    topics = [NewTopic(f"t{i}", 10) for i in range(25)] + [NewTopic("big", 500), NewTopic("x", 1)]
+    runs = list(_chunks(topics, 100))
+    assert [len(r) for r in runs] == [10, 10, 5, 1, 1]
+    assert [t.topic for r in runs for t in r] == [t.topic for t in topics]  # order kept
+    assert list(_chunks([], 100)) == []

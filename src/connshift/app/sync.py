@@ -51,6 +51,12 @@ from connshift.io.kafka import (
 CHECKPOINT_SECONDS = 1.0
 #: raw engine: source offsets per partition in one round (the group is polled between rounds)
 ROUND_OFFSETS = 500_000
+#: partitions the group gave us whose destination does not answer yet (topics created a
+#: moment ago) are asked again each round for this long (seconds), while the others copy;
+#: then they must answer within the same time, or sync stops
+ASSIGN_WAIT_S = 30.0
+#: how long one round waits for destination partitions to answer before copying the others
+ASSIGN_STEP_S = 0.5
 # sync --once waits this long for partitions another group member holds to make progress
 ONCE_WAIT_S = 120.0
 
@@ -445,6 +451,7 @@ class Syncer:
         self.outages = Outages(give_up_after=options.retry_seconds)
         #: partitions the group gave us while a cluster was unreachable: assigned once it is back
         self._pending: list[tuple[str, int]] = []
+        self._pending_since: float | None = None
 
     # ------------------------------------------------------------------ setup
     def prepare(self) -> list[str]:
@@ -548,12 +555,17 @@ class Syncer:
             self._mirrored = self.mirror.load_all()
         return self._mirrored.get((self.topic_names[topic], partition))
 
-    def assign(self, tps: Sequence[tuple[str, int]]) -> list[PartitionState]:
+    def assign(
+        self, tps: Sequence[tuple[str, int]], *, wait: float = 30.0, partial: bool = False
+    ) -> list[PartitionState]:
         """Reconcile newly owned partitions and return their states.
 
         The bounds of every partition on both sides are asked at once (one request per
         broker, not one per partition), and the maps stored in one transaction: the cost of
         taking on a partition stays with its data, however many partitions there are.
+        ``partial``: take on only those whose destination answered within ``wait`` seconds
+        (a topic created a moment ago is served a while later: 2,000 new partitions take a
+        broker seconds); otherwise a partition that does not answer is an error.
         """
         tps = list(dict.fromkeys(tps))
         if not tps:
@@ -562,7 +574,10 @@ class Syncer:
         # always ask, even for a topic this process created: another sync process in the
         # group may have written to it before this one's first assignment
         dst_of = {(t, p): (self.topic_names[t], p) for t, p in tps}
-        dst_bounds = self.dst.end_offsets_of(dst_of.values())
+        dst_bounds = self.dst.end_offsets_of(dst_of.values(), timeout=wait, partial=partial)
+        tps = [tp for tp in tps if dst_of[tp] in dst_bounds]
+        if not tps:
+            return []
         src_bounds = self.src.watermarks_of(tps)
         out: list[PartitionState] = []
         for topic, p in tps:
@@ -701,9 +716,9 @@ class Syncer:
                 self._error = exc
 
         def on_revoke(c: KafkaConsumer, partitions: list[TopicPartition]) -> None:
-            keys = [(tp.topic, tp.partition) for tp in partitions]
+            keys = {(tp.topic, tp.partition) for tp in partitions}
             self._pending = [k for k in self._pending if k not in keys]
-            gone = [self.states[k] for k in keys if k in self.states]
+            gone = [self.states[k] for k in sorted(keys) if k in self.states]
             try:
                 self.checkpoint(producer, gone)
             except KafkaUnavailable as exc:
@@ -759,8 +774,22 @@ class Syncer:
         :class:`KafkaUnavailable` leaves them pending for the next try."""
         if not self._pending:
             return
-        states = self.assign(self._pending)
-        self._pending = []
+        if self._pending_since is None:
+            self._pending_since = time.monotonic()
+        # the partitions whose destination answers are copied while the others (topics
+        # just created) are still being made ready; ASSIGN_WAIT_S after the first try, the
+        # ones left must answer or fail
+        waited = time.monotonic() - self._pending_since
+        partial = waited < ASSIGN_WAIT_S
+        states = self.assign(
+            self._pending, wait=ASSIGN_STEP_S if partial else ASSIGN_WAIT_S, partial=partial
+        )
+        taken = {(s.topic, s.partition) for s in states}
+        self._pending = [k for k in self._pending if k not in taken]
+        if not self._pending:
+            self._pending_since = None
+        if not states:
+            return
         consumer.incremental_assign(
             [TopicPartition(s.topic, s.partition, s.map.src_next) for s in states]
         )

@@ -297,7 +297,7 @@ class KafkaBroker(Service):
 
     controller_port: int = 0
     dist: KafkaDist | None = None
-    heap: str = "512m"
+    heap: str = "1g"
     #: the secured listeners (none without ``security``): SASL_SSL with one SCRAM
     #: mechanism, and SSL with required client certificates (mTLS)
     security: SecurityFiles | None = None
