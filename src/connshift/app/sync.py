@@ -284,6 +284,7 @@ def prepare_topics(
                 for t in missing
             ],
             replication_factor=-1,
+            wait=False,  # sync copies each partition once its destination answers
         )
         for t in missing:
             partitions = source_topics[t].partitions
@@ -452,6 +453,9 @@ class Syncer:
         #: partitions the group gave us while a cluster was unreachable: assigned once it is back
         self._pending: list[tuple[str, int]] = []
         self._pending_since: float | None = None
+        #: the raw engine's destination client (while it runs): asks many partitions' bounds
+        #: at once without waiting for those not served yet
+        self._dst_raw: RawClient | None = None
 
     # ------------------------------------------------------------------ setup
     def prepare(self) -> list[str]:
@@ -574,7 +578,10 @@ class Syncer:
         # always ask, even for a topic this process created: another sync process in the
         # group may have written to it before this one's first assignment
         dst_of = {(t, p): (self.topic_names[t], p) for t, p in tps}
-        dst_bounds = self.dst.end_offsets_of(dst_of.values(), timeout=wait, partial=partial)
+        if partial and self._dst_raw is not None:
+            dst_bounds = self._dst_raw.bounds(dst_of.values())  # what answers now
+        else:
+            dst_bounds = self.dst.end_offsets_of(dst_of.values(), timeout=wait, partial=partial)
         tps = [tp for tp in tps if dst_of[tp] in dst_bounds]
         if not tps:
             return []
@@ -714,6 +721,14 @@ class Syncer:
                 pass  # kept in _pending: the main loop waits the outage out and assigns them
             except BaseException as exc:  # surfaced from the main loop
                 self._error = exc
+            finally:
+                # an assignment callback that assigns nothing itself gets every partition
+                # assigned by the client after it returns; the pending ones are assigned
+                # later, one by one as their destination answers
+                try:
+                    c.incremental_assign([])
+                except KafkaError as exc:
+                    self._error = self._error or exc
 
         def on_revoke(c: KafkaConsumer, partitions: list[TopicPartition]) -> None:
             keys = {(tp.topic, tp.partition) for tp in partitions}
@@ -789,7 +804,7 @@ class Syncer:
         if not self._pending:
             self._pending_since = None
         if not states:
-            return
+            return  # (the assignment callback assigns nothing itself then: see on_assign)
         consumer.incremental_assign(
             [TopicPartition(s.topic, s.partition, s.map.src_next) for s in states]
         )
@@ -956,6 +971,7 @@ class Syncer:
             )
 
         src_raw, dst_raw = clients()
+        self._dst_raw = dst_raw
         pid: tuple[int, int] | None = None
         #: after a transient failure: the owned maps are reconciled before copying goes on
         recovering = False
@@ -988,12 +1004,14 @@ class Syncer:
                     src_raw.close()
                     dst_raw.close()
                     src_raw, dst_raw = clients()
+                    self._dst_raw = dst_raw
                     pid, recovering = None, True
                     continue
                 self._back()
                 if finished:
                     break
         finally:
+            self._dst_raw = None
             src_raw.close()
             dst_raw.close()
         if self.opts.progress is not None:
@@ -1014,6 +1032,9 @@ class Syncer:
         from connshift.io.kafka_raw import LATEST, READ_COMMITTED
 
         active = [s for s in self.states.values() if not s.done]
+        if not active and self._pending:
+            time.sleep(0.05)  # ours, their destination not served yet (just created)
+            return pid, False
         if not active:
             # --once: done when every selected partition reached its start-time end,
             # whoever copied it — also when the group never gave this member any

@@ -522,10 +522,11 @@ class KafkaCluster:
         replication_factor: int = 1,
         exist_ok: bool = True,
         timeout: float = 30.0,
+        wait: bool = True,
     ) -> dict[str, bool]:
-        """Create many topics in one request, then wait until every partition of those
-        created has a leader; per name: True if created, False if it existed (and
-        ``exist_ok``). The first refusal raises (the topics before it may be created)."""
+        """Create many topics, then (``wait``) wait until every partition of those created
+        has a leader; per name: True if created, False if it existed (and ``exist_ok``).
+        The first refusal raises (the topics before it may be created)."""
         if not topics:
             return {}
         new = [
@@ -560,7 +561,8 @@ class KafkaCluster:
                     created[t.name] = False
                     continue
                 raise self.translate(f"could not create topic {t.name}", exc, topic=t.name) from exc
-        self._wait_for_topics([n for n, c in created.items() if c], timeout)
+        if wait:
+            self._wait_for_topics([n for n, c in created.items() if c], timeout)
         return created
 
     def _wait_for_topics(self, names: Sequence[str], timeout: float) -> None:

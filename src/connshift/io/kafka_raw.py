@@ -426,16 +426,37 @@ def encode_fetch_request(
     Partitions are asked in the mapping's order; the broker fills them in that order and only
     the first non-empty one may exceed its size limit (KIP-74).
     """
+    return encode_fetch_many(
+        {topic: partitions},
+        max_wait_ms=max_wait_ms,
+        min_bytes=min_bytes,
+        max_bytes=max_bytes,
+        partition_max_bytes=partition_max_bytes,
+        isolation=isolation,
+    )
+
+
+def encode_fetch_many(
+    topics: Mapping[str, Mapping[int, int]],
+    *,
+    max_wait_ms: int,
+    min_bytes: int,
+    max_bytes: int,
+    partition_max_bytes: int,
+    isolation: int,
+) -> bytes:
+    """:func:`encode_fetch_request` for ``topic -> partition -> offset`` of many topics."""
     parts = [
         # replica id, max wait, min bytes, max bytes, isolation, session id, session epoch
         struct.pack(">iiiibii", -1, max_wait_ms, min_bytes, max_bytes, isolation, 0, -1),
-        struct.pack(">i", 1),
-        _string(topic),
-        struct.pack(">i", len(partitions)),
+        struct.pack(">i", len(topics)),
     ]
-    for partition, offset in partitions.items():
-        # partition, current leader epoch, fetch offset, log start offset, max bytes
-        parts.append(struct.pack(">iiqqi", partition, -1, offset, -1, partition_max_bytes))
+    for topic, partitions in topics.items():
+        parts.append(_string(topic))
+        parts.append(struct.pack(">i", len(partitions)))
+        for partition, offset in partitions.items():
+            # partition, current leader epoch, fetch offset, log start offset, max bytes
+            parts.append(struct.pack(">iiqqi", partition, -1, offset, -1, partition_max_bytes))
     parts.append(struct.pack(">i", 0))  # forgotten topics
     parts.append(_string(""))  # rack id
     return b"".join(parts)
@@ -466,10 +487,19 @@ def encode_list_offsets_request(
     topic: str, partitions: Mapping[int, int], *, isolation: int = READ_COMMITTED
 ) -> bytes:
     """ListOffsets v5 body for ``partition -> timestamp`` (EARLIEST, LATEST or a time)."""
-    parts = [struct.pack(">ibi", -1, isolation, 1), _string(topic)]
-    parts.append(struct.pack(">i", len(partitions)))
-    for partition, timestamp in partitions.items():
-        parts.append(struct.pack(">iiq", partition, -1, timestamp))
+    return encode_list_offsets_many({topic: partitions}, isolation=isolation)
+
+
+def encode_list_offsets_many(
+    topics: Mapping[str, Mapping[int, int]], *, isolation: int = READ_COMMITTED
+) -> bytes:
+    """:func:`encode_list_offsets_request` for ``topic -> partition -> timestamp``."""
+    parts = [struct.pack(">ibi", -1, isolation, len(topics))]
+    for topic, partitions in topics.items():
+        parts.append(_string(topic))
+        parts.append(struct.pack(">i", len(partitions)))
+        for partition, timestamp in partitions.items():
+            parts.append(struct.pack(">iiq", partition, -1, timestamp))
     return b"".join(parts)
 
 
@@ -539,11 +569,20 @@ def decode_fetch_response(payload: bytes | bytearray | memoryview) -> tuple[int,
     Returns ``(top-level error code, partition results)``; ``records`` are views into
     ``payload``.
     """
+    error, results = decode_fetch_many(payload)
+    return error, [r for _topic, r in results]
+
+
+def decode_fetch_many(
+    payload: bytes | bytearray | memoryview,
+) -> tuple[int, list[tuple[str, FetchResult]]]:
+    """:func:`decode_fetch_response` keeping each result's topic: ``(error, [(topic,
+    result)])``."""
     cur = Cursor(_view(payload))
     _throttle, error, _session = cur.unpack(_FETCH_TOP)
-    results: list[FetchResult] = []
+    results: list[tuple[str, FetchResult]] = []
     for _ in range(cur.array_length()):
-        cur.string()  # topic: we ask for one
+        topic = cur.string()
         for _ in range(cur.array_length()):
             partition, perror, hw, lso, log_start = cur.unpack(_FETCH_PARTITION)
             aborted: list[tuple[int, int]] = []
@@ -554,7 +593,9 @@ def decode_fetch_response(payload: bytes | bytearray | memoryview) -> tuple[int,
             cur.int32()  # preferred read replica
             size = cur.int32()
             records = cur.take(size) if size > 0 else memoryview(b"")
-            results.append(FetchResult(partition, perror, hw, lso, log_start, aborted, records))
+            results.append(
+                (topic, FetchResult(partition, perror, hw, lso, log_start, aborted, records))
+            )
     return error, results
 
 
@@ -585,14 +626,21 @@ def decode_list_offsets_response(
     payload: bytes | bytearray | memoryview,
 ) -> dict[int, tuple[int, int]]:
     """Decode a ListOffsets v5 response body: ``partition -> (error, offset)``."""
+    return {p: answer for (_t, p), answer in decode_list_offsets_many(payload).items()}
+
+
+def decode_list_offsets_many(
+    payload: bytes | bytearray | memoryview,
+) -> dict[tuple[str, int], tuple[int, int]]:
+    """Decode a ListOffsets v5 response body: ``(topic, partition) -> (error, offset)``."""
     cur = Cursor(_view(payload))
     cur.int32()  # throttle
-    out: dict[int, tuple[int, int]] = {}
+    out: dict[tuple[str, int], tuple[int, int]] = {}
     for _ in range(cur.array_length()):
-        cur.string()
+        topic = cur.string()
         for _ in range(cur.array_length()):
             partition, error, _timestamp, offset, _epoch = cur.unpack(_LIST_OFFSETS_PARTITION)
-            out[partition] = (error, offset)
+            out[(topic, partition)] = (error, offset)
     return out
 
 
@@ -1408,6 +1456,77 @@ class RawClient:
                     )
                 out[partition] = offset
         return out
+
+    def _leaders_of(self, partitions: Iterable[tuple[str, int]]) -> dict[int, dict[str, list[int]]]:
+        """``node -> topic -> partitions`` led there; topics whose leaders are not cached are
+        asked in one Metadata request, and partitions without a leader are left out."""
+        tps = list(partitions)
+        unknown = sorted({t for t, p in tps if (t, p) not in self._leaders})
+        if unknown:
+            self.metadata(unknown)
+        groups: dict[int, dict[str, list[int]]] = {}
+        for t, p in tps:
+            node = self._leaders.get((t, p))
+            if node is not None:
+                groups.setdefault(node, {}).setdefault(t, []).append(p)
+        return groups
+
+    def bounds(
+        self, partitions: Iterable[tuple[str, int]]
+    ) -> dict[tuple[str, int], tuple[int, int]]:
+        """``(log start, high watermark)`` of each partition that answers now, every topic at
+        once: one ListOffsets(EARLIEST) and one Fetch per leader broker. The high watermark
+        is the one a Fetch answer carries (tansu 0.6 answers ListOffsets(LATEST) wrongly).
+        A partition without a leader yet, or whose leader does not serve it yet (a topic
+        created a moment ago: NOT_LEADER_OR_FOLLOWER, UNKNOWN_TOPIC_OR_PARTITION), is left
+        out; any other partition error raises."""
+        earliest: dict[tuple[str, int], int] = {}
+        for node, topics in self._leaders_of(dict.fromkeys(partitions)).items():
+            conn = self._node_connection(node, LIST_OFFSETS_KEY)
+            body = encode_list_offsets_many(
+                {t: dict.fromkeys(ps, EARLIEST) for t, ps in topics.items()},
+                isolation=READ_UNCOMMITTED,
+            )
+            answers = self._request(conn, LIST_OFFSETS_KEY, body, decode_list_offsets_many)
+            for tp, (error, offset) in answers.items():
+                if self._unserved(tp, error):
+                    continue
+                earliest[tp] = offset
+        out: dict[tuple[str, int], tuple[int, int]] = {}
+        for node, topics in self._leaders_of(earliest).items():
+            conn = self._node_connection(node, FETCH_KEY)
+            body = encode_fetch_many(
+                {t: {p: earliest[(t, p)] for p in ps} for t, ps in topics.items()},
+                max_wait_ms=0,
+                min_bytes=0,
+                max_bytes=1,  # the first batch still comes whole (KIP-74): only the marks count
+                partition_max_bytes=1,
+                isolation=READ_UNCOMMITTED,
+            )
+            corr = self._send(conn, FETCH_KEY, [body])
+            error, results = self._answer(conn, corr, FETCH_KEY, decode_fetch_many, fetch=True)
+            if error != ErrorCode.NONE:
+                raise self._error(f"Kafka at {conn.where} refused a Fetch", why=error_name(error))
+            for topic, r in results:
+                if not self._unserved((topic, r.partition), r.error):
+                    out[(topic, r.partition)] = (r.log_start_offset, r.high_watermark)
+        return out
+
+    def _unserved(self, tp: tuple[str, int], error: int) -> bool:
+        """:meth:`bounds`: whether a partition's answer says it is not served (yet); raises
+        on any other error."""
+        if error == ErrorCode.NONE:
+            return False
+        if error in _STALE_LEADER or error in RETRIABLE:
+            self._forget_leader(*tp)
+            return True
+        raise self._error(
+            f"could not read the offsets of {tp[0]}[{tp[1]}] on the {self.name} cluster",
+            why=error_name(error),
+            topic=tp[0],
+            partition=tp[1],
+            error_code=error,
+        )
 
     def wait_leaders(self, topic: str, partitions: Iterable[int], *, timeout: float = 30.0) -> None:
         """Wait until every partition's leader answers for it (a just-created topic's leaders
