@@ -771,3 +771,61 @@ def test_send_tls_writes_the_request_in_order_without_joining_large_parts(
     assert len(views) == len(large)
     for sent, whole in zip(views, large, strict=True):
         assert whole - 16_384 <= sent <= whole
+
+
+def test_bounds_of_many_topics_leaves_out_partitions_not_served_yet(
+    brokers: Callable[..., Broker],
+) -> None:
+    """``bounds``: one ListOffsets and one Fetch for every topic; a partition whose leader
+    does not serve it yet, or that has no leader, is left out; the marks are the Fetch's."""
+    box: list[Broker] = []
+    nl = ErrorCode.NOT_LEADER_OR_FOLLOWER
+
+    def handle(key: int, version: int, body: bytes) -> bytes | None:
+        if key == 3:  # "new" is not known yet: no leader
+            return metadata_body({1: ("127.0.0.1", box[0].port)}, {"a": {0: 1, 1: 1}, "b": {0: 1}})
+        if key == 2:  # a[1] not served yet
+            listed = [
+                s("a")
+                + arr(
+                    [struct.pack(">ihqqi", 0, 0, -1, 3, 0), struct.pack(">ihqqi", 1, nl, -1, -1, 0)]
+                ),
+                s("b") + arr([struct.pack(">ihqqi", 0, 0, -1, 0, 0)]),
+            ]
+            return struct.pack(">i", 0) + arr(listed)
+        if key == 1:  # b[0] refuses the fetch (leadership moved between the two requests)
+            topics = [
+                s("a") + arr([fetch_partition(0, hw=9, log_start=3, records=BATCH)]),
+                s("b") + arr([fetch_partition(0, error=nl)]),
+            ]
+            return struct.pack(">ihi", 0, 0, 0) + arr(topics)
+        raise AssertionError(key)
+
+    broker = brokers(handle)
+    box.append(broker)
+    with RawClient(f"127.0.0.1:{broker.port}") as client:
+        found = client.bounds([("a", 0), ("a", 1), ("b", 0), ("new", 0)])
+    assert found == {("a", 0): (3, 9)}
+    assert len(broker.asked(2)) == 1 and len(broker.asked(1)) == 1  # all topics at once
+    fetched = broker.asked(1)[0]
+    assert b"\x00\x01a" in fetched and b"\x00\x01b" in fetched and b"new" not in fetched
+
+
+def test_bounds_raise_on_other_partition_errors(brokers: Callable[..., Broker]) -> None:
+    box: list[Broker] = []
+
+    def handle(key: int, version: int, body: bytes) -> bytes | None:
+        if key == 3:
+            return metadata_body({1: ("127.0.0.1", box[0].port)}, {"a": {0: 1}})
+        if key == 2:
+            denied = ErrorCode.TOPIC_AUTHORIZATION_FAILED
+            return struct.pack(">i", 0) + arr(
+                [s("a") + arr([struct.pack(">ihqqi", 0, denied, -1, -1, 0)])]
+            )
+        raise AssertionError(key)
+
+    broker = brokers(handle)
+    box.append(broker)
+    with RawClient(f"127.0.0.1:{broker.port}") as client, pytest.raises(KafkaError) as err:
+        client.bounds([("a", 0)])
+    assert "TOPIC_AUTHORIZATION_FAILED" in str(err.value.why)
