@@ -1053,15 +1053,15 @@ class Syncer:
         by_topic: dict[str, list[PartitionState]] = {}
         for st in active:
             by_topic.setdefault(st.topic, []).append(st)
+        lso: dict[tuple[str, int], int] = {}
+        if self.opts.follow:  # every topic's ends in one request per broker
+            lso = src_raw.list_offsets_many(
+                {(s.topic, s.partition): LATEST for s in active}, isolation=READ_COMMITTED
+            )
         for topic, sts in by_topic.items():
-            lso: dict[int, int] = {}
-            if self.opts.follow:
-                lso = src_raw.list_offsets(
-                    topic, {s.partition: LATEST for s in sts}, isolation=READ_COMMITTED
-                )
             ranges = {}
             for s in sts:
-                end = s.target if s.target is not None else lso[s.partition]
+                end = s.target if s.target is not None else lso[(topic, s.partition)]
                 until = min(end, s.map.src_next + ROUND_OFFSETS)
                 if until > s.map.src_next:
                     ranges[s.partition] = PartitionRange(

@@ -1434,15 +1434,35 @@ class RawClient:
         Raises KafkaError on any partition error. Note: tansu 0.6 answers LATEST wrongly; use
         a fetch's high watermark there.
         """
-        out: dict[int, int] = {}
-        for conn, parts in self._by_leader(topic, partitions, LIST_OFFSETS_KEY):
-            body = encode_list_offsets_request(
-                topic, {p: partitions[p] for p in parts}, isolation=isolation
+        found = self.list_offsets_many(
+            {(topic, p): ts for p, ts in partitions.items()}, isolation=isolation
+        )
+        return {p: offset for (_t, p), offset in found.items()}
+
+    def list_offsets_many(
+        self,
+        partitions: Mapping[tuple[str, int], int],
+        *,
+        isolation: int = READ_COMMITTED,
+    ) -> dict[tuple[str, int], int]:
+        """:meth:`list_offsets` of many topics: one request per leader broker."""
+        out: dict[tuple[str, int], int] = {}
+        groups = self._leaders_of(partitions)
+        if sum(len(ps) for topics in groups.values() for ps in topics.values()) < len(partitions):
+            for t, p in partitions:
+                self.leader(t, p)  # raises for a partition without a leader
+            groups = self._leaders_of(partitions)
+        for node, topics in groups.items():
+            conn = self._node_connection(node, LIST_OFFSETS_KEY)
+            body = encode_list_offsets_many(
+                {t: {p: partitions[(t, p)] for p in ps} for t, ps in topics.items()},
+                isolation=isolation,
             )
+            first = next(iter(topics))
             answers = self._request(
-                conn, LIST_OFFSETS_KEY, body, decode_list_offsets_response, topic=topic
+                conn, LIST_OFFSETS_KEY, body, decode_list_offsets_many, topic=first
             )
-            for partition, (error, offset) in answers.items():
+            for (topic, partition), (error, offset) in answers.items():
                 if error != ErrorCode.NONE:
                     if error in _STALE_LEADER:
                         self._forget_leader(topic, partition)
@@ -1454,7 +1474,7 @@ class RawClient:
                         partition=partition,
                         error_code=error,
                     )
-                out[partition] = offset
+                out[(topic, partition)] = offset
         return out
 
     def _leaders_of(self, partitions: Iterable[tuple[str, int]]) -> dict[int, dict[str, list[int]]]:
