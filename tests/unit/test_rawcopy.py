@@ -679,9 +679,9 @@ class _LeaderlessFor(RawClient):
         self.errors = list(errors)
         self.calls = 0
 
-    def list_offsets(
-        self, topic: str, partitions: Mapping[int, int], **_: object
-    ) -> dict[int, int]:
+    def list_offsets_many(
+        self, partitions: Mapping[tuple[str, int], int], **_: object
+    ) -> dict[tuple[str, int], int]:
         self.calls += 1
         if self.errors:
             code = self.errors.pop(0)

@@ -473,13 +473,24 @@ def encode_produce_request(
 
     No transactional id; one record batch per partition (Apache Kafka rejects more).
     """
+    return encode_produce_many({topic: batches}, acks=acks, timeout_ms=timeout_ms)
+
+
+def encode_produce_many(
+    topics: Mapping[str, Mapping[int, bytes | bytearray | memoryview]],
+    *,
+    acks: int = -1,
+    timeout_ms: int = 30_000,
+) -> list[bytes | bytearray | memoryview]:
+    """:func:`encode_produce_request` for ``topic -> partition -> batch`` of many topics."""
     parts: list[bytes | bytearray | memoryview] = [
-        struct.pack(">hhii", -1, acks, timeout_ms, 1) + _string(topic),
-        struct.pack(">i", len(batches)),
+        struct.pack(">hhii", -1, acks, timeout_ms, len(topics))
     ]
-    for partition, batch in batches.items():
-        parts.append(struct.pack(">ii", partition, len(batch)))
-        parts.append(batch)
+    for topic, batches in topics.items():
+        parts.append(_string(topic) + struct.pack(">i", len(batches)))
+        for partition, batch in batches.items():
+            parts.append(struct.pack(">ii", partition, len(batch)))
+            parts.append(batch)
     return parts
 
 
@@ -604,10 +615,17 @@ _FETCH_TOP = struct.Struct(">ihi")
 
 def decode_produce_response(payload: bytes | bytearray | memoryview) -> list[ProduceResult]:
     """Decode a Produce v8 response body (after the correlation id)."""
+    return [r for _topic, r in decode_produce_many(payload)]
+
+
+def decode_produce_many(
+    payload: bytes | bytearray | memoryview,
+) -> list[tuple[str, ProduceResult]]:
+    """:func:`decode_produce_response` keeping each result's topic."""
     cur = Cursor(_view(payload))
-    results: list[ProduceResult] = []
+    results: list[tuple[str, ProduceResult]] = []
     for _ in range(cur.array_length()):
-        cur.string()
+        topic = cur.string()
         for _ in range(cur.array_length()):
             partition, error, base_offset, _append_time, log_start = cur.unpack(_PRODUCE_PARTITION)
             record_errors = []
@@ -616,7 +634,10 @@ def decode_produce_response(payload: bytes | bytearray | memoryview) -> list[Pro
                 record_errors.append((index, cur.nullable_string()))
             message = cur.nullable_string()
             results.append(
-                ProduceResult(partition, error, base_offset, log_start, message, record_errors)
+                (
+                    topic,
+                    ProduceResult(partition, error, base_offset, log_start, message, record_errors),
+                )
             )
     cur.int32()  # throttle time
     return results
@@ -995,10 +1016,11 @@ def _send_tls(sock: socket.socket, buffers: Sequence[bytes | bytearray | memoryv
 
 @dataclass
 class PendingFetch:
-    """A Fetch sent and not yet received: one request per leader broker."""
+    """A Fetch sent and not yet received: one request per leader broker (``topic``: the
+    first one asked, named in errors)."""
 
     topic: str
-    requests: list[tuple[_Connection, int, list[int]]]
+    requests: list[tuple[_Connection, int, list[tuple[str, int]]]]
 
 
 @dataclass
@@ -1006,7 +1028,7 @@ class PendingProduce:
     """A Produce sent and not yet received: one request per leader broker."""
 
     topic: str
-    requests: list[tuple[_Connection, int, list[int]]]
+    requests: list[tuple[_Connection, int, list[tuple[str, int]]]]
 
 
 class RawClient:
@@ -1268,12 +1290,17 @@ class RawClient:
         self._served.discard((topic, partition))
 
     def _by_leader(
-        self, topic: str, partitions: Iterable[int], api_key: int
-    ) -> list[tuple[_Connection, list[int]]]:
-        groups: dict[int, list[int]] = {}
-        for partition in partitions:
-            groups.setdefault(self.leader(topic, partition), []).append(partition)
-        return [(self._node_connection(node, api_key), parts) for node, parts in groups.items()]
+        self, partitions: Iterable[tuple[str, int]], api_key: int
+    ) -> list[tuple[_Connection, dict[str, list[int]]]]:
+        """``(connection, topic -> partitions)`` per leader; raises for a partition without
+        a leader (topics not cached are asked in one Metadata request)."""
+        tps = list(partitions)
+        groups = self._leaders_of(tps)
+        if sum(len(ps) for topics in groups.values() for ps in topics.values()) < len(tps):
+            for t, p in tps:
+                self.leader(t, p)  # raises for a partition without a leader
+            groups = self._leaders_of(tps)
+        return [(self._node_connection(node, api_key), topics) for node, topics in groups.items()]
 
     # -- fetch ---------------------------------------------------------------------------------
     def send_fetch(
@@ -1288,26 +1315,53 @@ class RawClient:
         min_bytes: int = 1,
     ) -> PendingFetch:
         """Send a Fetch for ``partition -> offset`` to each leader; see :meth:`fetch`."""
+        return self.send_fetch_many(
+            {(topic, p): offset for p, offset in partitions.items()},
+            max_bytes=max_bytes,
+            partition_max_bytes=partition_max_bytes,
+            isolation=isolation,
+            max_wait_ms=max_wait_ms,
+            min_bytes=min_bytes,
+        )
+
+    def send_fetch_many(
+        self,
+        positions: Mapping[tuple[str, int], int],
+        *,
+        max_bytes: int = 4 << 20,
+        partition_max_bytes: int = 1 << 20,
+        isolation: int = READ_COMMITTED,
+        max_wait_ms: int = 500,
+        min_bytes: int = 1,
+    ) -> PendingFetch:
+        """:meth:`send_fetch` for ``(topic, partition) -> offset`` of many topics: one
+        request per leader carries them all, asked in the mapping's order (grouped by
+        topic, topics in the order they first appear)."""
         requests = []
-        for conn, parts in self._by_leader(topic, partitions, FETCH_KEY):
-            body = encode_fetch_request(
-                topic,
-                {p: partitions[p] for p in parts},
+        for conn, topics in self._by_leader(positions, FETCH_KEY):
+            body = encode_fetch_many(
+                {t: {p: positions[(t, p)] for p in ps} for t, ps in topics.items()},
                 max_wait_ms=max_wait_ms,
                 min_bytes=min_bytes,
                 max_bytes=max_bytes,
                 partition_max_bytes=partition_max_bytes,
                 isolation=isolation,
             )
-            requests.append((conn, self._send(conn, FETCH_KEY, [body]), parts))
-        return PendingFetch(topic, requests)
+            keys = [(t, p) for t, ps in topics.items() for p in ps]
+            requests.append((conn, self._send(conn, FETCH_KEY, [body]), keys))
+        first = next(iter(positions))[0] if positions else ""
+        return PendingFetch(first, requests)
 
     def receive_fetch(self, pending: PendingFetch) -> dict[int, FetchResult]:
         """The answers to a :meth:`send_fetch`; record views stay valid until the next one."""
-        out: dict[int, FetchResult] = {}
+        return {p: r for (_t, p), r in self.receive_fetch_many(pending).items()}
+
+    def receive_fetch_many(self, pending: PendingFetch) -> dict[tuple[str, int], FetchResult]:
+        """The answers to a :meth:`send_fetch_many`, by ``(topic, partition)``."""
+        out: dict[tuple[str, int], FetchResult] = {}
         for conn, corr, _parts in pending.requests:
             error, results = self._answer(
-                conn, corr, FETCH_KEY, decode_fetch_response, fetch=True, topic=pending.topic
+                conn, corr, FETCH_KEY, decode_fetch_many, fetch=True, topic=pending.topic
             )
             if error != ErrorCode.NONE:
                 raise self._error(
@@ -1315,10 +1369,10 @@ class RawClient:
                     why=error_name(error),
                     topic=pending.topic,
                 )
-            for result in results:
+            for topic, result in results:
                 if result.error in _STALE_LEADER:
-                    self._forget_leader(pending.topic, result.partition)
-                out[result.partition] = result
+                    self._forget_leader(topic, result.partition)
+                out[(topic, result.partition)] = result
         return out
 
     def fetch(
@@ -1361,27 +1415,48 @@ class RawClient:
         timeout_ms: int = 30_000,
     ) -> PendingProduce:
         """Send one batch per partition to each leader; see :meth:`produce`."""
+        return self.send_produce_many(
+            {(topic, p): batch for p, batch in batches.items()}, acks=acks, timeout_ms=timeout_ms
+        )
+
+    def send_produce_many(
+        self,
+        batches: Mapping[tuple[str, int], bytes | bytearray | memoryview],
+        *,
+        acks: int = -1,
+        timeout_ms: int = 30_000,
+    ) -> PendingProduce:
+        """:meth:`send_produce` for ``(topic, partition) -> batch`` of many topics: one
+        request per leader carries them all."""
         if acks not in (-1, 1):
             raise ValueError("acks must be -1 (all) or 1 (leader): acks=0 has no answer")
         requests = []
-        for conn, parts in self._by_leader(topic, batches, PRODUCE_KEY):
-            body = encode_produce_request(
-                topic, {p: batches[p] for p in parts}, acks=acks, timeout_ms=timeout_ms
+        for conn, topics in self._by_leader(batches, PRODUCE_KEY):
+            body = encode_produce_many(
+                {t: {p: batches[(t, p)] for p in ps} for t, ps in topics.items()},
+                acks=acks,
+                timeout_ms=timeout_ms,
             )
-            requests.append((conn, self._send(conn, PRODUCE_KEY, body), parts))
-        return PendingProduce(topic, requests)
+            keys = [(t, p) for t, ps in topics.items() for p in ps]
+            requests.append((conn, self._send(conn, PRODUCE_KEY, body), keys))
+        first = next(iter(batches))[0] if batches else ""
+        return PendingProduce(first, requests)
 
     def receive_produce(self, pending: PendingProduce) -> dict[int, ProduceResult]:
         """The answers to a :meth:`send_produce`."""
-        out: dict[int, ProduceResult] = {}
+        return {p: r for (_t, p), r in self.receive_produce_many(pending).items()}
+
+    def receive_produce_many(self, pending: PendingProduce) -> dict[tuple[str, int], ProduceResult]:
+        """The answers to a :meth:`send_produce_many`, by ``(topic, partition)``."""
+        out: dict[tuple[str, int], ProduceResult] = {}
         for conn, corr, _parts in pending.requests:
             results = self._answer(
-                conn, corr, PRODUCE_KEY, decode_produce_response, topic=pending.topic
+                conn, corr, PRODUCE_KEY, decode_produce_many, topic=pending.topic
             )
-            for result in results:
+            for topic, result in results:
                 if result.error in _STALE_LEADER:
-                    self._forget_leader(pending.topic, result.partition)
-                out[result.partition] = result
+                    self._forget_leader(topic, result.partition)
+                out[(topic, result.partition)] = result
         return out
 
     def produce(
@@ -1512,6 +1587,7 @@ class RawClient:
                 if self._unserved(tp, error):
                     continue
                 earliest[tp] = offset
+                self._served.add(tp)  # as wait_leaders would find it
         out: dict[tuple[str, int], tuple[int, int]] = {}
         for node, topics in self._leaders_of(earliest).items():
             conn = self._node_connection(node, FETCH_KEY)
@@ -1557,15 +1633,21 @@ class RawClient:
         last error. A leader seen answering is not asked again until a leader error makes
         this client forget it (a copier calls this on every round).
         """
-        todo = sorted({p for p in partitions if (topic, p) not in self._served})
+        self.wait_leaders_many([(topic, p) for p in partitions], timeout=timeout)
+
+    def wait_leaders_many(
+        self, partitions: Iterable[tuple[str, int]], *, timeout: float = 30.0
+    ) -> None:
+        """:meth:`wait_leaders` of many topics: one ListOffsets per leader each try."""
+        todo = sorted({tp for tp in partitions if tp not in self._served})
         if not todo:
             return
         deadline = time.monotonic() + timeout
         delay = 0.05
         while True:
             try:
-                self.list_offsets(topic, dict.fromkeys(todo, EARLIEST))
-                self._served.update((topic, p) for p in todo)
+                self.list_offsets_many(dict.fromkeys(todo, EARLIEST))
+                self._served.update(todo)
                 return
             except KafkaError as exc:
                 if (
@@ -1601,8 +1683,10 @@ class RawClient:
     def describe_producers(self, topic: str, partitions: Sequence[int]) -> dict[int, ProducerState]:
         """DescribeProducers for ``topic``'s ``partitions``, each asked of its leader."""
         out: dict[int, ProducerState] = {}
-        for conn, parts in self._by_leader(topic, partitions, DESCRIBE_PRODUCERS_KEY):
-            body = encode_describe_producers_request({topic: parts})
+        for conn, topics in self._by_leader(
+            [(topic, p) for p in partitions], DESCRIBE_PRODUCERS_KEY
+        ):
+            body = encode_describe_producers_request(topics)
             answers = self._request(
                 conn, DESCRIBE_PRODUCERS_KEY, body, decode_describe_producers_response, topic=topic
             )
