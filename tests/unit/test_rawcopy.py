@@ -428,6 +428,21 @@ class FakeSource(RawClient):
             out[p] = FetchResult(p, self.error, log.end, log.end, log.log_start, aborted, records)
         return out
 
+    # the copier asks for many topics at once; these fakes hold one topic's partitions
+    def list_offsets_many(
+        self, partitions: Mapping[tuple[str, int], int], **_: object
+    ) -> dict[tuple[str, int], int]:
+        return {(t, p): self.logs[p].log_start for t, p in partitions}
+
+    def send_fetch_many(
+        self, positions: Mapping[tuple[str, int], int], **kw: object
+    ) -> PendingFetch:
+        (topic,) = {t for t, _p in positions}
+        return self.send_fetch(topic, {p: o for (_t, p), o in positions.items()}, **kw)
+
+    def receive_fetch_many(self, pending: PendingFetch) -> dict[tuple[str, int], FetchResult]:
+        return {(pending.topic, p): r for p, r in self.receive_fetch(pending).items()}
+
     def discard_pending(self) -> None:
         self.discarded += 1
 
@@ -483,6 +498,22 @@ class FakeDestination(RawClient):
     def receive_produce(self, pending: PendingProduce) -> dict[int, ProduceResult]:
         self.in_flight -= 1
         return {r.partition: r for r in pending.requests[0][2]}  # type: ignore[attr-defined]
+
+    def wait_leaders_many(self, partitions: Iterable[tuple[str, int]], **_: object) -> None:
+        by_topic: dict[str, list[int]] = {}
+        for t, p in partitions:
+            by_topic.setdefault(t, []).append(p)
+        for t, ps in by_topic.items():
+            self.wait_leaders(t, ps)
+
+    def send_produce_many(
+        self, batches: Mapping[tuple[str, int], bytes | bytearray | memoryview], **kw: object
+    ) -> PendingProduce:
+        (topic,) = {t for t, _p in batches}
+        return self.send_produce(topic, {p: b for (_t, p), b in batches.items()}, **kw)
+
+    def receive_produce_many(self, pending: PendingProduce) -> dict[tuple[str, int], ProduceResult]:
+        return {(pending.topic, p): r for p, r in self.receive_produce(pending).items()}
 
     def discard_pending(self) -> None:
         self.discarded += 1

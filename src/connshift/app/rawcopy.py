@@ -65,6 +65,7 @@ __all__ = [
     "PartitionPlanner",
     "PartitionRange",
     "Piece",
+    "RawCopier",
     "RawPartitionCopier",
     "RawTopicCopier",
     "copy_many",
@@ -317,53 +318,55 @@ class PartitionPlanner:
 
 @dataclass
 class _Partition:
-    partition: int
-    dst_partition: int
+    key: tuple[str, int]  # source (topic, partition)
+    dst: tuple[str, int]  # destination (topic, partition)
     spec: PartitionRange
     planner: PartitionPlanner | None = None
     last_progress: float = field(default_factory=time.monotonic)
     needs_room: bool = False
 
 
-class RawTopicCopier:
-    """Copies several partitions of one topic, round-robin, in one thread.
+TP = tuple[str, int]
 
-    Iterating yields ``(partition, Chunk)`` after each acknowledged produce, in order per
-    partition. ``producer`` is ``(producer_id, epoch)`` on the destination; None asks the
-    destination for a new one. ``dst_partitions`` maps a source partition to its destination
-    partition (default: the same number). Raises :class:`~connshift.errors.KafkaError` on any
-    refusal; the destination then holds a prefix of what was planned, which a resumed copy
-    finds from the destination's end and the map persisted so far.
+
+class RawCopier:
+    """Copies many partitions of many topics, round-robin, in one thread: one Fetch per
+    source broker and one Produce per destination broker carry every partition at once
+    (a partition costs what its data costs, not a round trip of its own).
+
+    Iterating yields ``((topic, partition), Chunk)`` after each acknowledged produce, in
+    order per partition. ``producer`` is ``(producer_id, epoch)`` on the destination; None
+    asks the destination for a new one. ``dst_of`` maps a source partition to its
+    destination ``(topic, partition)`` (default: the same). Raises
+    :class:`~connshift.errors.KafkaError` on any refusal; the destination then holds a prefix
+    of what was planned, which a resumed copy finds from the destination's end and the map
+    persisted so far.
     """
 
     def __init__(
         self,
         source: RawClient,
         destination: RawClient,
-        topic: str,
-        partitions: Mapping[int, PartitionRange],
+        partitions: Mapping[TP, PartitionRange],
         *,
-        dst_topic: str | None = None,
-        dst_partitions: Mapping[int, int] | None = None,
+        dst_of: Mapping[TP, TP] | None = None,
         producer: tuple[int, int] | None = None,
         options: CopyOptions | None = None,
     ) -> None:
         self.source = source
         self.destination = destination
-        self.topic = topic
-        self.dst_topic = dst_topic or topic
         self.options = options or CopyOptions()
         self.producer = producer
         self._parts = {
-            p: _Partition(p, (dst_partitions or {}).get(p, p), spec)
-            for p, spec in partitions.items()
+            key: _Partition(key, (dst_of or {}).get(key, key), spec)
+            for key, spec in partitions.items()
         }
         self._order = list(self._parts)
 
     # -- state ----------------------------------------------------------------------------------
-    def planner(self, partition: int) -> PartitionPlanner | None:
+    def planner(self, key: TP) -> PartitionPlanner | None:
         """The partition's planner (positions, sequence) once the copy started."""
-        return self._parts[partition].planner
+        return self._parts[key].planner
 
     # -- setup ----------------------------------------------------------------------------------
     def _start(self) -> None:
@@ -371,18 +374,14 @@ class RawTopicCopier:
             self.producer = self.destination.init_producer_id()
         pid, epoch = self.producer
         # a topic created a moment ago may name leaders that do not serve it yet
-        self.destination.wait_leaders(
-            self.dst_topic, (st.dst_partition for st in self._parts.values())
-        )
-        unknown = [p for p, st in self._parts.items() if st.spec.start is None]
+        self.destination.wait_leaders_many(st.dst for st in self._parts.values())
+        unknown = [key for key, st in self._parts.items() if st.spec.start is None]
         earliest = (
-            self.source.list_offsets(self.topic, dict.fromkeys(unknown, EARLIEST))
-            if unknown
-            else {}
+            self.source.list_offsets_many(dict.fromkeys(unknown, EARLIEST)) if unknown else {}
         )
-        for p, st in self._parts.items():
+        for key, st in self._parts.items():
             spec = st.spec
-            start = spec.start if spec.start is not None else earliest[p]
+            start = spec.start if spec.start is not None else earliest[key]
             st.planner = PartitionPlanner(
                 start=start,
                 dst_next=spec.dst_next,
@@ -403,12 +402,11 @@ class RawTopicCopier:
             return None
         # rotate for fairness; a partition whose first batch did not fit goes first (KIP-74)
         self._order = self._order[1:] + self._order[:1]
-        rank = {p: i for i, p in enumerate(self._order)}
-        active.sort(key=lambda st: (not st.needs_room, rank[st.partition]))
+        rank = {key: i for i, key in enumerate(self._order)}
+        active.sort(key=lambda st: (not st.needs_room, rank[st.key]))
         opts = self.options
-        return self.source.send_fetch(
-            self.topic,
-            {st.partition: st.planner.pos for st in active if st.planner is not None},
+        return self.source.send_fetch_many(
+            {st.key: st.planner.pos for st in active if st.planner is not None},
             max_bytes=opts.max_bytes,
             partition_max_bytes=opts.partition_max_bytes,
             isolation=READ_COMMITTED,
@@ -419,25 +417,26 @@ class RawTopicCopier:
     def _absorb(self, st: _Partition, result: FetchResult) -> list[Piece]:
         planner = st.planner
         assert planner is not None
+        topic, partition = st.key
         if result.error != ErrorCode.NONE:
             if result.error in RETRIABLE:
                 return []
             if result.error == ErrorCode.OFFSET_OUT_OF_RANGE:
                 raise KafkaError(
-                    f"source offset {planner.pos} of {self.topic}[{st.partition}] is gone",
+                    f"source offset {planner.pos} of {topic}[{partition}] is gone",
                     why=f"the source's log now starts at {result.log_start_offset} and ends at "
                     f"{result.high_watermark}: records were deleted before they were copied",
                     fix="copy again from the source's log start; check retention on the source",
                     cluster=self.source.name,
-                    topic=self.topic,
-                    partition=st.partition,
+                    topic=topic,
+                    partition=partition,
                 )
             raise KafkaError(
-                f"could not fetch {self.topic}[{st.partition}] from the {self.source.name} cluster",
+                f"could not fetch {topic}[{partition}] from the {self.source.name} cluster",
                 why=error_name(result.error),
                 cluster=self.source.name,
-                topic=self.topic,
-                partition=st.partition,
+                topic=topic,
+                partition=partition,
             )
         if planner.until is None:
             lso = result.last_stable_offset
@@ -456,16 +455,16 @@ class RawTopicCopier:
             if now - st.last_progress > self.options.idle_timeout:
                 planner = st.planner
                 assert planner is not None
+                topic, partition = st.key
                 raise KafkaError(
-                    f"no progress copying {self.topic}[{st.partition}] for "
-                    f"{self.options.idle_timeout:g}s",
+                    f"no progress copying {topic}[{partition}] for {self.options.idle_timeout:g}s",
                     why=f"stuck at source offset {planner.pos}, copying until {planner.until}: "
                     "an open transaction may hold the last stable offset, or the source ends "
                     "before that offset",
                     fix="check the source partition's end and open transactions",
                     cluster=self.source.name,
-                    topic=self.topic,
-                    partition=st.partition,
+                    topic=topic,
+                    partition=partition,
                 )
 
     # -- produce answers --------------------------------------------------------------------------
@@ -473,55 +472,56 @@ class RawTopicCopier:
         self,
         pending: PendingProduce,
         pieces: list[tuple[_Partition, Piece]],
-        unacked: dict[int, Piece],
-    ) -> Iterator[tuple[int, Chunk]]:
-        results = self.destination.receive_produce(pending)
+        unacked: dict[TP, Piece],
+    ) -> Iterator[tuple[TP, Chunk]]:
+        results = self.destination.receive_produce_many(pending)
         for st, piece in pieces:
-            result = results.get(st.dst_partition)
+            dst_topic, dst_partition = st.dst
+            result = results.get(st.dst)
             if result is None:
                 raise KafkaError(
                     f"the {self.destination.name} cluster did not answer for "
-                    f"{self.dst_topic}[{st.dst_partition}]",
+                    f"{dst_topic}[{dst_partition}]",
                     cluster=self.destination.name,
-                    topic=self.dst_topic,
-                    partition=st.dst_partition,
+                    topic=dst_topic,
+                    partition=dst_partition,
                 )
-            self.destination.check_produce(self.dst_topic, result)
+            self.destination.check_produce(dst_topic, result)
             if result.base_offset != piece.dst_start:
                 raise KafkaError(
-                    f"{self.dst_topic}[{st.dst_partition}] on the {self.destination.name} "
+                    f"{dst_topic}[{dst_partition}] on the {self.destination.name} "
                     "cluster is not where the copy expected",
                     why=f"a batch landed at offset {result.base_offset}, expected "
                     f"{piece.dst_start}: something else writes to that partition, or the copy "
                     "started from a wrong end offset",
                     fix="stop other writers to the destination topic and resume the copy",
                     cluster=self.destination.name,
-                    topic=self.dst_topic,
-                    partition=st.dst_partition,
+                    topic=dst_topic,
+                    partition=dst_partition,
                 )
-            if unacked.get(st.partition) is piece:
-                del unacked[st.partition]
+            if unacked.get(st.key) is piece:
+                del unacked[st.key]
             yield (
-                st.partition,
+                st.key,
                 Chunk(piece.src_next, piece.runs, piece.records, len(piece.batch or b"")),
             )
 
     # -- the loop ---------------------------------------------------------------------------------
-    def __iter__(self) -> Iterator[tuple[int, Chunk]]:
+    def __iter__(self) -> Iterator[tuple[TP, Chunk]]:
         self._start()
         opts = self.options
         inflight: deque[tuple[PendingProduce, list[tuple[_Partition, Piece]]]] = deque()
-        unacked: dict[int, Piece] = {}  # last produced, unacknowledged piece per partition
+        unacked: dict[TP, Piece] = {}  # last produced, unacknowledged piece per partition
         pending: PendingFetch | None = None
         try:
             pending = self._send_fetch()
             while pending is not None:
                 began = time.monotonic()
-                results = self.source.receive_fetch(pending)
+                results = self.source.receive_fetch_many(pending)
                 pending = None
                 queues: list[tuple[_Partition, deque[Piece]]] = []
-                for partition, result in results.items():
-                    st = self._parts.get(partition)
+                for key, result in results.items():
+                    st = self._parts.get(key)
                     if st is None:
                         continue
                     pieces = self._absorb(st, result)
@@ -532,30 +532,30 @@ class RawTopicCopier:
                 for st, queue in queues:
                     if queue[0].batch is None:  # only skipped offsets
                         skip = queue.popleft()
-                        last = unacked.get(st.partition)
+                        last = unacked.get(st.key)
                         if last is not None:
                             last.src_next = max(last.src_next, skip.src_next)
                         else:
-                            yield st.partition, Chunk(skip.src_next, [], 0, 0)
+                            yield st.key, Chunk(skip.src_next, [], 0, 0)
                 queues = [(st, q) for st, q in queues if q]
                 produced = bool(queues)
                 while queues:
-                    batches: dict[int, bytes] = {}
+                    batches: dict[TP, bytes] = {}
                     sent: list[tuple[_Partition, Piece]] = []
                     for st, queue in queues:
                         piece = queue.popleft()
                         assert piece.batch is not None
-                        batches[st.dst_partition] = piece.batch
+                        batches[st.dst] = piece.batch
                         sent.append((st, piece))
                     queues = [(st, q) for st, q in queues if q]
                     while len(inflight) >= opts.max_in_flight:
                         yield from self._ack(*inflight.popleft(), unacked)
-                    request = self.destination.send_produce(
-                        self.dst_topic, batches, timeout_ms=opts.produce_timeout_ms
+                    request = self.destination.send_produce_many(
+                        batches, timeout_ms=opts.produce_timeout_ms
                     )
                     inflight.append((request, sent))
                     for st, piece in sent:
-                        unacked[st.partition] = piece
+                        unacked[st.key] = piece
                 if not produced:
                     # nothing new: report what is acknowledged, then wait a little
                     while inflight:
@@ -570,6 +570,51 @@ class RawTopicCopier:
             if pending is not None or inflight:
                 self.source.discard_pending()
                 self.destination.discard_pending()
+
+
+class RawTopicCopier:
+    """:class:`RawCopier` over several partitions of one topic, keyed by partition.
+
+    ``dst_partitions`` maps a source partition to its destination partition (default: the
+    same number); iterating yields ``(partition, Chunk)``.
+    """
+
+    def __init__(
+        self,
+        source: RawClient,
+        destination: RawClient,
+        topic: str,
+        partitions: Mapping[int, PartitionRange],
+        *,
+        dst_topic: str | None = None,
+        dst_partitions: Mapping[int, int] | None = None,
+        producer: tuple[int, int] | None = None,
+        options: CopyOptions | None = None,
+    ) -> None:
+        self.topic = topic
+        self.dst_topic = dst_topic or topic
+        self._engine = RawCopier(
+            source,
+            destination,
+            {(topic, p): spec for p, spec in partitions.items()},
+            dst_of={
+                (topic, p): (self.dst_topic, (dst_partitions or {}).get(p, p)) for p in partitions
+            },
+            producer=producer,
+            options=options,
+        )
+
+    @property
+    def producer(self) -> tuple[int, int] | None:
+        return self._engine.producer
+
+    def planner(self, partition: int) -> PartitionPlanner | None:
+        """The partition's planner (positions, sequence) once the copy started."""
+        return self._engine.planner((self.topic, partition))
+
+    def __iter__(self) -> Iterator[tuple[int, Chunk]]:
+        for (_topic, partition), chunk in self._engine:
+            yield partition, chunk
 
 
 def copy_many(

@@ -1028,7 +1028,7 @@ class Syncer:
     ) -> tuple[tuple[int, int] | None, bool]:
         """One bounded round of the raw engine over every owned partition; returns the
         producer id to go on with, and whether sync is finished (``--once``)."""
-        from connshift.app.rawcopy import PartitionRange, RawTopicCopier
+        from connshift.app.rawcopy import PartitionRange, RawCopier
         from connshift.io.kafka_raw import LATEST, READ_COMMITTED
 
         active = [s for s in self.states.values() if not s.done]
@@ -1050,49 +1050,46 @@ class Syncer:
             for st in self.states.values():
                 st.sequence = 0
         moved = False
-        by_topic: dict[str, list[PartitionState]] = {}
-        for st in active:
-            by_topic.setdefault(st.topic, []).append(st)
         lso: dict[tuple[str, int], int] = {}
         if self.opts.follow:  # every topic's ends in one request per broker
             lso = src_raw.list_offsets_many(
                 {(s.topic, s.partition): LATEST for s in active}, isolation=READ_COMMITTED
             )
-        for topic, sts in by_topic.items():
-            ranges = {}
-            for s in sts:
-                end = s.target if s.target is not None else lso[(topic, s.partition)]
-                until = min(end, s.map.src_next + ROUND_OFFSETS)
-                if until > s.map.src_next:
-                    ranges[s.partition] = PartitionRange(
-                        dst_next=s.map.dst_next,
-                        start=s.map.src_next,
-                        until=until,
-                        base_sequence=s.sequence,
-                    )
-            if not ranges:
-                continue
-            copier = RawTopicCopier(
+        ranges: dict[tuple[str, int], PartitionRange] = {}
+        for s in active:
+            key = (s.topic, s.partition)
+            end = s.target if s.target is not None else lso[key]
+            until = min(end, s.map.src_next + ROUND_OFFSETS)
+            if until > s.map.src_next:
+                ranges[key] = PartitionRange(
+                    dst_next=s.map.dst_next,
+                    start=s.map.src_next,
+                    until=until,
+                    base_sequence=s.sequence,
+                )
+        if ranges:
+            # every topic in one copier: one Fetch per source broker and one Produce per
+            # destination broker carry all the partitions of the round
+            copier = RawCopier(
                 src_raw,
                 dst_raw,
-                topic,
                 ranges,
-                dst_topic=sts[0].dst_topic,
+                dst_of={k: (self.states[k].dst_topic, k[1]) for k in ranges},
                 producer=pid,
                 options=options,
             )
-            for part, chunk in copier:
-                owned = self.states[(topic, part)]
+            for key, chunk in copier:
+                owned = self.states[key]
                 owned.map.extend(chunk.runs, chunk.src_next)
                 owned.bytes += chunk.bytes
                 owned.dirty = True
                 self.result.records += chunk.records
                 moved = True
                 self._tick(producer)
-            for part in ranges:
-                planner = copier.planner(part)
+            for key in ranges:
+                planner = copier.planner(key)
                 if planner is not None:
-                    self.states[(topic, part)].sequence = planner.sequence
+                    self.states[key].sequence = planner.sequence
         self._tick(producer)  # idle or not: the last chunks get checkpointed too
         if not moved and self.opts.follow:
             time.sleep(0.1)
