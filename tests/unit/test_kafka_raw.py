@@ -829,3 +829,52 @@ def test_bounds_raise_on_other_partition_errors(brokers: Callable[..., Broker]) 
     with RawClient(f"127.0.0.1:{broker.port}") as client, pytest.raises(KafkaError) as err:
         client.bounds([("a", 0)])
     assert "TOPIC_AUTHORIZATION_FAILED" in str(err.value.why)
+
+
+def test_a_copier_carries_every_topic_in_one_fetch_and_one_produce(
+    brokers: Callable[..., Broker],
+) -> None:
+    """The raw engine's copier asks one Fetch and sends one Produce per broker for all the
+    topics of a round (an estate of many small topics costs its data, not a round trip per
+    topic), and maps each source partition to its destination partition."""
+    from connshift.app.rawcopy import PartitionRange, RawCopier
+
+    box: list[Broker] = []
+
+    def part(p: int, base: int) -> bytes:
+        return struct.pack(">ihqqq", p, 0, base, -1, 0) + arr([]) + s(None)
+
+    def handle(key: int, version: int, body: bytes) -> bytes | None:
+        if key == 3:
+            leaders = {"a": {0: 1}, "b": {0: 1}, "a.copy": {0: 1}, "b.copy": {0: 1}}
+            return metadata_body({1: ("127.0.0.1", box[0].port)}, leaders)
+        if key == 2:  # the destination's leaders serve their partitions
+            return struct.pack(">i", 0) + arr(
+                [s(t) + arr([struct.pack(">ihqqi", 0, 0, -1, 0, 0)]) for t in ("a.copy", "b.copy")]
+            )
+        if key == 1:
+            return struct.pack(">ihi", 0, 0, 0) + arr(
+                [s(t) + arr([fetch_partition(0, hw=1, lso=1, records=BATCH)]) for t in ("a", "b")]
+            )
+        if key == 0:
+            return arr([s("a.copy") + arr([part(0, 0)]), s("b.copy") + arr([part(0, 0)])]) + (
+                struct.pack(">i", 0)
+            )
+        raise AssertionError(key)
+
+    broker = brokers(handle)
+    box.append(broker)
+    with RawClient(f"127.0.0.1:{broker.port}") as src, RawClient(f"127.0.0.1:{broker.port}") as dst:
+        copier = RawCopier(
+            src,
+            dst,
+            {("a", 0): PartitionRange(0, 0, 1), ("b", 0): PartitionRange(0, 0, 1)},
+            dst_of={("a", 0): ("a.copy", 0), ("b", 0): ("b.copy", 0)},
+            producer=(42, 0),
+        )
+        chunks = dict(copier)
+    assert sorted(chunks) == [("a", 0), ("b", 0)]
+    assert all(c.records == 1 and c.src_next == 1 for c in chunks.values())
+    assert len(broker.asked(1)) == 1 and len(broker.asked(0)) == 1
+    produced = broker.asked(0)[0]
+    assert b"a.copy" in produced and b"b.copy" in produced
