@@ -1179,7 +1179,12 @@ class Syncer:
         self._tick(producer)
         if self.opts.stop.is_set():
             return True
-        return not self.opts.follow and all(s.done for s in states.values()) and self._rest_copied()
+        return (
+            not self.opts.follow
+            and not self._pending  # ours, their destination not served yet
+            and all(s.done for s in states.values())
+            and self._rest_copied()
+        )
 
     # ------------------------------------------------------------------ reporting
     def _report_progress(self) -> None:
