@@ -6,12 +6,14 @@ import random
 
 import pytest
 
+from connshift.core import streamdiff
 from connshift.core.digest import StreamDigest, record_digest
 from connshift.core.offsetmap import PartitionMap
 from connshift.core.streamdiff import (
     SAMPLE,
     Difference,
     Entry,
+    PartitionDiff,
     SideIndex,
     StreamDiff,
     diff_partition,
@@ -277,19 +279,23 @@ def stream(
     *,
     compacted: bool = False,
     chunk: int = 2,
-    tail: list[bytes] | None = None,
     **positions: list[int],
 ) -> StreamDiff:
     """Feed both sides in alternating chunks of ``chunk`` entries, as a reader would."""
-    if tail is None:
-        tail = [e[1] for e in dst if e[0] >= pmap.dst_next]
-    diff = StreamDiff(pmap, compacted=compacted, tail_digests=tail, **positions)  # type: ignore[arg-type]
+    diff = StreamDiff(pmap, compacted=compacted, **positions)  # type: ignore[arg-type]
     for i in range(0, max(len(src), len(dst)) + chunk, chunk):
         diff.add_source(src[i : i + chunk])
         diff.add_destination(dst[i : i + chunk])
     diff.end_source()
     diff.end_destination()
     return diff
+
+
+def result(diff: StreamDiff, src: list[Entry], pmap: PartitionMap) -> PartitionDiff:
+    """The result, with the digests beyond the map looked up on the source's copied
+    range (a second read of it, as validate does)."""
+    on_source = {e[1] for e in src if pmap.src_start <= e[0] < pmap.src_next}
+    return diff.result(diff.beyond_map_digests() & on_source)
 
 
 def test_stream_names_the_first_missing_offset_on_each_side() -> None:
@@ -311,7 +317,7 @@ def test_stream_first_difference_is_the_earliest_of_several() -> None:
     pmap = pmap_for(src_offsets)
     src = entries(src_offsets, ["a", "b", "c", "d", "e", "f", "g"])
     dst = entries([0, 1, 2, 3, 4, 6, 7], ["a", "b", "c", "X", "e", "g", "g"])
-    diff = stream(pmap, src, dst).result()
+    diff = result(stream(pmap, src, dst), src, pmap)
     assert_only(diff, mismatched=[(3, 3)], missing=[5], duplicates=[7])
     assert diff.first_difference == Difference("mismatched", 3, 3)
     assert diff.matched == 5
@@ -320,22 +326,27 @@ def test_stream_first_difference_is_the_earliest_of_several() -> None:
 def test_stream_duplicate_and_foreign_beyond_the_map() -> None:
     src, _dst, pmap = identical()
     dst = entries([0, 1, 2, 3, 4, 5, 6, 7], [*VALUES, "b", "zzz", "e"])
-    diff = stream(pmap, src.entries(), dst).result()
+    diff = result(stream(pmap, src.entries(), dst), src.entries(), pmap)
     assert_only(diff, duplicates=[5, 7], foreign=[6])
     assert diff.first_difference == Difference("duplicate", None, 5)
     assert diff.matched == 5
     assert not diff.ok
 
 
-def test_stream_beyond_the_map_past_the_tail_read_is_unclassified() -> None:
+def test_stream_beyond_the_map_past_the_limit_is_unclassified(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(streamdiff, "TAIL_LIMIT", 1)
     src, _dst, pmap = identical()
     dst = entries([0, 1, 2, 3, 4, 5, 6], [*VALUES, "b", "zzz"])
-    # the caller read only the first record of the destination's tail
-    diff = stream(pmap, src.entries(), dst, tail=[digest("b")]).result()
-    assert_only(diff, duplicates=[5])
-    assert diff.unclassified == 1
-    assert diff.evidence()["beyond_map_unclassified"] == 1
-    assert not diff.ok
+    diff = stream(pmap, src.entries(), dst)
+    assert diff.beyond_map_digests() == {digest("b")}  # the first only
+    res = result(diff, src.entries(), pmap)
+    assert_only(res, duplicates=[5])
+    assert res.unclassified == 1
+    assert res.evidence()["beyond_map_unclassified"] == 1
+    assert res.first_difference == Difference("duplicate", None, 5)
+    assert not res.ok
 
 
 def test_stream_through_a_multi_run_map() -> None:
@@ -499,13 +510,16 @@ def test_stream_agrees_with_the_whole_partition_comparison(seed: int) -> None:
         pmap.advance(start + 40)
     dst = [(pmap.record_offset(o), d, k) for o, d, k in src if pmap.record_offset(o) is not None]
     # then things happen on each side
-    dst = [(o, d if rnd.random() > 0.1 else digest("changed"), k) for o, d, k in dst if o is not None]
+    dst = [
+        (o, d if rnd.random() > 0.1 else digest("changed"), k) for o, d, k in dst if o is not None
+    ]
     dst = [e for e in dst if rnd.random() > 0.15]
     for extra in range(rnd.randint(0, 3)):
         pick = rnd.choice(src) if src and rnd.random() < 0.5 else (0, digest("zz"), 0)
         dst.append((pmap.dst_next + extra, pick[1], pick[2]))
     src = [e for e in src if rnd.random() > 0.1]
-    diff = stream(pmap, src, dst, compacted=compacted, chunk=rnd.randint(1, 5)).result()  # type: ignore[arg-type]
+    fed = stream(pmap, src, dst, compacted=compacted, chunk=rnd.randint(1, 5))  # type: ignore[arg-type]
+    diff = result(fed, src, pmap)  # type: ignore[arg-type]
     ref = reference(src, dst, pmap, compacted)  # type: ignore[arg-type]
     assert diff.matched == ref["matched"]
     assert diff.superseded == ref["superseded"]

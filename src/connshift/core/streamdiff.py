@@ -16,9 +16,11 @@ with the size of the partition, with two bounded exceptions:
   side (then it was superseded) or the stream ends (then it is missing): memory bounded
   by the number of distinct keys with a record in waiting, not by the number of records.
 - **Destination records beyond the map** (duplicates or foreign writes, a failure either
-  way) are told apart by whether their digest occurs anywhere on the source: the caller
-  reads the destination's tail first (:data:`TAIL_LIMIT` records at most) and hands its
-  digests in; tail records beyond that are counted as ``beyond_map_unclassified``.
+  way) are told apart by whether their digest occurs anywhere on the source, which has
+  gone by when they come: the first :data:`TAIL_LIMIT` are kept, and the caller looks
+  their digests up on the source again (:meth:`StreamDiff.beyond_map_digests`, then
+  :meth:`StreamDiff.result`); any more are counted as ``beyond_map_unclassified``.
+  A partition that passes has none.
 
 The result says, per partition: how many records each side holds, how many matched at
 their mapped offsets, which source records are missing on the destination, which
@@ -41,7 +43,7 @@ from connshift.core.offsetmap import PartitionMap
 
 Entry = tuple[int, bytes, int]  # offset, record digest, key hash
 SAMPLE = 10  # offsets listed as evidence per kind
-TAIL_LIMIT = 10_000  # destination records beyond the map that are classified
+TAIL_LIMIT = 1_000  # destination records beyond the map classified per partition
 _NEVER = 1 << 62  # an offset beyond any partition's end
 
 
@@ -95,6 +97,9 @@ class PartitionDiff:
     first: tuple[int | None, int | None] = (None, None)  # first offset (src, dst)
     last: tuple[int | None, int | None] = (None, None)
     first_difference: Difference | None = None
+    # consumer positions asked for -> digest of the record read next there (group checks)
+    source_next: dict[int, bytes] = field(default_factory=dict)
+    destination_next: dict[int, bytes] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -177,10 +182,8 @@ class StreamDiff:
     :meth:`end_destination`), then take :meth:`result`. Source entries outside the copied
     range ``[src_start, src_next)`` and destination entries below ``dst_start`` are
     ignored; the caller bounds the destination's end (the cut-over boundary, or its high
-    watermark when validation began). ``tail_digests``: the digests of the destination's
-    first records beyond the map (:data:`TAIL_LIMIT` at most), read before. ``source_positions``
-    and ``destination_positions``: consumer positions whose next record is wanted
-    (:meth:`next_record`).
+    watermark when validation began). ``source_positions`` and ``destination_positions``:
+    consumer positions whose next record is wanted (:meth:`next_record`).
     """
 
     def __init__(
@@ -188,7 +191,6 @@ class StreamDiff:
         pmap: PartitionMap,
         *,
         compacted: bool,
-        tail_digests: Collection[bytes] = (),
         source_positions: Iterable[int] = (),
         destination_positions: Iterable[int] = (),
     ) -> None:
@@ -204,8 +206,6 @@ class StreamDiff:
         self._last_src = -1  # last offset added per side (entries must grow)
         self._last_dst = -1
         self._stream = hashlib.blake2b(digest_size=DIGEST_SIZE)
-        self._tail_digests = frozenset(tail_digests)
-        self._on_source: set[bytes] = set()  # tail digests seen on the source
         self._tail: list[tuple[int, bytes]] = []  # destination records beyond the map
         self._wait_dst: dict[int, _Waiting] = {}  # key -> missing on the destination
         self._wait_src: dict[int, _Waiting] = {}  # key -> gone from the source
@@ -223,7 +223,6 @@ class StreamDiff:
         """Source entries, in offset order, continuing what came before."""
         lo, hi = self._pmap.src_start, self._pmap.src_next
         last, buf, pos = self._last_src, self._src, self._src_pos
-        tail, on_source = self._tail_digests, self._on_source
         n = 0
         for entry in entries:
             off = entry[0]
@@ -237,8 +236,6 @@ class StreamDiff:
             n += 1
             buf.append(entry)
             pos.see(off, entry[1])
-            if tail and entry[1] in tail:
-                on_source.add(entry[1])
         if n:
             self.out.source_records += n
             self._kept_src = buf[-1][0]
@@ -285,6 +282,11 @@ class StreamDiff:
     @property
     def ended(self) -> bool:
         return self._src_ended and self._dst_ended
+
+    @property
+    def records(self) -> tuple[int, int]:
+        """Records taken so far (source, destination), within the compared ranges."""
+        return self.out.source_records, self.out.destination_records
 
     def next_record(self, side: str, position: int) -> bytes | None:
         """Digest of the record a consumer at ``position`` on ``side`` (``source`` or
@@ -424,7 +426,7 @@ class StreamDiff:
         """A destination record no map entry explains."""
         if self._compacted:
             self._later(self._wait_dst, d[2])
-        if len(self._tail) < TAIL_LIMIT and d[1] in self._tail_digests:
+        if len(self._tail) < TAIL_LIMIT:
             self._tail.append((d[0], d[1]))
         else:
             self.out.unclassified += 1
@@ -455,12 +457,23 @@ class StreamDiff:
         """Keep the first difference: by source offset (a destination record with no
         source place comes after every source offset), then destination offset."""
         first = self._first
-        if first is None or _order(src, dst) < _order(first.source_offset, first.destination_offset):
+        if first is None or _order(src, dst) < _order(
+            first.source_offset, first.destination_offset
+        ):
             self._first = Difference(kind, src, dst)
 
     # ------------------------------------------------------------------ result
-    def result(self) -> PartitionDiff:
-        """The comparison, once both sides have ended."""
+    def beyond_map_digests(self) -> set[bytes]:
+        """Digests of the destination records beyond the map that :meth:`result` will
+        classify (look them up on the source); empty when there are none."""
+        if not self.ended:
+            raise ValueError("the comparison is not over: a side has not ended")
+        self._advance()
+        return {digest for _off, digest in self._tail}
+
+    def result(self, on_source: Collection[bytes] = ()) -> PartitionDiff:
+        """The comparison, once both sides have ended. ``on_source``: which of
+        :meth:`beyond_map_digests` the source holds (duplicates; the others are foreign)."""
         if not self.ended:
             raise ValueError("the comparison is not over: a side has not ended")
         self._advance()
@@ -479,7 +492,7 @@ class StreamDiff:
         out.gone_from_source.sort()
         del out.gone_from_source[SAMPLE:]
         for off, digest in self._tail:
-            if digest in self._on_source:
+            if digest in on_source:
                 out.duplicates_count += 1
                 if len(out.duplicates) < SAMPLE:
                     out.duplicates.append(off)
@@ -494,6 +507,8 @@ class StreamDiff:
         out.source_digest = out.destination_digest = self._stream.hexdigest()
         out.first = (self._first_src, self._first_dst)
         out.last = (self._kept_src, self._kept_dst)
+        out.source_next = self._src_pos.found
+        out.destination_next = self._dst_pos.found
         return out
 
 
@@ -539,13 +554,13 @@ def diff_partition(
     source: SideIndex, destination: SideIndex, pmap: PartitionMap, *, compacted: bool
 ) -> PartitionDiff:
     """Compare both sides of one partition held in memory, through :class:`StreamDiff`."""
-    tail = [destination.records[o][0] for o in destination.offsets if o >= pmap.dst_next]
-    diff = StreamDiff(pmap, compacted=compacted, tail_digests=tail[:TAIL_LIMIT])
+    diff = StreamDiff(pmap, compacted=compacted)
     diff.add_source(source.entries())
     diff.add_destination(destination.entries())
     diff.end_source()
     diff.end_destination()
-    return diff.result()
+    on_source = {digest for digest, _key in source.records.values()}
+    return diff.result(diff.beyond_map_digests() & on_source)
 
 
 def same_next_record(source: bytes | None, destination: bytes | None) -> bool | None:
