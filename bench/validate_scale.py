@@ -130,10 +130,20 @@ def run_child(
 class Bench:
     """The sandbox's two clusters, a connshift command, and what this run created."""
 
-    def __init__(self, workdir: Path, run_id: str, connshift: Sequence[str] | None = None):
-        ports = Sandbox().ports
-        self.source = f"127.0.0.1:{ports['source-kafka']}"
-        self.destination = f"127.0.0.1:{ports['destination-kafka']}"
+    def __init__(
+        self,
+        workdir: Path,
+        run_id: str,
+        connshift: Sequence[str] | None = None,
+        *,
+        source: str | None = None,
+        destination: str | None = None,
+    ):
+        if source is None or destination is None:
+            ports = Sandbox().ports
+            source = source or f"127.0.0.1:{ports['source-kafka']}"
+            destination = destination or f"127.0.0.1:{ports['destination-kafka']}"
+        self.source, self.destination = source, destination
         self.src = KafkaCluster({"bootstrap.servers": self.source}, name="source")
         self.dst = KafkaCluster({"bootstrap.servers": self.destination}, name="destination")
         self.workdir = workdir
@@ -306,12 +316,20 @@ def measure(
     keep: bool = False,
     connshift: Sequence[str] | None = None,
     run_id: str | None = None,
+    source: str | None = None,
+    destination: str | None = None,
 ) -> dict[str, Any]:
     """Both measurements (``sizes`` empty or ``estate`` None leaves one out): what
-    ``bench/run.py`` calls. Returns the figures and the verdicts."""
+    ``bench/run.py`` calls. Returns the figures and the verdicts. ``source`` and
+    ``destination``: bootstrap servers (default: the sandbox's)."""
     run_id = run_id or datetime.now(UTC).strftime("%Y%m%d%H%M%S")
-    bench = Bench(workdir, run_id, connshift)
-    result: dict[str, Any] = {"run_id": run_id, "value_bytes": VALUE_BYTES}
+    bench = Bench(workdir, run_id, connshift, source=source, destination=destination)
+    result: dict[str, Any] = {
+        "run_id": run_id,
+        "value_bytes": VALUE_BYTES,
+        "source": bench.source,
+        "destination": bench.destination,
+    }
     try:
         if sizes:
             rows = measure_size(bench, sizes, keep=keep)
@@ -426,6 +444,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--partitions", type=int, default=ESTATE[1], help="per topic")
     parser.add_argument("--records", type=int, default=ESTATE[2], help="per partition")
     parser.add_argument("--keep", action="store_true", help="do not delete the topics")
+    parser.add_argument("--source", help="source bootstrap servers (default: the sandbox's)")
+    parser.add_argument("--destination", help="destination bootstrap (default: the sandbox's)")
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
     args = parser.parse_args(argv)
     now = datetime.now(UTC)
@@ -442,7 +462,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     code = 1
     with tempfile.TemporaryDirectory(prefix="connshift-validate-bench-") as tmp:
         try:
-            result = measure(Path(tmp), sizes=sizes, estate=estate, keep=args.keep, run_id=run_id)
+            result = measure(
+                Path(tmp),
+                sizes=sizes,
+                estate=estate,
+                keep=args.keep,
+                run_id=run_id,
+                source=args.source,
+                destination=args.destination,
+            )
             report["result"] = result
             render(result)
             verdicts = [result[k] for k in ("size_met",) if k in result]

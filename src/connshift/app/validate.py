@@ -43,11 +43,12 @@ Reporter = Callable[[str], None]
 TP = tuple[str, int]
 
 WINDOW = 1000  # partitions read at once
-BACKLOG = 200_000  # records held per side, over all partitions, waiting for the other side
+BACKLOG = 100_000  # records held per side, over all partitions, waiting for the other side
 SHARE = 1000  # ... but each partition may hold at least this many
 BATCH = 5000  # messages per consume call
 STALL = 120.0  # seconds without a record or an end on any partition before giving up
 PROGRESS = 5.0  # seconds between progress lines
+_NO_END = 1 << 62  # read to the end fetches report
 
 #: the readers' librdkafka settings: committed records only, partition ends reported,
 #: bounded prefetch (the consumer's queue, not per partition)
@@ -245,7 +246,7 @@ class _Range:
 
     def __init__(self, tp: TP, end: int | None, compacted: bool, part: _Part) -> None:
         self.tp = tp
-        self.end = end
+        self.end = _NO_END if end is None else end
         self.compacted = compacted
         self.part = part
         self.last = -1
@@ -291,41 +292,51 @@ class _Reader:
         cur_tp: TP | None = None
         cur: _Range | None = None
         entries: list[Entry] = []
+        append = entries.append
+        last = end = 0
+        compacted = False
         for msg in msgs:
             tp = (msg.topic(), msg.partition())
             if tp != cur_tp:  # messages come in runs of one partition
+                if cur is not None:
+                    cur.last = last
                 cur_tp = tp
                 cur = None if tp in ended else self.open.get(tp)
                 if cur is not None:
                     entries = out.setdefault(tp, (cur, []))[1]
+                    append = entries.append
+                    last, end, compacted = cur.last, cur.end, cur.compacted
             if msg.error() is not None:
                 self.consumer.eof_offset(msg)  # raises unless it is a partition's end
                 if cur is not None:
+                    cur.last = last
                     ended.add(tp)
                     cur = None
                 continue
             if cur is None:
                 continue
             off = msg.offset()
-            if off <= cur.last:
+            if off <= last:
                 continue  # delivered again after a pause
-            end = cur.end
-            if end is not None and off >= end:
+            if off >= end:
                 ended.add(tp)
                 cur = None
                 continue
             key = msg.key()
-            entries.append(
+            append(
                 (
                     off,
                     digest(key, msg.value(), msg.headers(), msg.timestamp()[1]),
-                    (-1 if key is None else hash(key)) if cur.compacted else 0,
+                    (-1 if key is None else hash(key)) if compacted else 0,
                 )
             )
-            cur.last = off
-            if end is not None and off + 1 >= end:
+            last = off
+            if off + 1 >= end:
+                cur.last = last
                 ended.add(tp)
                 cur = None
+        if cur is not None:
+            cur.last = last
         if ended:
             self.consumer.incremental_unassign([TopicPartition(*tp) for tp in ended])
             for tp in ended:

@@ -35,7 +35,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 from collections import deque
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from connshift.core.digest import DIGEST_SIZE
@@ -163,6 +163,10 @@ class _Positions:
         self._i = 0
         self.found: dict[int, bytes] = {}
 
+    def wanted_by(self, offset: int) -> bool:
+        """Is a position at or before ``offset`` still waiting for its record?"""
+        return self._i < len(self._at) and self._at[self._i] <= offset
+
     def see(self, offset: int, digest: bytes) -> None:
         at, i = self._at, self._i
         while i < len(at) and at[i] <= offset:
@@ -172,6 +176,44 @@ class _Positions:
 
     def next_record(self, position: int) -> bytes | None:
         return self.found.get(position)
+
+
+def _take(
+    entries: Sequence[Entry],
+    buf: deque[Entry],
+    last: int,
+    lo: int,
+    hi: int,
+    positions: _Positions,
+    side: str,
+) -> tuple[int, int, int, int]:
+    """Append to ``buf`` the entries within ``[lo, hi)``: (the last offset seen, how many
+    were taken, the first and last taken). A chunk wholly in range that continues what came
+    before is taken whole (the caller keeps each chunk in order)."""
+    if not entries:
+        return last, 0, 0, 0
+    first, final = entries[0][0], entries[-1][0]
+    if last < first and lo <= first and final < hi:
+        buf.extend(entries)
+        if positions.wanted_by(final):
+            for off, digest, _key in entries:
+                positions.see(off, digest)
+        return final, len(entries), first, final
+    n, taken_first, taken_last = 0, 0, 0
+    for entry in entries:
+        off = entry[0]
+        if off <= last:
+            raise ValueError(f"{side} offset {off} after {last}: entries must grow")
+        last = off
+        if off < lo or off >= hi:
+            continue
+        if not n:
+            taken_first = off
+        n += 1
+        taken_last = off
+        buf.append(entry)
+        positions.see(off, entry[1])
+    return last, n, taken_first, taken_last
 
 
 class StreamDiff:
@@ -219,50 +261,43 @@ class StreamDiff:
         self.out = PartitionDiff()
 
     # ------------------------------------------------------------------ feeding
-    def add_source(self, entries: Iterable[Entry]) -> None:
+    def add_source(self, entries: Sequence[Entry]) -> None:
         """Source entries, in offset order, continuing what came before."""
-        lo, hi = self._pmap.src_start, self._pmap.src_next
-        last, buf, pos = self._last_src, self._src, self._src_pos
-        n = 0
-        for entry in entries:
-            off = entry[0]
-            if off <= last:
-                raise ValueError(f"source offset {off} after {last}: entries must grow")
-            last = off
-            if off < lo or off >= hi:
-                continue
-            if self._first_src is None:
-                self._first_src = off
-            n += 1
-            buf.append(entry)
-            pos.see(off, entry[1])
+        pmap = self._pmap
+        taken = _take(
+            entries,
+            self._src,
+            self._last_src,
+            pmap.src_start,
+            pmap.src_next,
+            self._src_pos,
+            "source",
+        )
+        self._last_src, n, first, kept = taken
         if n:
             self.out.source_records += n
-            self._kept_src = buf[-1][0]
-        self._last_src = last
+            self._kept_src = kept
+            if self._first_src is None:
+                self._first_src = first
         self._advance()
 
-    def add_destination(self, entries: Iterable[Entry]) -> None:
+    def add_destination(self, entries: Sequence[Entry]) -> None:
         """Destination entries, in offset order, continuing what came before."""
-        lo = self._pmap.dst_start
-        last, buf, pos = self._last_dst, self._dst, self._dst_pos
-        n = 0
-        for entry in entries:
-            off = entry[0]
-            if off <= last:
-                raise ValueError(f"destination offset {off} after {last}: entries must grow")
-            last = off
-            if off < lo:
-                continue
-            if self._first_dst is None:
-                self._first_dst = off
-            n += 1
-            buf.append(entry)
-            pos.see(off, entry[1])
+        taken = _take(
+            entries,
+            self._dst,
+            self._last_dst,
+            self._pmap.dst_start,
+            _NEVER,
+            self._dst_pos,
+            "destination",
+        )
+        self._last_dst, n, first, kept = taken
         if n:
             self.out.destination_records += n
-            self._kept_dst = buf[-1][0]
-        self._last_dst = last
+            self._kept_dst = kept
+            if self._first_dst is None:
+                self._first_dst = first
         self._advance()
 
     def end_source(self) -> None:
