@@ -343,13 +343,10 @@ class _Reader:
                 del self.open[tp]
         return [(rng, ents, tp in ended) for tp, (rng, ents) in out.items()]
 
-    def stalled(self) -> bool:
-        return bool(self.open) and time.monotonic() - self.last_news > STALL
-
-    def stall_error(self, side: str) -> KafkaError:
+    def stall_error(self) -> KafkaError:
         first = sorted(self.open)[0]
         return KafkaError(
-            f"timed out reading {len(self.open)} partition(s) on the {side} cluster",
+            f"timed out reading {len(self.open)} partition(s) on the {self.cluster.name} cluster",
             why=f"{first[0]}[{first[1]}] and others gave no record and no end for {STALL:.0f}s",
             topic=first[0],
             partition=first[1],
@@ -441,15 +438,22 @@ def _stream(readers: tuple[_Reader, _Reader], parts: list[_Part], report: Report
                     continue
                 _flow(readers, part, fed.backlog(), share)
         idle = 0.0 if news else min(0.05, idle + 0.005)
-        for side, reader in enumerate(readers):
-            if reader.stalled():
-                raise reader.stall_error("source" if side == 0 else "destination")
+        _check_stall(readers)
         now = time.monotonic()
         if now - last_report >= PROGRESS:
             last_report = now
             rate = records / (now - began)
             report(f"compared {done:,}/{total:,} partitions, {records:,} records ({rate:,.0f}/s)")
     return lookups
+
+
+def _check_stall(readers: Sequence[_Reader]) -> None:
+    """:class:`KafkaError` when no reader has had news for :data:`STALL` seconds (one side
+    may wait, paused, while the other delivers)."""
+    if time.monotonic() - max(r.last_news for r in readers) > STALL:
+        stuck = next((r for r in readers if r.open), None)
+        if stuck is not None:
+            raise stuck.stall_error()
 
 
 def _flow(
@@ -486,8 +490,7 @@ def _look_up_on_source(reader: _Reader, parts: list[_Part]) -> None:
             for rng, entries, _ended in reader.read(0.05):
                 look, found = wanted[rng.tp]
                 found.update(e[1] for e in entries if e[1] in look)
-            if reader.stalled():
-                raise reader.stall_error("source")
+            _check_stall((reader,))
         for part in chunk:
             assert part.diff is not None
             part.result = part.diff.result(wanted[(part.topic, part.partition)][1])
