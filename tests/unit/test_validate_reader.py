@@ -48,6 +48,7 @@ class FakeConsumer:
         self.batches: list[list[Msg]] = []
         self.assigned: list[tuple[str, int, int]] = []
         self.unassigned: list[tuple[str, int]] = []
+        self.learned = 0
 
     def consume(self, _n: int, _timeout: float) -> list[Msg]:
         return self.batches.pop(0) if self.batches else []
@@ -57,6 +58,9 @@ class FakeConsumer:
 
     def incremental_unassign(self, tps: list[Any]) -> None:
         self.unassigned += [(tp.topic, tp.partition) for tp in tps]
+
+    def learn_topics(self) -> None:
+        self.learned += 1
 
     def eof_offset(self, msg: Msg) -> int | None:
         if msg.error() != "eof":
@@ -87,6 +91,7 @@ def test_reader_splits_runs_ends_partitions_and_skips_what_it_saw() -> None:
     a, b = v._Range(("a", 0), 3, False, part("a")), v._Range(("b", 0), None, False, part("b"))
     reader.add([(a, 0), (b, 5)])
     assert cluster.consumer.assigned == [("a", 0, 0), ("b", 0, 5)]
+    assert cluster.consumer.learned == 1  # leaders known before the first fetch
     cluster.consumer.batches = [
         [Msg("a", 0, 0), Msg("a", 0, 1), Msg("b", 0, 5), Msg("a", 0, 1), Msg("a", 0, 2)],
         [Msg("a", 0, 3), Msg("b", 0, 5), Msg("b", 0, 7), Msg("b", 0, 8, eof=True)],

@@ -42,12 +42,13 @@ from connshift.io.kafka import KafkaCluster, KafkaConsumer, TopicPartition
 Reporter = Callable[[str], None]
 TP = tuple[str, int]
 
-WINDOW = 1000  # partitions read at once
+WINDOW = 256  # partitions read at once (each costs ~0.1 MB of librdkafka state per side)
 BACKLOG = 100_000  # records held per side, over all partitions, waiting for the other side
 SHARE = 1000  # ... but each partition may hold at least this many
 BATCH = 5000  # messages per consume call
 STALL = 120.0  # seconds without a record or an end on any partition before giving up
 PROGRESS = 5.0  # seconds between progress lines
+LEARN = 300.0  # seconds between the readers' metadata requests for every topic
 _NO_END = 1 << 62  # read to the end fetches report
 
 #: the readers' librdkafka settings: committed records only, partition ends reported,
@@ -265,12 +266,16 @@ class _Reader:
         self.consumer: KafkaConsumer = cluster.open_consumer(READER)
         self.open: dict[TP, _Range] = {}
         self.last_news = time.monotonic()
+        self._learned = -LEARN  # when the consumer last learnt every topic's leaders
 
     def add(self, ranges: Sequence[tuple[_Range, int]]) -> None:
         """Start reading each range from its offset."""
         for rng, _start in ranges:
             self.open[rng.tp] = rng
         if ranges:
+            if time.monotonic() - self._learned > LEARN:
+                self.consumer.learn_topics()
+                self._learned = time.monotonic()
             self.consumer.incremental_assign(
                 [TopicPartition(r.tp[0], r.tp[1], start) for r, start in ranges]
             )
