@@ -1747,6 +1747,15 @@ class KafkaConsumer:
         """Fetch paused partitions again."""
         self._partitions_call("resume", partitions)
 
+    def learn_topics(self, timeout: float = 30.0) -> None:
+        """Ask for the metadata of every topic now, so that partitions assigned later start
+        at once (librdkafka otherwise looks up each newly assigned topic's leaders first:
+        about 0.2 s per assignment that brings new topics)."""
+        try:
+            self._client().list_topics(timeout=timeout)
+        except KafkaException as exc:
+            raise self._failed(f"could not list topics on the {self.cluster} cluster", exc) from exc
+
     def assignment(self) -> list[TopicPartition]:
         try:
             return list(self._client().assignment())

@@ -34,6 +34,7 @@ def validate(
             style = {"PASS": "green", "FAIL": "red"}.get(str(c.status), "yellow")
             table.add_row(c.id, c.subject, f"[{style}]{c.status}[/]", c.summary)
         console.print(table)
+        console.print(result.throughput(), highlight=False)
     if not result.ok:
         raise typer.Exit(int(ExitCode.CHECK_FAILED))
 
