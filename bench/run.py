@@ -15,11 +15,22 @@ ProducerPerformance on the SASL_SSL listeners of both clusters, all as the SCRAM
 ``admin`` (the sandbox's super user); connshift's CPU per record there is compared with its
 PLAINTEXT figure for the same case, net of an idle sync's CPU (``--no-secured`` leaves it out).
 
+Each of those cases (not the secured one) also gets its raw ceiling (``bench/ceiling.py``):
+the source's fetch-only and the destination's produce-only rate of its batches with
+connshift's raw client; sync's rate is printed as a % of the lower one.
+
+Then the estate case: 200 topics x 10 partitions x 100 records of 200 B, copied by connshift
+with one and with two ``sync --once`` members (one group) and by MirrorMaker 2 (tasks.max=4),
+each timed to catch-up, with its raw ceiling (``--only estate`` runs only this). Then
+``bench/validate_scale.py`` when it exists (see :func:`run_validate_hook`).
+
 Copies run one after the other, never together. A copy is timed from the moment its process
 starts until the destination's high watermarks equal the source's end offsets ("total"), and
 from the first record seen on the destination to the same point ("steady": excludes JVM /
-interpreter start and connector set-up). Peak RSS comes from ``wait4`` (connshift,
-ProducerPerformance) or ``VmHWM`` (MirrorMaker 2, read just before it is stopped).
+interpreter start and connector set-up); the destination is polled with one batched
+ListOffsets per 0.1 s (``watch.wait_caught_up``). Peak RSS of every contender is ``VmHWM``
+from ``/proc/<pid>/status`` of its process tree, sampled every 0.1 s (``watch.ProcSampler``),
+never ``ru_maxrss`` (a forked child's starts at the bench's own high-water mark).
 
 Usage (the sandbox must be up: ``connshift sandbox up``)::
 

@@ -121,6 +121,16 @@ def process_tree(root: int) -> list[int]:
     return out
 
 
+def _cmdline(pid: int | str) -> bytes | None:
+    try:
+        return (PROC / str(pid) / "cmdline").read_bytes()
+    except OSError:
+        return None
+
+
+_SELF_CMDLINE = _cmdline("self")
+
+
 class ProcSampler:
     """Samples the ``VmHWM`` and CPU time of process ``pid`` and its descendants every
     ``interval`` seconds in a daemon thread, keeping for each process the last values seen
@@ -155,8 +165,12 @@ class ProcSampler:
 
     def sample(self) -> None:
         """Read every process of the tree once (also callable from outside: just before
-        the process is stopped)."""
+        the process is stopped). A child seen between fork and exec (its command line still
+        the bench's own) is skipped: until exec it shares or copies the bench's memory, and
+        with it the bench's high-water mark."""
         for pid in process_tree(self.pid):
+            if _cmdline(pid) == _SELF_CMDLINE:
+                continue
             status = _read(PROC / str(pid) / "status")
             stat = _read(PROC / str(pid) / "stat")
             hwm = status_kb(status, "VmHWM") if status else None
@@ -166,7 +180,7 @@ class ProcSampler:
                 if stat:
                     with contextlib.suppress(IndexError, ValueError):
                         self.cpu_s[pid] = stat_cpu_seconds(stat, self._ticks)
-                if pid not in self.names and status:
+                if status:
                     self.names[pid] = (status_line(status, "Name") or "?").strip()
         with self._lock:
             self.samples += 1
