@@ -8,14 +8,16 @@ destination's high watermarks.
   a forked child's starts at its parent's high-water mark, so it showed the bench's own RSS.
 * :func:`wait_caught_up` polls the destination until every partition's high watermark
   reaches the source's end offset, with one ListOffsets(LATEST) round per poll for all the
-  partitions still behind (one request per leader broker, whatever the number of topics), so
-  that watching 2,000 partitions costs about what watching 4 does.
+  partitions still behind (one request per leader broker, whatever the number of topics); a
+  poll that costs more than 5 % of a core of CPU (2,000 partitions behind) stretches the wait
+  before the next one, so that watching does not slow the copy it watches.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -31,6 +33,10 @@ from connshift.io.sandbox.mm2 import MirrorProgress
 
 PROC = Path("/proc")
 SAMPLE_INTERVAL = 0.1
+#: the share of one core the catch-up polling may take: a poll that cost more CPU than this
+#: share of the interval stretches the wait before the next one (up to ``MAX_POLL_WAIT``)
+POLL_CPU_BUDGET = 0.05
+MAX_POLL_WAIT = 1.0
 
 # --------------------------------------------------------------------------- /proc (pure)
 
@@ -233,6 +239,19 @@ def behind(
     return {tp: end for tp, end in pending.items() if highs.get(tp, -1) < end}
 
 
+def next_wait(interval: float, poll_cpu: float, budget: float = POLL_CPU_BUDGET) -> float:
+    """Seconds to wait before the next poll: ``interval``, or longer when the last poll's CPU
+    (``poll_cpu`` seconds, the bench's own process) would exceed ``budget`` of a core; at most
+    :data:`MAX_POLL_WAIT`. Asking 2,000 partitions costs ~40 ms of CPU (the admin client's
+    futures); asking the last few, under 1 ms: the end of a copy is seen within ``interval``."""
+    return min(max(interval, poll_cpu / budget), max(interval, MAX_POLL_WAIT))
+
+
+def _cpu_now() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def latest_offsets(
     cluster: KafkaCluster, partitions: Iterable[tuple[str, int]], timeout: float = 10.0
 ) -> dict[tuple[str, int], int]:
@@ -275,6 +294,7 @@ def wait_caught_up(
     deadline = time.monotonic() + timeout
     while True:
         progress.polls += 1
+        cpu_before = _cpu_now()
         if present != topics:
             with contextlib.suppress(Exception):
                 present = topics & set(target.topics())
@@ -300,7 +320,7 @@ def wait_caught_up(
                 f"the target did not catch up within {timeout:.0f}s",
                 why=f"{len(pending)} partition(s) behind, e.g. {_first_behind(pending, progress)}",
             )
-        time.sleep(interval)
+        time.sleep(next_wait(interval, _cpu_now() - cpu_before))
 
 
 def _first_behind(pending: Mapping[tuple[str, int], int], progress: MirrorProgress) -> str:

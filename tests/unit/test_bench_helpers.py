@@ -228,3 +228,10 @@ def test_estate_regex_selects_the_estate_topics_only() -> None:
     assert all(pattern.fullmatch(t) for t in topics)
     assert not pattern.fullmatch("cs1." + topics[0])
     assert not pattern.fullmatch(topics[0] + ".ceiling")
+
+
+def test_next_wait_keeps_polling_within_its_cpu_budget() -> None:
+    assert watch.next_wait(0.1, 0.001) == 0.1  # a cheap poll: the interval
+    assert watch.next_wait(0.1, 0.02) == pytest.approx(0.4)  # 20 ms / 5 %
+    assert watch.next_wait(0.1, 0.5) == watch.MAX_POLL_WAIT  # capped
+    assert watch.next_wait(2.0, 0.5) == 2.0  # never below the interval asked for
