@@ -124,8 +124,7 @@ def fetch_only(
     samples = {t: Sample() for t in ends}
     kept = records = nbytes = batches = 0
     todo = deque(t for t in ends if any(e > 0 for e in ends[t].values()))
-    for topic in todo:
-        client.partitions(topic)  # metadata and leaders before the clock starts
+    client.metadata(list(todo))  # partitions and leaders, before the clock starts
     in_flight: deque[tuple[str, PendingFetch]] = deque()
     started = time.monotonic()
     while todo or in_flight:
@@ -192,7 +191,7 @@ def produce_only(
             continue
         share = max(kept, round(records_wanted * kept / max(total_kept, 1)))
         plans.append((topic + suffix, produce_rounds(sample.partitions, share)))
-        client.partitions(topic + suffix)
+    client.metadata([name for name, _ in plans])
     views = {
         topic + suffix: {
             p: [(BatchView(memoryview(raw)), n) for raw, n in batches]

@@ -1553,10 +1553,26 @@ def render_estate(case: dict[str, Any]) -> None:
             )
         console.print("; ".join(parts), highlight=False, soft_wrap=True)
     for res in case["results"]:
+        label = res["contender"] + (f", {res['members']} member(s)" if "members" in res else "")
+        seconds = res.get("steady", {}).get("seconds") if res.get("status") == "ok" else None
+        if seconds is not None and seconds < PRECISE_POLLS * POLL_INTERVAL:
+            console.print(
+                f"[yellow]{label}: steady window {seconds:.2f}s (first record to catch-up) is "
+                "short against the poll: its steady rate is imprecise[/]",
+                highlight=False,
+            )
+        for rep in res.get("reported_by_member") or (
+            [res["reported"]] if "reported" in res else []
+        ):
+            console.print(
+                f"{label} reports {rep.get('records', 0):,} records in "
+                f"{rep.get('seconds', 0):.2f}s ({_fmt(rep.get('records_per_second'))} records/s)",
+                highlight=False,
+            )
         if res.get("status") != "ok":
             why = res.get("error") or res.get("detail") or ""
             console.print(
-                f"[yellow]{res['contender']}: {res.get('status')}[/] {str(why)[:300]}",
+                f"[yellow]{label}: {res.get('status')}[/] {str(why)[:300]}",
                 highlight=False,
             )
     console.print()
