@@ -1581,29 +1581,42 @@ def render_estate(case: dict[str, Any]) -> None:
 # --------------------------------------------------------------------------- validate hook
 
 
-def run_validate_hook(workdir: Path, estate_case: dict[str, Any] | None) -> dict[str, Any] | None:
-    """``bench/validate_scale.py`` (validate at 1M and 10M records, its own figures), when it
-    exists. The contract: ``measure(sandbox, workdir[, estate=...]) -> dict`` and
-    ``render(result, console)``, like inventory_scale; ``estate`` (the estate case's JSON, its
-    connshift specs included) is passed when ``measure`` takes it, so validate can check the
-    2,000 partitions sync just filled. Absent module: None (nothing printed)."""
+def run_validate_hook(
+    workdir: Path, run_id: str, keep: bool, estate_case: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """``bench/validate_scale.py`` (validate's records/s and peak RSS at 1M and 10M records,
+    and on an estate against the sync that filled it), when the module exists; absent:
+    None, nothing printed.
+
+    The contract, as that module is being written: ``measure(workdir, **options) -> dict``
+    and ``render(result)``. Passed when ``measure`` takes them: ``sandbox`` (first, as
+    inventory_scale's), ``run_id``, ``keep``, and ``estate_case`` (this run's estate case:
+    topics, specs, sync seconds). ``render`` gets ``console`` too when it takes a second
+    parameter."""
     try:
         import validate_scale  # type: ignore[import-not-found]
     except ModuleNotFoundError:
         return None
     import inspect
 
-    from connshift.app.sandbox import Sandbox
-
     measure = validate_scale.measure
-    kwargs: dict[str, Any] = {}
-    if "estate" in inspect.signature(measure).parameters:
-        kwargs["estate"] = estate_case
+    params = inspect.signature(measure).parameters
+    args: list[Any] = []
+    if next(iter(params), None) == "sandbox":
+        from connshift.app.sandbox import Sandbox
+
+        args.append(Sandbox())
     (workdir / "validate-scale").mkdir(exist_ok=True)
-    result = measure(Sandbox(), workdir / "validate-scale", **kwargs)
+    args.append(workdir / "validate-scale")
+    offered = {"run_id": run_id, "keep": keep, "estate_case": estate_case}
+    kwargs = {k: v for k, v in offered.items() if k in params}
+    result: dict[str, Any] = measure(*args, **kwargs)
     render = getattr(validate_scale, "render", None)
     if render is not None:
-        render(result, console)
+        if len(inspect.signature(render).parameters) >= 2:
+            render(result, console)
+        else:
+            render(result)
     return result
 
 
@@ -1809,7 +1822,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             render_estate(estate)
         if opts.validate:
             # bench/validate_scale.py (another engineer's): called when it exists
-            validated = run_validate_hook(workdir, report.get("estate"))
+            validated = run_validate_hook(workdir, run_id, opts.keep, report.get("estate"))
             if validated is not None:
                 report["validate_scale"] = validated
         if not opts.no_cutover:
