@@ -34,6 +34,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import NewTopic
 
 from connshift.core.recordbatch import iter_batches, restamp
@@ -238,18 +239,40 @@ def produce_only(
     return out
 
 
-def create_scratch(
-    cluster: KafkaCluster, topics: Mapping[str, int], timeout: float = 60.0
+def create_scratch(cluster: KafkaCluster, topics: Mapping[str, int]) -> list[str]:
+    """Create ``<topic>.ceiling`` for each topic (``-> partitions``)."""
+    return create_topics(cluster, {t + SCRATCH_SUFFIX: n for t, n in topics.items()})
+
+
+def create_topics(
+    cluster: KafkaCluster, names: Mapping[str, int], timeout: float = 60.0, attempts: int = 3
 ) -> list[str]:
-    """Create ``<topic>.ceiling`` for each topic (``-> partitions``) in one admin call."""
-    names = {t + SCRATCH_SUFFIX: n for t, n in topics.items()}
-    futs = cluster.admin.create_topics(
-        [NewTopic(name, num_partitions=n, replication_factor=1) for name, n in names.items()],
-        operation_timeout=timeout,
+    """Create topics (``name -> partitions``) in one admin call (a busy controller may time
+    out: what failed is asked again, up to ``attempts`` times; existing topics are fine)."""
+    todo = dict(names)
+    for attempt in range(attempts):
+        futs = cluster.admin.create_topics(
+            [NewTopic(name, num_partitions=n, replication_factor=1) for name, n in todo.items()],
+            operation_timeout=timeout,
+        )
+        failed: dict[str, str] = {}
+        for name, fut in futs.items():
+            try:
+                fut.result(timeout=timeout + 5)
+            except KafkaException as exc:
+                err = exc.args[0] if exc.args else None
+                if not (
+                    isinstance(err, KafkaError) and err.code() == KafkaError.TOPIC_ALREADY_EXISTS
+                ):
+                    failed[name] = str(exc)
+        if not failed:
+            return list(names)
+        todo = {name: names[name] for name in failed}
+        if attempt + 1 < attempts:
+            time.sleep(2)
+    raise RuntimeError(
+        f"could not create {len(failed)} scratch topic(s): {next(iter(failed.values()))}"
     )
-    for fut in futs.values():
-        fut.result(timeout=timeout + 5)
-    return list(names)
 
 
 def measure(

@@ -62,7 +62,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from confluent_kafka.admin import NewTopic
+from confluent_kafka import KafkaException
 from rich.console import Console
 from rich.table import Table
 
@@ -1258,7 +1258,7 @@ def run_ceiling(
         return ceiling_mod.measure(
             opts.source, opts.destination, dst, ends, records, created["destination"]
         )
-    except (ConnshiftError, OSError, RuntimeError) as exc:
+    except (ConnshiftError, OSError, RuntimeError, KafkaException) as exc:
         return {"status": "failed", "error": str(exc)}
 
 
@@ -1276,12 +1276,7 @@ def estate_regex(run_id: str) -> str:
 
 def create_topics(cluster: KafkaCluster, names: Sequence[str], partitions: int) -> None:
     """Create ``names`` in one admin call and wait until every partition has a leader."""
-    futs = cluster.admin.create_topics(
-        [NewTopic(n, num_partitions=partitions, replication_factor=1) for n in names],
-        operation_timeout=60,
-    )
-    for fut in futs.values():
-        fut.result(timeout=65)
+    ceiling_mod.create_topics(cluster, dict.fromkeys(names, partitions))
     deadline = time.monotonic() + 60
     waiting = set(names)
     while waiting and time.monotonic() < deadline:
@@ -1414,7 +1409,7 @@ def run_estate(
                     casedir,
                     f"connshift-m{members}",
                 )
-            except (ConnshiftError, OSError, RuntimeError) as exc:
+            except (ConnshiftError, OSError, RuntimeError, KafkaException) as exc:
                 res = {"contender": "connshift", "status": "failed", "error": str(exc)}
             res.update(members=members, destination_prefix=prefix, specs=[str(s) for s in specs])
             case["results"].append(res)
@@ -1435,7 +1430,7 @@ def run_estate(
                 tasks_max=estate.mm2_tasks,
                 label="estate",
             )
-        except (ConnshiftError, OSError, RuntimeError) as exc:
+        except (ConnshiftError, OSError, RuntimeError, KafkaException) as exc:
             res = {"contender": "mm2", "status": "failed", "error": str(exc)}
         res["destination_topic"] = "(identity names)"
         case["results"].append(res)
@@ -1817,9 +1812,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 report["secured"] = summary
                 render_secured(summary)
         if opts.estate is not None:
-            estate = run_estate(opts, src, dst, run_id, workdir, created)
-            report["estate"] = estate
-            render_estate(estate)
+            try:
+                estate = run_estate(opts, src, dst, run_id, workdir, created)
+            except (ConnshiftError, OSError, RuntimeError, KafkaException) as exc:
+                report["estate"] = {"status": "failed", "error": str(exc)}
+                console.print(f"[red]estate case failed:[/] {exc}", highlight=False)
+            else:
+                report["estate"] = estate
+                render_estate(estate)
         if opts.validate:
             # bench/validate_scale.py (another engineer's): called when it exists
             validated = run_validate_hook(workdir, run_id, opts.keep, report.get("estate"))
