@@ -645,10 +645,22 @@ def run_sync_members(
     output = "\n".join(c.text() for c in children)
     if 2 in codes and "not available" in output:
         return {**result, "status": "not available", "detail": output.strip()[-300:]}
-    if any(code != 0 for code in codes):
+    if any(code != 0 for code in codes) and (progress is None or len(children) == 1):
         return {**result, "status": "failed", "exit_code": codes, "detail": output.strip()[-600:]}
     if progress is None:
         return {**result, "status": "failed"}
+    if any(code != 0 for code in codes):
+        # the destination caught up, but a member exited with an error: the time is real,
+        # the run is not a pass (shown as "member failed", with each member's last words)
+        result.update(
+            status="member failed",
+            exit_code=codes,
+            detail=" | ".join(
+                f"member {i}: {_last_error(c.stderr.read_text(errors='replace'))}"
+                for i, c in enumerate(children, 1)
+                if c.returncode != 0
+            ),
+        )
     reported = []
     for child in children:
         with contextlib.suppress(ValueError):
@@ -662,7 +674,7 @@ def run_sync_members(
     out = {
         **result,
         **_timings(progress, records, value_bytes, target),
-        "status": "ok",
+        "status": result.get("status", "ok"),
         "exit_after_s": round(max(c.ended_at or 0 for c in children) - children[0].started_at, 3),
         "peak_rss_mib": round(sum(rss) / MIB, 1),
         "cpu_s": round(cpu, 3),
@@ -673,6 +685,13 @@ def run_sync_members(
         out["peak_rss_mib_by_member"] = [round(r / MIB, 1) for r in rss]
         out["cpu_s_by_member"] = [round(c.cpu_seconds or 0.0, 3) for c in children]
     return out
+
+
+def _last_error(stderr: str) -> str:
+    """The ``error:`` line a connshift process printed last (else its last line), shortened."""
+    lines = [line for line in stderr.strip().splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("error:")]
+    return (errors or lines or ["(nothing on stderr)"])[-1][:400]
 
 
 def run_connshift_idle(
@@ -1448,7 +1467,7 @@ def estate_verdict(case: dict[str, Any]) -> dict[str, Any]:
     """connshift (each member count) against MM2 to catch-up (the verdict: ≥ 2x faster and
     less peak RSS), the scale-out speed-up against one member, and the share of the raw
     ceiling (steady and total)."""
-    ok = [r for r in case["results"] if r.get("status") == "ok"]
+    ok = [r for r in case["results"] if r.get("status") in ("ok", "member failed")]
     mm2 = next((r for r in ok if r["contender"] == "mm2"), None)
     single = next((r for r in ok if r["contender"] == "connshift" and r.get("members") == 1), None)
     ceil = (case.get("ceiling") or {}).get("records_per_s")
@@ -1457,7 +1476,11 @@ def estate_verdict(case: dict[str, Any]) -> dict[str, Any]:
         if res["contender"] != "connshift":
             continue
         seconds = res["total"]["seconds"]
-        row: dict[str, Any] = {"seconds": seconds, "peak_rss_mib": res.get("peak_rss_mib")}
+        row: dict[str, Any] = {
+            "seconds": seconds,
+            "peak_rss_mib": res.get("peak_rss_mib"),
+            "status": res["status"],
+        }
         if mm2 is not None:
             speed = _ratio(mm2["total"]["seconds"], seconds)
             row["vs_mm2"] = None if speed is None else round(speed, 3)
@@ -1465,7 +1488,9 @@ def estate_verdict(case: dict[str, Any]) -> dict[str, Any]:
             row["met"] = (
                 None
                 if speed is None or row["rss_vs_mm2"] is None
-                else speed >= TARGET_ESTATE_VS_MM2 and row["rss_vs_mm2"] < 1
+                else speed >= TARGET_ESTATE_VS_MM2
+                and row["rss_vs_mm2"] < 1
+                and res["status"] == "ok"
             )
         if single is not None and res is not single:
             speedup = _ratio(single["total"]["seconds"], seconds)
@@ -1499,7 +1524,7 @@ def render_estate(case: dict[str, Any]) -> None:
     ):
         table.add_column(col, justify="right" if col != "contender" else "left")
     for res in case["results"]:
-        ok = res.get("status") == "ok"
+        ok = "total" in res  # timed to catch-up (also when a member failed after it)
         if res["contender"] == "connshift":
             name = f"connshift sync, {res.get('members', 1)} member(s)"
         else:
@@ -1533,6 +1558,8 @@ def render_estate(case: dict[str, Any]) -> None:
     verdict = case.get("verdict", {})
     for members, row in verdict.get("by_members", {}).items():
         parts = [f"connshift, {members} member(s): {row['seconds']:.1f} s to catch-up"]
+        if row.get("status") != "ok":
+            parts[0] += f" [yellow]({row.get('status')})[/]"
         if "vs_mm2" in row:
             parts.append(
                 f"{_fmt(row['vs_mm2'], '.2f')}x MM2's speed, "

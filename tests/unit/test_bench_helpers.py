@@ -235,3 +235,19 @@ def test_next_wait_keeps_polling_within_its_cpu_budget() -> None:
     assert watch.next_wait(0.1, 0.02) == pytest.approx(0.4)  # 20 ms / 5 %
     assert watch.next_wait(0.1, 0.5) == watch.MAX_POLL_WAIT  # capped
     assert watch.next_wait(2.0, 0.5) == 2.0  # never below the interval asked for
+
+
+def test_estate_verdict_times_a_run_whose_member_failed_but_never_passes_it() -> None:
+    failed = _ok("connshift", 5.0, 90.0, 2)
+    failed["status"] = "member failed"
+    case = {"results": [_ok("connshift", 8.0, 90.0, 1), failed, _ok("mm2", 20.0, 995.0)]}
+    row = run.estate_verdict(case)["by_members"]["2"]
+    assert row["vs_mm2"] == 4.0 and row["met"] is False
+    assert row["speedup_vs_one_member"] == 1.6 and row["status"] == "member failed"
+
+
+def test_last_error_picks_the_error_line() -> None:
+    text = "warming up\nerror: sync --once: 2000 partition(s) made no progress\n  fix: rerun\n"
+    assert run._last_error(text).startswith("error: sync --once: 2000")
+    assert run._last_error("just this\n") == "just this"
+    assert run._last_error("") == "(nothing on stderr)"
