@@ -45,8 +45,9 @@ sandbox-up: setup
 sandbox-down:
 	$(BIN)/connshift sandbox down
 
-## connshift sync vs MirrorMaker 2 vs the destination's produce limit, the cutover pause, and
-## inventory of 500 topics / 5,000 partitions / 100 connectors (needs the sandbox up).
+## connshift sync vs MirrorMaker 2 vs the destination's produce limit and the raw fetch/produce
+## ceiling, the estate case (2,000 partitions; one and two sync members vs MM2), the cutover
+## pause, and inventory of 500 topics / 5,000 partitions / 100 connectors (needs the sandbox up).
 bench: setup
 	$(BIN)/python bench/run.py
 

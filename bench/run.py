@@ -15,11 +15,22 @@ ProducerPerformance on the SASL_SSL listeners of both clusters, all as the SCRAM
 ``admin`` (the sandbox's super user); connshift's CPU per record there is compared with its
 PLAINTEXT figure for the same case, net of an idle sync's CPU (``--no-secured`` leaves it out).
 
+Each of those cases (not the secured one) also gets its raw ceiling (``bench/ceiling.py``):
+the source's fetch-only and the destination's produce-only rate of its batches with
+connshift's raw client; sync's rate is printed as a % of the lower one.
+
+Then the estate case: 200 topics x 10 partitions x 100 records of 200 B, copied by connshift
+with one and with two ``sync --once`` members (one group) and by MirrorMaker 2 (tasks.max=4),
+each timed to catch-up, with its raw ceiling (``--only estate`` runs only this). Then
+``bench/validate_scale.py`` when it exists (see :func:`run_validate_hook`).
+
 Copies run one after the other, never together. A copy is timed from the moment its process
 starts until the destination's high watermarks equal the source's end offsets ("total"), and
 from the first record seen on the destination to the same point ("steady": excludes JVM /
-interpreter start and connector set-up). Peak RSS comes from ``wait4`` (connshift,
-ProducerPerformance) or ``VmHWM`` (MirrorMaker 2, read just before it is stopped).
+interpreter start and connector set-up); the destination is polled with one batched
+ListOffsets per 0.1 s (``watch.wait_caught_up``). Peak RSS of every contender is ``VmHWM``
+from ``/proc/<pid>/status`` of its process tree, sampled every 0.1 s (``watch.ProcSampler``),
+never ``ru_maxrss`` (a forked child's starts at the bench's own high-water mark).
 
 Usage (the sandbox must be up: ``connshift sandbox up``)::
 
@@ -51,6 +62,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from confluent_kafka import KafkaException
 from rich.console import Console
 from rich.table import Table
 
@@ -63,9 +75,13 @@ from connshift.io.sandbox.mm2 import (
     MirrorMaker2,
     MirrorProgress,
     props_text,
-    wait_until_mirrored,
 )
 from connshift.io.sandbox.services import _java_cmd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ modules, however run
+
+import ceiling as ceiling_mod
+from watch import ProcSampler, wait_caught_up
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench" / "results"
@@ -75,6 +91,11 @@ MIB = 1024 * 1024
 #: The targets connshift is held to.
 TARGET_VS_MM2 = 1.5
 TARGET_VS_PRODUCE_LIMIT = 0.70
+#: sync's steady rate as a share of the raw ceiling (the lower of fetch-only and produce-only)
+TARGET_VS_CEILING = 0.90
+#: the estate case: connshift at least this many times faster than MM2 (to catch-up), and
+#: less peak RSS
+TARGET_ESTATE_VS_MM2 = 2.0
 #: connshift's copy CPU per record over SASL_SSL may be at most this times its PLAINTEXT one.
 TARGET_TLS_CPU = 1.5
 
@@ -147,6 +168,27 @@ class Secured:
 
 
 @dataclass(frozen=True)
+class Estate:
+    """The estate-shaped case: many small partitions over many topics."""
+
+    topics: int = 200
+    partitions: int = 10
+    records: int = 100  # per partition
+    size: int = 200
+    compression: str = "none"
+    members: tuple[int, ...] = (1, 2)
+    mm2_tasks: int = 4
+
+    @property
+    def total_partitions(self) -> int:
+        return self.topics * self.partitions
+
+    @property
+    def total_records(self) -> int:
+        return self.topics * self.partitions * self.records
+
+
+@dataclass(frozen=True)
 class Options:
     partitions: int
     records: int
@@ -164,6 +206,14 @@ class Options:
     no_inventory: bool = False
     #: the secured case (lz4, 1000 B, SASL_SSL both sides), None when left out
     secured: Secured | None = None
+    #: the four-partition cases (size x compression) run; False with ``--only estate``
+    partition_cases: bool = True
+    #: the estate-shaped case (None: left out)
+    estate: Estate | None = None
+    #: measure the raw fetch-only / produce-only ceiling of each case
+    ceiling: bool = True
+    #: call bench/validate_scale.py when it exists
+    validate: bool = True
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Options:
@@ -188,7 +238,35 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     parser.add_argument(
         "--only",
         default="connshift,mm2,perf",
-        help="contenders to run, comma-separated: connshift, mm2, perf",
+        help="contenders to run, comma-separated: connshift, mm2, perf; 'estate' in the list "
+        "runs only the estate case (with connshift and mm2 unless contenders are named too)",
+    )
+    parser.add_argument(
+        "--no-estate", action="store_true", help="leave out the estate case (200 x 10 partitions)"
+    )
+    parser.add_argument("--estate-topics", type=int, default=Estate.topics, help="(200)")
+    parser.add_argument(
+        "--estate-partitions", type=int, default=Estate.partitions, help="per topic (10)"
+    )
+    parser.add_argument(
+        "--estate-records", type=int, default=Estate.records, help="per partition (100)"
+    )
+    parser.add_argument("--estate-size", type=int, default=Estate.size, help="value bytes (200)")
+    parser.add_argument(
+        "--estate-members",
+        default="1,2",
+        help="connshift sync runs of the estate case, by members in the group (1,2)",
+    )
+    parser.add_argument(
+        "--mm2-tasks", type=int, default=Estate.mm2_tasks, help="MM2 tasks.max, estate case (4)"
+    )
+    parser.add_argument(
+        "--no-ceiling",
+        action="store_true",
+        help="skip the raw fetch-only / produce-only ceiling of each case",
+    )
+    parser.add_argument(
+        "--no-validate", action="store_true", help="skip bench/validate_scale.py (if present)"
     )
     parser.add_argument(
         "--perf-records",
@@ -224,9 +302,31 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     valid = {"none", "gzip", "snappy", "lz4", "zstd"}
     if bad := [c for c in compressions if c not in valid]:
         parser.error(f"unknown compression {bad}; use {sorted(valid)}")
-    contenders = [c.strip() for c in args.only.split(",") if c.strip()]
-    if bad := [c for c in contenders if c not in ("connshift", "mm2", "perf")]:
+    only = [c.strip() for c in args.only.split(",") if c.strip()]
+    if bad := [c for c in only if c not in ("connshift", "mm2", "perf", "estate")]:
         parser.error(f"unknown contender {bad}")
+    only_estate = "estate" in only
+    contenders = [c for c in only if c != "estate"]
+    if only_estate and not contenders:
+        contenders = ["connshift", "mm2"]
+    try:
+        members = tuple(int(m) for m in args.estate_members.split(",") if m.strip())
+    except ValueError:
+        parser.error("--estate-members takes numbers, e.g. 1,2")
+    if only_estate and args.no_estate:
+        parser.error("--only estate and --no-estate contradict each other")
+    estate = (
+        None
+        if args.no_estate
+        else Estate(
+            topics=args.estate_topics,
+            partitions=args.estate_partitions,
+            records=args.estate_records,
+            size=args.estate_size,
+            members=members,
+            mm2_tasks=args.mm2_tasks,
+        )
+    )
     if args.partitions < 1 or records < args.partitions or not sizes:
         parser.error("need partitions >= 1, records >= partitions and at least one size")
 
@@ -237,7 +337,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         ports = Sandbox().ports
         source = source or f"127.0.0.1:{ports['source-kafka']}"
         destination = destination or f"127.0.0.1:{ports['destination-kafka']}"
-    secured = None if args.no_secured else sandbox_secured(args.secured_user)
+    secured = None if args.no_secured or only_estate else sandbox_secured(args.secured_user)
     exe = Path(sys.executable).parent / "connshift"
     return Options(
         partitions=args.partitions,
@@ -252,9 +352,13 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         keep=args.keep,
         connshift=str(exe) if exe.is_file() else (shutil.which("connshift") or "connshift"),
         results_dir=args.results_dir,
-        no_cutover=args.no_cutover,
-        no_inventory=args.no_inventory,
+        no_cutover=args.no_cutover or only_estate,
+        no_inventory=args.no_inventory or only_estate,
         secured=secured,
+        partition_cases=not only_estate,
+        estate=estate,
+        ceiling=not args.no_ceiling,
+        validate=not args.no_validate,
     )
 
 
@@ -279,7 +383,9 @@ def sandbox_secured(username: str) -> Secured:
 
 
 class Child:
-    """A subprocess whose exit we collect with ``wait4`` (for its peak RSS and CPU time)."""
+    """A subprocess whose exit we collect with ``wait4`` (for its CPU time), its memory
+    sampled from ``/proc`` while it runs (:class:`watch.ProcSampler`: ``VmHWM`` of it and its
+    descendants every 0.1 s)."""
 
     def __init__(self, cmd: Sequence[str], workdir: Path, name: str) -> None:
         self.name = name
@@ -295,6 +401,7 @@ class Child:
                 start_new_session=True,
             )
         self.started_at = time.monotonic()
+        self.sampler = ProcSampler(self.proc.pid).start()
         self.ended_at: float | None = None
         self.returncode: int | None = None
         self.rusage: resource.struct_rusage | None = None
@@ -308,6 +415,7 @@ class Child:
         if pid == 0:
             return True
         self.ended_at = time.monotonic()
+        self.sampler.stop()
         self.returncode = os.waitstatus_to_exitcode(status)
         self.rusage = usage
         self.proc.returncode = self.returncode  # so Popen does not wait for it again
@@ -325,6 +433,7 @@ class Child:
 
     def kill(self) -> None:
         if self.returncode is None:
+            self.sampler.sample()  # the last look before it goes
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
             while self.running():
@@ -332,7 +441,9 @@ class Child:
 
     @property
     def peak_rss_bytes(self) -> int | None:
-        return self.rusage.ru_maxrss * 1024 if self.rusage else None
+        """Peak RSS sampled from ``/proc`` (``ru_maxrss`` of a forked child starts at the
+        bench's own high-water mark: not used)."""
+        return self.sampler.peak_bytes
 
     @property
     def cpu_seconds(self) -> float | None:
@@ -475,53 +586,112 @@ def run_connshift(
     spec.write_text(
         spec_text(opts, f"bench-{run_id}", topic, dst_topic, workdir / "state", secured)
     )
-    cmd = [opts.connshift, "sync", "-c", str(spec), "--once", "--topics", exact_regex(topic)]
-    child = Child([*cmd, "--json"], workdir, "connshift")
-    records = sum(expected.values())
+    target = {(dst_topic, p): end for (_t, p), end in expected.items()}
+    result = run_sync_members(
+        opts, dst, [spec], exact_regex(topic), target, value_bytes, workdir, "connshift"
+    )
+    return {**result, "destination_topic": dst_topic}
+
+
+def run_sync_members(
+    opts: Options,
+    dst: KafkaCluster,
+    specs: Sequence[Path],
+    topics_regex: str,
+    target: dict[tuple[str, int], int],
+    value_bytes: int,
+    workdir: Path,
+    name: str,
+) -> dict[str, Any]:
+    """``connshift sync --once`` as one process per spec (several: members of one sync group,
+    started together), timed from the first start until ``target`` is reached on the
+    destination. Peak RSS per member from ``/proc``; CPU from each one's ``wait4``."""
+    cmd = [opts.connshift, "sync", "--once", "--topics", topics_regex, "--json"]
+    children = [
+        Child(
+            [*cmd[:2], "-c", str(spec), *cmd[2:]],
+            workdir,
+            name if len(specs) == 1 else f"{name}-{i}",
+        )
+        for i, spec in enumerate(specs, 1)
+    ]
+    records = sum(target.values())
     result: dict[str, Any] = {
         "contender": "connshift",
-        "destination_topic": dst_topic,
-        "command": " ".join([*cmd, "--json"]),
+        "members": len(specs),
+        "command": " ".join([*cmd[:2], "-c", "SPEC", *cmd[2:]]),
     }
-    target = {(dst_topic, p): end for (_t, p), end in expected.items()}
+
+    def any_running() -> bool:
+        return any([c.running() for c in children])
+
     progress: MirrorProgress | None = None
     try:
-        progress = wait_until_mirrored(
+        progress = wait_caught_up(
             dst,
             target,
             opts.timeout,
             interval=POLL_INTERVAL,
-            started_at=child.started_at,
-            alive=alive_with_one_more_look(child.running),
+            started_at=children[0].started_at,
+            alive=alive_with_one_more_look(any_running),
         )
-        child.wait(120)
+        for child in children:
+            child.wait(120)
     except (ConnshiftError, TimeoutError) as exc:
-        child.kill()
+        for child in children:
+            child.kill()
         result["error"] = str(exc)
-    output = child.text()
-    if child.returncode == 2 and "not available" in output:
+    codes = [c.returncode for c in children]
+    output = "\n".join(c.text() for c in children)
+    if 2 in codes and "not available" in output:
         return {**result, "status": "not available", "detail": output.strip()[-300:]}
-    if child.returncode != 0:
-        return {
-            **result,
-            "status": "failed",
-            "exit_code": child.returncode,
-            "detail": output.strip()[-600:],
-        }
+    if any(code != 0 for code in codes) and (progress is None or len(children) == 1):
+        return {**result, "status": "failed", "exit_code": codes, "detail": output.strip()[-600:]}
     if progress is None:
         return {**result, "status": "failed"}
-    with contextlib.suppress(ValueError):
-        result["reported"] = _json_summary(child.stdout.read_text())
-    cpu = child.cpu_seconds or 0.0
-    return {
+    if any(code != 0 for code in codes):
+        # the destination caught up, but a member exited with an error: the time is real,
+        # the run is not a pass (shown as "member failed", with each member's last words)
+        result.update(
+            status="member failed",
+            exit_code=codes,
+            detail=" | ".join(
+                f"member {i}: {_last_error(c.stderr.read_text(errors='replace'))}"
+                for i, c in enumerate(children, 1)
+                if c.returncode != 0
+            ),
+        )
+    reported = []
+    for child in children:
+        with contextlib.suppress(ValueError):
+            reported.append(_json_summary(child.stdout.read_text()))
+    if len(children) == 1 and reported:
+        result["reported"] = reported[0]
+    elif reported:
+        result["reported_by_member"] = reported
+    cpu = sum(c.cpu_seconds or 0.0 for c in children)
+    rss = [c.peak_rss_bytes or 0 for c in children]
+    out = {
         **result,
         **_timings(progress, records, value_bytes, target),
-        "status": "ok",
-        "exit_after_s": round((child.ended_at or 0) - child.started_at, 3),
-        "peak_rss_mib": round((child.peak_rss_bytes or 0) / MIB, 1),
+        "status": result.get("status", "ok"),
+        "exit_after_s": round(max(c.ended_at or 0 for c in children) - children[0].started_at, 3),
+        "peak_rss_mib": round(sum(rss) / MIB, 1),
         "cpu_s": round(cpu, 3),
         "cpu_us_per_record": round(cpu / records * 1e6, 3) if records else None,
+        "rss": [c.sampler.to_json() for c in children],
     }
+    if len(children) > 1:
+        out["peak_rss_mib_by_member"] = [round(r / MIB, 1) for r in rss]
+        out["cpu_s_by_member"] = [round(c.cpu_seconds or 0.0, 3) for c in children]
+    return out
+
+
+def _last_error(stderr: str) -> str:
+    """The ``error:`` line a connshift process printed last (else its last line), shortened."""
+    lines = [line for line in stderr.strip().splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("error:")]
+    return (errors or lines or ["(nothing on stderr)"])[-1][:400]
 
 
 def run_connshift_idle(
@@ -682,8 +852,13 @@ def run_mm2(
     workdir: Path,
     run_id: str,
     secured: Secured | None = None,
+    *,
+    topics_regex: str | None = None,
+    tasks_max: int | None = None,
+    label: str | None = None,
 ) -> dict[str, Any]:
-    """MirrorMaker 2 into ``<topic>`` (identity names), timed against the destination. When
+    """MirrorMaker 2 into ``<topic>`` (identity names), timed against the destination
+    (``topics_regex`` instead of the one topic; ``tasks_max`` default: the partitions). When
     ``secured``, it reads and writes over SASL_SSL; its properties (with the password) go to
     a private temporary directory, deleted after the run (the log is kept if it holds no
     password)."""
@@ -709,11 +884,11 @@ def run_mm2(
                 mm2_dir,
                 source_bootstrap,
                 destination_bootstrap,
-                exact_regex(topic),
+                topics_regex or exact_regex(topic),
                 groups_regex=r"bench\..*",
-                tasks_max=opts.partitions,
+                tasks_max=tasks_max or opts.partitions,
                 extra=extra,
-                name=f"bench-{run_id}-{topic.split('.')[1]}-{topic.split('.')[2]}",
+                name=f"bench-{run_id}-{label or topic.split('.')[1] + '-' + topic.split('.')[2]}",
             ),
             secured,
             workdir,
@@ -739,15 +914,17 @@ def _run_mm2(
         "contender": "mm2",
         "destination_topic": topic,
         "version": jars.KAFKA_SOURCE_VERSION,
-        "tasks_max": opts.partitions,
+        "tasks_max": mm2.tasks_max,
         "heap": mm2.heap,
         "log": str(mm2.log),
     }
     if secured is not None:
         result["security"] = f"SASL_SSL as {secured.username!r} (source and destination)"
     mm2.start()
+    assert mm2.record is not None
+    sampler = ProcSampler(mm2.record.pid).start()
     try:
-        progress = wait_until_mirrored(
+        progress = wait_caught_up(
             dst,
             expected,
             opts.timeout,
@@ -755,15 +932,16 @@ def _run_mm2(
             started_at=mm2.started_at,
             alive=mm2.is_running,
         )
-        rss, cpu = mm2.peak_rss_bytes(), mm2.cpu_seconds()
+        sampler.sample()  # the last look, just before it is stopped
+        rss, cpu = sampler.peak_bytes, sampler.cpu_seconds
     except ConnshiftError as exc:
         return {**result, "status": "failed", "error": str(exc), "detail": mm2.log_tail(3)}
     finally:
+        sampler.stop()
         mm2.stop()
         with contextlib.suppress(ConnshiftError):
-            for name in mm2.internal_topics()["target"]:
-                if name in dst.topics():
-                    dst.delete_topic(name)
+            internal = [n for n in mm2.internal_topics()["target"] if n in dst.topics()]
+            delete_topics(dst, internal)
         if secured is not None:  # the private directory goes; keep the log if it is clean
             result["log"] = _without_secret(mm2.log, secured.password(), workdir / "mm2.log")
     return {
@@ -772,6 +950,7 @@ def _run_mm2(
         "status": "ok",
         "peak_rss_mib": round((rss or 0) / MIB, 1),
         "cpu_s": round(cpu or 0, 2),
+        "rss": sampler.to_json(),
     }
 
 
@@ -861,6 +1040,7 @@ def run_perf(
         "wall_s": round((child.ended_at or 0) - child.started_at, 3),
         "peak_rss_mib": round((child.peak_rss_bytes or 0) / MIB, 1),
         "cpu_s": round(child.cpu_seconds or 0, 2),
+        "rss": child.sampler.to_json(),
     }
 
 
@@ -884,6 +1064,17 @@ def ratios(case: dict[str, Any]) -> dict[str, Any]:
         # ProducerPerformance's own figure excludes JVM start: it has no "total"
         ("vs_produce_limit", got.get("perf"), "steady", TARGET_VS_PRODUCE_LIMIT),
     )
+    ceil = case.get("ceiling") or {}
+    if ceil.get("records_per_s"):
+        steady = ceiling_mod.percent_of(cs["steady"]["records_per_s"], ceil["records_per_s"])
+        total = ceiling_mod.percent_of(cs["total"]["records_per_s"], ceil["records_per_s"])
+        out["vs_ceiling"] = {
+            "steady": None if steady is None else round(steady, 3),
+            "total": None if total is None else round(total, 3),
+            "target": TARGET_VS_CEILING,
+            "met": None if steady is None else steady >= TARGET_VS_CEILING,
+            "limited_by": ceil.get("limited_by"),
+        }
     for key, other, other_total, target in pairs:
         if other is None:
             continue
@@ -914,7 +1105,7 @@ def render_case(case: dict[str, Any]) -> None:
         "MiB/s steady",
         "records/s total",
         "first rec (s)",
-        "peak RSS MiB",
+        "peak RSS MiB (/proc)",
         "CPU s",
         "status",
     ):
@@ -950,6 +1141,23 @@ def render_case(case: dict[str, Any]) -> None:
         lines.append(
             f"connshift / MM2: {_fmt(v['steady'], '.2f')}x steady "
             f"({_fmt(v['total'], '.2f')}x total) — target ≥ {v['target']}x: {marks[v['met']]}"
+        )
+    ceil = case.get("ceiling")
+    if ceil and ceil.get("status") == "failed":
+        lines.append(f"[yellow]raw ceiling: failed[/] {ceil.get('error', '')[:300]}")
+    elif ceil:
+        lines.append(
+            f"raw ceiling: fetch-only {_fmt(ceil['fetch']['records_per_s'])} rec/s "
+            f"({_fmt(ceil['fetch']['mib_per_s'], '.0f')} MiB/s of batches), produce-only "
+            f"{_fmt(ceil['produce']['records_per_s'])} rec/s "
+            f"({_fmt(ceil['produce']['mib_per_s'], '.0f')} MiB/s) — limited by "
+            f"{ceil['limited_by']}"
+        )
+    if "vs_ceiling" in r:
+        v = r["vs_ceiling"]
+        lines.append(
+            f"connshift / raw ceiling: {_fmt(v['steady'], '.0%')} steady "
+            f"({_fmt(v['total'], '.0%')} total) — goal ≥ {v['target']:.0%}: {marks[v['met']]}"
         )
     if "vs_produce_limit" in r:
         v = r["vs_produce_limit"]
@@ -1049,8 +1257,389 @@ def run_case(
             res["idle"] = idle_run
             res["cpu"] = copy_cpu(res, idle_run, opts.records)
         case["results"].append(res)
+    if opts.ceiling and secured is None:
+        console.print("  measuring the raw ceiling (fetch-only, produce-only)", highlight=False)
+        ends = {topic: {p: end for (_t, p), end in expected.items()}}
+        case["ceiling"] = run_ceiling(opts, dst, ends, opts.records, created)
     case["ratios"] = ratios(case)
     return case
+
+
+def run_ceiling(
+    opts: Options,
+    dst: KafkaCluster,
+    ends: dict[str, dict[int, int]],
+    records: int,
+    created: dict[str, set[str]],
+) -> dict[str, Any]:
+    """bench/ceiling.py on a case's topics; a failure is recorded, not raised."""
+    try:
+        return ceiling_mod.measure(
+            opts.source, opts.destination, dst, ends, records, created["destination"]
+        )
+    except (ConnshiftError, OSError, RuntimeError, KafkaException) as exc:
+        return {"status": "failed", "error": str(exc)}
+
+
+# --------------------------------------------------------------------------- the estate case
+
+
+def estate_topics(run_id: str, estate: Estate) -> list[str]:
+    return [f"bench.estate.{run_id}.t{i:03d}" for i in range(estate.topics)]
+
+
+def estate_regex(run_id: str) -> str:
+    """The estate's source topics (spec ``include``, ``--topics`` and MM2's list alike)."""
+    return "^" + re.escape(f"bench.estate.{run_id}.") + r"t[0-9]+$"
+
+
+def create_topics(cluster: KafkaCluster, names: Sequence[str], partitions: int) -> None:
+    """Create ``names`` in one admin call and wait until every partition has a leader."""
+    ceiling_mod.create_topics(cluster, dict.fromkeys(names, partitions))
+    deadline = time.monotonic() + 60
+    waiting = set(names)
+    while waiting and time.monotonic() < deadline:
+        md = cluster.admin.list_topics(timeout=10)
+        for name in list(waiting):
+            t = md.topics.get(name)
+            if (
+                t is not None
+                and t.error is None
+                and len(t.partitions) == partitions
+                and all(p.leader >= 0 for p in t.partitions.values())
+            ):
+                waiting.discard(name)
+        if waiting:
+            time.sleep(0.2)
+    if waiting:
+        raise RuntimeError(f"{len(waiting)} estate topics have no leaders after 60 s")
+
+
+def fill_estate(
+    src: KafkaCluster, topics: Sequence[str], estate: Estate
+) -> tuple[float, dict[tuple[str, int], int]]:
+    """Create the estate's topics and write ``records`` values into each partition, one
+    partition after the other (so each partition's records go out as one batch, as a
+    producer that wrote them in a burst would)."""
+    create_topics(src, topics, estate.partitions)
+    producer = src.producer({**FILL_PRODUCER, "compression.type": estate.compression})
+    produce, poll = producer.produce, producer.poll
+    values = payloads(estate.size, estate.total_records)
+    started = time.monotonic()
+    n = 0
+    for topic in topics:
+        for partition in range(estate.partitions):
+            for _ in range(estate.records):
+                value = next(values)
+                while True:
+                    try:
+                        produce(topic, value, None, partition)
+                        break
+                    except BufferError:
+                        poll(0.05)
+                n += 1
+            if n % 10_000 < estate.records:
+                poll(0)
+    left = producer.flush(600)
+    seconds = time.monotonic() - started
+    if left:
+        raise RuntimeError(f"{left} records of the estate fill were not delivered")
+    tps = [(t, p) for t in topics for p in range(estate.partitions)]
+    marks = src.watermarks_of(tps)
+    expected = {tp: high for tp, (_low, high) in marks.items()}
+    if sum(expected.values()) != estate.total_records:
+        raise RuntimeError(
+            f"estate fill wrote {sum(expected.values())} records, wanted {estate.total_records}"
+        )
+    return seconds, expected
+
+
+def estate_spec_text(opts: Options, name: str, run_id: str, prefix: str, state_dir: Path) -> str:
+    spec = {
+        "version": 1,
+        "name": name,
+        "source": {"kafka": {"bootstrap_servers": opts.source}},
+        "destination": {"kafka": {"bootstrap_servers": opts.destination}},
+        "topics": {"include": [estate_regex(run_id)], "prefix": prefix},
+        "state_dir": str(state_dir),
+    }
+    return json.dumps(spec, indent=2) + "\n"
+
+
+def run_estate(
+    opts: Options,
+    src: KafkaCluster,
+    dst: KafkaCluster,
+    run_id: str,
+    workdir: Path,
+    created: dict[str, set[str]],
+) -> dict[str, Any]:
+    """The estate-shaped case: fill, then connshift with each member count, then MM2, then
+    the raw ceiling; each copy into topics of its own, timed to catch-up."""
+    estate = opts.estate
+    assert estate is not None
+    topics = estate_topics(run_id, estate)
+    created["source"].update(topics)
+    console.print(
+        f"[bold]estate case[/]: {estate.topics} topics x {estate.partitions} partitions x "
+        f"{estate.records} records of {estate.size} B ({estate.total_records:,} records)",
+        highlight=False,
+    )
+    fill_s, expected = fill_estate(src, topics, estate)
+    value_bytes = estate.total_records * estate.size
+    case: dict[str, Any] = {
+        "shape": {
+            "topics": estate.topics,
+            "partitions_per_topic": estate.partitions,
+            "partitions": estate.total_partitions,
+            "records_per_partition": estate.records,
+            "size": estate.size,
+            "compression": estate.compression,
+        },
+        "records": estate.total_records,
+        "value_bytes": value_bytes,
+        "topics_regex": estate_regex(run_id),
+        "fill": rate(estate.total_records, value_bytes, fill_s),
+        "results": [],
+    }
+    casedir = workdir / "estate"
+    casedir.mkdir(parents=True, exist_ok=True)
+    if "connshift" in opts.contenders:
+        for members in estate.members:
+            prefix = f"cs{members}."
+            name = f"bench-{run_id}-estate-m{members}"
+            created["destination"].update(prefix + t for t in topics)
+            specs = []
+            for i in range(1, members + 1):
+                spec = casedir / f"connshift-m{members}-{i}.yaml"
+                state = casedir / f"state-m{members}-{i}"
+                spec.write_text(estate_spec_text(opts, name, run_id, prefix, state))
+                specs.append(spec)
+            console.print(f"  running connshift, {members} member(s)", highlight=False)
+            target = {(prefix + t, p): end for (t, p), end in expected.items()}
+            try:
+                res = run_sync_members(
+                    opts,
+                    dst,
+                    specs,
+                    estate_regex(run_id),
+                    target,
+                    value_bytes,
+                    casedir,
+                    f"connshift-m{members}",
+                )
+            except (ConnshiftError, OSError, RuntimeError, KafkaException) as exc:
+                res = {"contender": "connshift", "status": "failed", "error": str(exc)}
+            res.update(members=members, destination_prefix=prefix, specs=[str(s) for s in specs])
+            case["results"].append(res)
+    if "mm2" in opts.contenders:
+        created["destination"].update(topics)
+        console.print(f"  running mm2 (tasks.max={estate.mm2_tasks})", highlight=False)
+        try:
+            res = run_mm2(
+                opts,
+                dst,
+                topics[0],
+                expected,
+                value_bytes,
+                estate.compression,
+                casedir,
+                run_id,
+                topics_regex=estate_regex(run_id),
+                tasks_max=estate.mm2_tasks,
+                label="estate",
+            )
+        except (ConnshiftError, OSError, RuntimeError, KafkaException) as exc:
+            res = {"contender": "mm2", "status": "failed", "error": str(exc)}
+        res["destination_topic"] = "(identity names)"
+        case["results"].append(res)
+    if opts.ceiling:
+        console.print("  measuring the raw ceiling (fetch-only, produce-only)", highlight=False)
+        ends: dict[str, dict[int, int]] = {}
+        for (t, p), end in expected.items():
+            ends.setdefault(t, {})[p] = end
+        case["ceiling"] = run_ceiling(opts, dst, ends, estate.total_records, created)
+    case["verdict"] = estate_verdict(case)
+    return case
+
+
+def estate_verdict(case: dict[str, Any]) -> dict[str, Any]:
+    """connshift (each member count) against MM2 to catch-up (the verdict: ≥ 2x faster and
+    less peak RSS), the scale-out speed-up against one member, and the share of the raw
+    ceiling (steady and total)."""
+    ok = [r for r in case["results"] if r.get("status") in ("ok", "member failed")]
+    mm2 = next((r for r in ok if r["contender"] == "mm2"), None)
+    single = next((r for r in ok if r["contender"] == "connshift" and r.get("members") == 1), None)
+    ceil = (case.get("ceiling") or {}).get("records_per_s")
+    out: dict[str, Any] = {"target_vs_mm2": TARGET_ESTATE_VS_MM2, "by_members": {}}
+    for res in ok:
+        if res["contender"] != "connshift":
+            continue
+        seconds = res["total"]["seconds"]
+        row: dict[str, Any] = {
+            "seconds": seconds,
+            "peak_rss_mib": res.get("peak_rss_mib"),
+            "status": res["status"],
+        }
+        if mm2 is not None:
+            speed = _ratio(mm2["total"]["seconds"], seconds)
+            row["vs_mm2"] = None if speed is None else round(speed, 3)
+            row["rss_vs_mm2"] = _ratio(res.get("peak_rss_mib"), mm2.get("peak_rss_mib"))
+            row["met"] = (
+                None
+                if speed is None or row["rss_vs_mm2"] is None
+                else speed >= TARGET_ESTATE_VS_MM2
+                and row["rss_vs_mm2"] < 1
+                and res["status"] == "ok"
+            )
+        if single is not None and res is not single:
+            speedup = _ratio(single["total"]["seconds"], seconds)
+            row["speedup_vs_one_member"] = None if speedup is None else round(speedup, 3)
+        if ceil:
+            for key in ("steady", "total"):
+                share = ceiling_mod.percent_of(res[key]["records_per_s"], ceil)
+                row[f"vs_ceiling_{key}"] = None if share is None else round(share, 3)
+        out["by_members"][str(res.get("members"))] = row
+    return out
+
+
+def render_estate(case: dict[str, Any]) -> None:
+    shape = case["shape"]
+    title = (
+        f"estate: {shape['topics']} topics x {shape['partitions_per_topic']} partitions "
+        f"({shape['partitions']:,}), {case['records']:,} x {shape['size']} B, "
+        f"compression {shape['compression']} (source fill {case['fill']['records_per_s']:,.0f} "
+        "rec/s)"
+    )
+    table = Table(title=title, title_justify="left")
+    for col in (
+        "contender",
+        "to catch-up (s)",
+        "records/s total",
+        "records/s steady",
+        "first rec (s)",
+        "peak RSS MiB (/proc)",
+        "CPU s",
+        "status",
+    ):
+        table.add_column(col, justify="right" if col != "contender" else "left")
+    for res in case["results"]:
+        ok = "total" in res  # timed to catch-up (also when a member failed after it)
+        if res["contender"] == "connshift":
+            name = f"connshift sync, {res.get('members', 1)} member(s)"
+        else:
+            name = f"MM2 {jars.KAFKA_SOURCE_VERSION} (tasks.max={res.get('tasks_max', '?')})"
+        rss = _fmt(res.get("peak_rss_mib"), ".0f")
+        if res.get("peak_rss_mib_by_member"):
+            rss += " (" + " + ".join(f"{m:.0f}" for m in res["peak_rss_mib_by_member"]) + ")"
+        table.add_row(
+            name,
+            _fmt(res.get("total", {}).get("seconds") if ok else None, ".1f"),
+            _fmt(res.get("total", {}).get("records_per_s") if ok else None),
+            _fmt(res.get("steady", {}).get("records_per_s") if ok else None),
+            _fmt(res.get("first_record_after_s") if ok else None, ".1f"),
+            rss if ok else "—",
+            _fmt(res.get("cpu_s") if ok else None, ".1f"),
+            res.get("status", "?") + (" (dups!)" if res.get("overshoot") else ""),
+        )
+    console.print(table)
+    marks = {True: "[green]met[/]", False: "[red]missed[/]", None: "[yellow]unknown[/]"}
+    ceil = case.get("ceiling")
+    if ceil and ceil.get("status") == "failed":
+        console.print(f"[yellow]raw ceiling: failed[/] {ceil.get('error', '')[:300]}")
+    elif ceil:
+        console.print(
+            f"raw ceiling: fetch-only {_fmt(ceil['fetch']['records_per_s'])} rec/s "
+            f"({ceil['fetch']['seconds']:.2f} s), produce-only "
+            f"{_fmt(ceil['produce']['records_per_s'])} rec/s ({ceil['produce']['seconds']:.2f} s)"
+            f" — limited by {ceil['limited_by']}",
+            highlight=False,
+        )
+    verdict = case.get("verdict", {})
+    for members, row in verdict.get("by_members", {}).items():
+        parts = [f"connshift, {members} member(s): {row['seconds']:.1f} s to catch-up"]
+        if row.get("status") != "ok":
+            parts[0] += f" [yellow]({row.get('status')})[/]"
+        if "vs_mm2" in row:
+            parts.append(
+                f"{_fmt(row['vs_mm2'], '.2f')}x MM2's speed, "
+                f"{_fmt(row['rss_vs_mm2'], '.0%')} of its peak RSS — target ≥ "
+                f"{verdict['target_vs_mm2']}x and less memory: {marks[row.get('met')]}"
+            )
+        if "speedup_vs_one_member" in row:
+            parts.append(f"scale-out {_fmt(row['speedup_vs_one_member'], '.2f')}x one member")
+        if "vs_ceiling_steady" in row:
+            parts.append(
+                f"{_fmt(row['vs_ceiling_steady'], '.0%')} of the raw ceiling steady "
+                f"({_fmt(row['vs_ceiling_total'], '.0%')} total)"
+            )
+        console.print("; ".join(parts), highlight=False, soft_wrap=True)
+    for res in case["results"]:
+        label = res["contender"] + (f", {res['members']} member(s)" if "members" in res else "")
+        seconds = res.get("steady", {}).get("seconds") if res.get("status") == "ok" else None
+        if seconds is not None and seconds < PRECISE_POLLS * POLL_INTERVAL:
+            console.print(
+                f"[yellow]{label}: steady window {seconds:.2f}s (first record to catch-up) is "
+                "short against the poll: its steady rate is imprecise[/]",
+                highlight=False,
+            )
+        for rep in res.get("reported_by_member") or (
+            [res["reported"]] if "reported" in res else []
+        ):
+            console.print(
+                f"{label} reports {rep.get('records', 0):,} records in "
+                f"{rep.get('seconds', 0):.2f}s ({_fmt(rep.get('records_per_second'))} records/s)",
+                highlight=False,
+            )
+        if res.get("status") != "ok":
+            why = res.get("error") or res.get("detail") or ""
+            console.print(
+                f"[yellow]{label}: {res.get('status')}[/] {str(why)[:300]}",
+                highlight=False,
+            )
+    console.print()
+
+
+# --------------------------------------------------------------------------- validate hook
+
+
+def run_validate_hook(
+    workdir: Path, run_id: str, keep: bool, estate_case: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """``bench/validate_scale.py`` (validate's records/s and peak RSS at 1M and 10M records,
+    and on an estate against the sync that filled it), when the module exists; absent:
+    None, nothing printed.
+
+    The contract, as that module is being written: ``measure(workdir, **options) -> dict``
+    and ``render(result)``. Passed when ``measure`` takes them: ``sandbox`` (first, as
+    inventory_scale's), ``run_id``, ``keep``, and ``estate_case`` (this run's estate case:
+    topics, specs, sync seconds). ``render`` gets ``console`` too when it takes a second
+    parameter."""
+    try:
+        import validate_scale  # type: ignore[import-not-found]
+    except ModuleNotFoundError:
+        return None
+    import inspect
+
+    measure = validate_scale.measure
+    params = inspect.signature(measure).parameters
+    args: list[Any] = []
+    if next(iter(params), None) == "sandbox":
+        from connshift.app.sandbox import Sandbox
+
+        args.append(Sandbox())
+    (workdir / "validate-scale").mkdir(exist_ok=True)
+    args.append(workdir / "validate-scale")
+    offered = {"run_id": run_id, "keep": keep, "estate_case": estate_case}
+    kwargs = {k: v for k, v in offered.items() if k in params}
+    result: dict[str, Any] = measure(*args, **kwargs)
+    render = getattr(validate_scale, "render", None)
+    if render is not None:
+        if len(inspect.signature(render).parameters) >= 2:
+            render(result, console)
+        else:
+            render(result)
+    return result
 
 
 def secured_summary(cases: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
@@ -1129,6 +1718,20 @@ def render_secured(summary: dict[str, Any]) -> None:
     console.print()
 
 
+def delete_topics(cluster: KafkaCluster, names: Sequence[str], timeout: float = 60.0) -> list[str]:
+    """Delete ``names`` in one admin call; what could not be deleted, as messages."""
+    if not names:
+        return []
+    problems = []
+    futs = cluster.admin.delete_topics(list(names), operation_timeout=timeout)
+    for name, fut in futs.items():
+        try:
+            fut.result(timeout=timeout + 5)
+        except Exception as exc:
+            problems.append(f"could not delete {name} on the {cluster.name} cluster: {exc}")
+    return problems
+
+
 def cleanup(src: KafkaCluster, dst: KafkaCluster, created: dict[str, set[str]]) -> list[str]:
     """Delete every topic this run created (that exists); return what could not be."""
     problems = []
@@ -1138,11 +1741,7 @@ def cleanup(src: KafkaCluster, dst: KafkaCluster, created: dict[str, set[str]]) 
         except ConnshiftError as exc:
             problems.append(str(exc))
             continue
-        for name in sorted(names & existing):
-            try:
-                cluster.delete_topic(name)
-            except ConnshiftError as exc:
-                problems.append(str(exc))
+        problems += delete_topics(cluster, sorted(names & existing))
     return problems
 
 
@@ -1177,10 +1776,33 @@ def main(argv: Sequence[str] | None = None) -> int:
             "java_producer": JAVA_PRODUCER,
             "poll_interval_s": POLL_INTERVAL,
             "targets": {
+                "vs_ceiling": TARGET_VS_CEILING,
+                "estate_vs_mm2": TARGET_ESTATE_VS_MM2,
                 "vs_mm2": TARGET_VS_MM2,
                 "vs_produce_limit": TARGET_VS_PRODUCE_LIMIT,
                 "tls_cpu_vs_plaintext": TARGET_TLS_CPU,
             },
+            "estate": None
+            if opts.estate is None
+            else {
+                "topics": opts.estate.topics,
+                "partitions_per_topic": opts.estate.partitions,
+                "records_per_partition": opts.estate.records,
+                "size": opts.estate.size,
+                "members": list(opts.estate.members),
+                "mm2_tasks_max": opts.estate.mm2_tasks,
+            },
+            "ceiling": None
+            if not opts.ceiling
+            else {
+                "fetch_max_bytes": ceiling_mod.FETCH_MAX_BYTES,
+                "fetch_partition_max_bytes": ceiling_mod.FETCH_PARTITION_MAX_BYTES,
+                "fetch_depth": ceiling_mod.FETCH_DEPTH,
+                "produce_in_flight": ceiling_mod.PRODUCE_IN_FLIGHT,
+                "sample_budget_bytes": ceiling_mod.SAMPLE_BUDGET,
+            },
+            "rss": "VmHWM from /proc/<pid>/status of the process and its descendants, sampled "
+            "every 0.1 s (and before a stop)",
             "secured_case": None
             if opts.secured is None
             else {
@@ -1193,13 +1815,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     workdir = Path(tempfile.mkdtemp(prefix=f"connshift-bench-{run_id}-"))
     console.print(
-        f"bench {run_id}: {opts.partitions} partitions x {opts.records:,} records per case; "
-        f"work files in {workdir}",
+        f"bench {run_id}: {opts.partitions} partitions x {opts.records:,} records per case"
+        + ("" if opts.partition_cases else " (left out: --only estate)")
+        + f"; work files in {workdir}",
         highlight=False,
     )
     code = 0
     try:
-        for size in opts.sizes:
+        for size in opts.sizes if opts.partition_cases else []:
             for compression in opts.compressions:
                 case = run_case(opts, src, dst, size, compression, run_id, workdir, created)
                 report["cases"].append(case)
@@ -1215,6 +1838,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             if summary is not None:
                 report["secured"] = summary
                 render_secured(summary)
+        if opts.estate is not None:
+            try:
+                estate = run_estate(opts, src, dst, run_id, workdir, created)
+            except (ConnshiftError, OSError, RuntimeError, KafkaException) as exc:
+                report["estate"] = {"status": "failed", "error": str(exc)}
+                console.print(f"[red]estate case failed:[/] {exc}", highlight=False)
+            else:
+                report["estate"] = estate
+                render_estate(estate)
+        if opts.validate:
+            # bench/validate_scale.py (another engineer's): called when it exists
+            validated = run_validate_hook(workdir, run_id, opts.keep, report.get("estate"))
+            if validated is not None:
+                report["validate_scale"] = validated
         if not opts.no_cutover:
             from cutover_pause import measure, render
 
