@@ -314,7 +314,9 @@ def test_group_members_join_and_die_mid_copy_without_gap_or_duplicate(
         "the surviving members to copy everything",
     )
     for proc in survivors:
-        assert proc.poll() is None, proc.stderr
+        if proc.poll() is not None:  # it should still be following: show what it said
+            _out, err = proc.communicate(timeout=30)
+            raise AssertionError(f"a surviving member exited {proc.returncode}: {err[-4000:]}")
         proc.send_signal(signal.SIGINT)
     for proc in survivors:
         _out, err = proc.communicate(timeout=60)

@@ -238,3 +238,32 @@ def test_new_topics_are_created_in_requests_of_about_a_hundred_partitions() -> N
     assert [len(r) for r in runs] == [10, 10, 5, 1, 1]
     assert [t.topic for r in runs for t in r] == [t.topic for t in topics]  # order kept
     assert list(_chunks([], 100)) == []
+
+
+def test_offsets_of_partitions_whose_leaders_are_being_elected_are_transient(
+    cluster: KafkaCluster,
+) -> None:
+    """librdkafka's batched ListOffsets says "No leaders found" (_NOENT) while a restarted
+    broker's partitions get leaders: a follower waits that out (KafkaUnavailable); other
+    refusals stay errors."""
+    from confluent_kafka import KafkaException
+
+    from connshift.errors import KafkaUnavailable
+
+    class Admin:
+        code = RdError._NOENT
+
+        def list_offsets(self, *_a: object, **_k: object) -> None:
+            raise KafkaException(RdError(self.code, "Failed to query partition leaders"))
+
+        def poll(self, *_a: object) -> int:
+            return 0
+
+    admin = Admin()
+    cluster._admin = admin  # type: ignore[assignment]
+    with pytest.raises(KafkaUnavailable):
+        cluster.watermarks_of([("t", 0)])
+    admin.code = RdError.UNKNOWN_TOPIC_OR_PART
+    with pytest.raises(KafkaError) as err:
+        cluster.watermarks_of([("t", 0)])
+    assert not isinstance(err.value, KafkaUnavailable)

@@ -834,9 +834,15 @@ class KafkaCluster:
                     for tp, fut in futs.items()
                 }
             except KafkaException as exc:
-                raise self.translate(
-                    f"could not read the offsets of {len(tps)} partitions", exc
-                ) from exc
+                error = self.translate(f"could not read the offsets of {len(tps)} partitions", exc)
+                rd = _rd_error(exc)
+                if type(error) is KafkaError and rd is not None and rd.code() == _RdError._NOENT:
+                    # "Failed to query partition leaders: No leaders found": being elected (a
+                    # broker restarting), as the one-partition lookup says with a transient code
+                    raise KafkaUnavailable(
+                        error.what, why=error.why, fix=error.fix, **error.context
+                    ) from exc
+                raise error from exc
         return {tp: (ends["earliest"][tp], ends["latest"][tp]) for tp in tps}
 
     def group_offsets(self, group: str, timeout: float = 10.0) -> dict[tuple[str, int], int]:
