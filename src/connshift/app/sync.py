@@ -714,17 +714,18 @@ class Syncer:
         )
 
         def on_assign(c: KafkaConsumer, partitions: list[TopicPartition]) -> None:
+            assigned = False
             try:
                 self._pending += [(tp.topic, tp.partition) for tp in partitions]
-                self._assign_pending(c, raw)
+                assigned = self._assign_pending(c, raw)
             except KafkaUnavailable:
                 pass  # kept in _pending: the main loop waits the outage out and assigns them
             except BaseException as exc:  # surfaced from the main loop
                 self._error = exc
-            finally:
+            if partitions and not assigned:
                 # an assignment callback that assigns nothing itself gets every partition
                 # assigned by the client after it returns; the pending ones are assigned
-                # later, one by one as their destination answers
+                # later, as their destination answers (or the outage ends)
                 try:
                     c.incremental_assign([])
                 except KafkaError as exc:
@@ -784,18 +785,19 @@ class Syncer:
             )
         return self.result
 
-    def _assign_pending(self, consumer: KafkaConsumer, raw: bool) -> None:
+    def _assign_pending(self, consumer: KafkaConsumer, raw: bool) -> bool:
         """Take on the partitions the group gave us (reconciled against the destination);
-        :class:`KafkaUnavailable` leaves them pending for the next try."""
+        :class:`KafkaUnavailable` leaves them pending for the next try. Whether any was
+        assigned to the consumer."""
         if not self._pending:
-            return
+            return False
         if self._pending_since is None:
             self._pending_since = time.monotonic()
-        # the partitions whose destination answers are copied while the others (topics
-        # just created) are still being made ready; ASSIGN_WAIT_S after the first try, the
-        # ones left must answer or fail
+        # raw engine: the partitions whose destination answers are copied while the others
+        # (topics just created) are still being made ready; ASSIGN_WAIT_S after the first
+        # try, the ones left must answer or fail. The record engine waits for them all.
         waited = time.monotonic() - self._pending_since
-        partial = waited < ASSIGN_WAIT_S
+        partial = raw and waited < ASSIGN_WAIT_S
         states = self.assign(
             self._pending, wait=ASSIGN_STEP_S if partial else ASSIGN_WAIT_S, partial=partial
         )
@@ -804,7 +806,7 @@ class Syncer:
         if not self._pending:
             self._pending_since = None
         if not states:
-            return  # (the assignment callback assigns nothing itself then: see on_assign)
+            return False  # (the assignment callback assigns nothing itself then: on_assign)
         consumer.incremental_assign(
             [TopicPartition(s.topic, s.partition, s.map.src_next) for s in states]
         )
@@ -812,6 +814,7 @@ class Syncer:
         if done:
             consumer.pause(done)
         self._assignment_changed = True
+        return True
 
     def _reconcile(
         self,
