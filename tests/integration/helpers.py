@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from connshift.app.sandbox import Sandbox
+from connshift.errors import KafkaError
 from connshift.io.connect import ConnectClient
 from connshift.io.kafka import KafkaCluster
 from connshift.io.postgres import WriterStats
@@ -109,6 +110,18 @@ def kafka(sandbox: Sandbox, side: str) -> KafkaCluster:
 def connect(sandbox: Sandbox, side: str) -> ConnectClient:
     """The sandbox's ``source`` or ``destination`` Connect worker."""
     return ConnectClient(f"http://127.0.0.1:{sandbox.ports[side + '-connect']}", name=side)
+
+
+def copied_so_far(cluster: KafkaCluster, topic: str, partitions: int) -> int:
+    """The sum of ``topic``'s high watermarks on ``cluster``; 0 while the topic is missing or
+    not served yet (sync creates topics without waiting: a topic can be listed a moment
+    before its partitions answer)."""
+    if topic not in cluster.topics():
+        return 0
+    try:
+        return sum(high for _low, high in cluster.end_offsets(topic, range(partitions)).values())
+    except KafkaError:
+        return 0
 
 
 def wait_for(check: Callable[[], bool], timeout: float = 60, what: str = "condition") -> None:

@@ -24,7 +24,17 @@ from connshift.app.sandbox import Sandbox
 from connshift.io.postgres import WriterStats
 
 from .conftest import SpecFor
-from .helpers import CLI, connect, kafka, live_writer, run_cli, run_json, unique_prefix, wait_for
+from .helpers import (
+    CLI,
+    connect,
+    copied_so_far,
+    kafka,
+    live_writer,
+    run_cli,
+    run_json,
+    unique_prefix,
+    wait_for,
+)
 
 FILE_SINK = "org.apache.kafka.connect.file.FileStreamSinkConnector"
 
@@ -117,10 +127,7 @@ def test_cutover_beside_sync_follow_on_a_one_partition_cdc_topic(
         src = kafka(sandbox, "source")
         ends = {t: src.watermarks(t, 0)[1] for t in ("shop.public.customers", "shop.public.orders")}
         wait_for(
-            lambda: all(
-                prefix + t in dst.topics() and dst.watermarks(prefix + t, 0)[1] >= end
-                for t, end in ends.items()
-            ),
+            lambda: all(copied_so_far(dst, prefix + t, 1) >= end for t, end in ends.items()),
             90,
             "sync --follow to copy the CDC topics",
         )

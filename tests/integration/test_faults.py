@@ -28,7 +28,7 @@ from connshift.app.sandbox import Sandbox
 from connshift.io.sandbox import procs
 
 from .conftest import SpecFor
-from .helpers import CLI, kafka, run_cli, wait_for
+from .helpers import CLI, copied_so_far, kafka, run_cli, wait_for
 
 pytestmark = [pytest.mark.faults, pytest.mark.disruptive]
 
@@ -294,7 +294,7 @@ def test_group_members_join_and_die_mid_copy_without_gap_or_duplicate(
     bootstrap = sandbox.bootstrap("source")
 
     def copied() -> int:
-        return sum(dst.watermarks(topic, p)[1] for p in range(partitions) if topic in dst.topics())
+        return copied_so_far(dst, topic, partitions)
 
     with LiveProducer(bootstrap, topic, rate=400) as producer:
         first = [follower(specs[i], "--engine", engine, "--json") for i in range(2)]

@@ -14,7 +14,7 @@ from connshift.app.sandbox import Sandbox
 from connshift.app.seed import SeedResult
 from connshift.io.kafka import KafkaCluster
 
-from .helpers import CLI, run_json, unique_prefix, write_spec
+from .helpers import CLI, copied_so_far, run_json, unique_prefix, write_spec
 
 
 def _cluster(bootstrap: str) -> KafkaCluster:
@@ -97,10 +97,7 @@ def test_follow_tails_until_sigterm(sandbox: Sandbox, tmp_path: Path) -> None:
     dst = _cluster(destination)
 
     def copied() -> int:
-        names = dst.topics()
-        if prefix + topic not in names:
-            return 0
-        return sum(dst.watermarks(prefix + topic, p)[1] for p in (0, 1))
+        return copied_so_far(dst, prefix + topic, 2)
 
     deadline = time.monotonic() + 60
     while copied() < 2_000 and time.monotonic() < deadline:
