@@ -119,7 +119,8 @@ def copied_so_far(cluster: KafkaCluster, topic: str, partitions: int) -> int:
     if topic not in cluster.topics():
         return 0
     try:
-        return sum(high for _low, high in cluster.end_offsets(topic, range(partitions)).values())
+        ends = cluster.watermarks_of([(topic, p) for p in range(partitions)], timeout=10)
+        return sum(high for _low, high in ends.values())
     except KafkaError:
         return 0
 
