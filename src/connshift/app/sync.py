@@ -55,8 +55,6 @@ ROUND_OFFSETS = 500_000
 #: moment ago) are asked again each round for this long (seconds), while the others copy;
 #: then they must answer within the same time, or sync stops
 ASSIGN_WAIT_S = 30.0
-#: how long one round waits for destination partitions to answer before copying the others
-ASSIGN_STEP_S = 0.5
 # sync --once waits this long for partitions another group member holds to make progress
 ONCE_WAIT_S = 120.0
 
@@ -560,16 +558,17 @@ class Syncer:
         return self._mirrored.get((self.topic_names[topic], partition))
 
     def assign(
-        self, tps: Sequence[tuple[str, int]], *, wait: float = 30.0, partial: bool = False
+        self, tps: Sequence[tuple[str, int]], *, partial: bool = False
     ) -> list[PartitionState]:
         """Reconcile newly owned partitions and return their states.
 
         The bounds of every partition on both sides are asked at once (one request per
         broker, not one per partition), and the maps stored in one transaction: the cost of
         taking on a partition stays with its data, however many partitions there are.
-        ``partial``: take on only those whose destination answered within ``wait`` seconds
-        (a topic created a moment ago is served a while later: 2,000 new partitions take a
-        broker seconds); otherwise a partition that does not answer is an error.
+        ``partial`` (the raw engine, while its destination client runs): take on only those
+        whose destination answers now (a topic created a moment ago is served a while later:
+        2,000 new partitions take a broker seconds); otherwise a partition that does not
+        answer within ``ASSIGN_WAIT_S`` is an error.
         """
         tps = list(dict.fromkeys(tps))
         if not tps:
@@ -581,7 +580,7 @@ class Syncer:
         if partial and self._dst_raw is not None:
             dst_bounds = self._dst_raw.bounds(dst_of.values())  # what answers now
         else:
-            dst_bounds = self.dst.end_offsets_of(dst_of.values(), timeout=wait, partial=partial)
+            dst_bounds = self.dst.end_offsets_of(dst_of.values(), timeout=ASSIGN_WAIT_S)
         tps = [tp for tp in tps if dst_of[tp] in dst_bounds]
         if not tps:
             return []
@@ -798,9 +797,7 @@ class Syncer:
         # try, the ones left must answer or fail. The record engine waits for them all.
         waited = time.monotonic() - self._pending_since
         partial = raw and waited < ASSIGN_WAIT_S
-        states = self.assign(
-            self._pending, wait=ASSIGN_STEP_S if partial else ASSIGN_WAIT_S, partial=partial
-        )
+        states = self.assign(self._pending, partial=partial)
         taken = {(s.topic, s.partition) for s in states}
         self._pending = [k for k in self._pending if k not in taken]
         if not self._pending:

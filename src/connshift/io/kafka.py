@@ -306,6 +306,11 @@ class NewTopicSpec:
     config: Mapping[str, str] = field(default_factory=dict)
 
 
+def _values(entries: Mapping[str, Any]) -> dict[str, str]:
+    """Every config that has a value (DescribeConfigs entries)."""
+    return {k: v.value for k, v in entries.items() if v.value is not None}
+
+
 def _explicit(entries: Mapping[str, Any]) -> dict[str, str]:
     """Only the configs set on the topic itself (DescribeConfigs entries)."""
     return {
@@ -604,20 +609,31 @@ class KafkaCluster:
             entries = self.admin.describe_configs([res], request_timeout=timeout)[res].result()
         except KafkaException as exc:
             raise self.translate(f"could not describe topic {name}", exc, topic=name) from exc
-        return {k: v.value for k, v in entries.items() if v.value is not None}
+        return _values(entries)
 
     def topics_configs(
         self, names: Sequence[str], *, chunk: int = 200, timeout: float = 30.0
     ) -> dict[str, dict[str, str]]:
         """:meth:`topic_configs` for many topics, ``chunk`` topics per DescribeConfigs."""
+        return self._describe_many(names, _values, chunk=chunk, timeout=timeout)
+
+    def _describe_many(
+        self,
+        names: Sequence[str],
+        pick: Callable[[Mapping[str, Any]], dict[str, str]],
+        *,
+        chunk: int,
+        timeout: float,
+    ) -> dict[str, dict[str, str]]:
+        """DescribeConfigs of many topics, ``chunk`` per request; ``pick`` keeps what the
+        caller wants of each topic's entries."""
         out: dict[str, dict[str, str]] = {}
         for i in range(0, len(names), chunk):
             resources = [ConfigResource(ResourceType.TOPIC, n) for n in names[i : i + chunk]]
             try:
                 futs = self.admin.describe_configs(resources, request_timeout=timeout)
                 for res, fut in futs.items():
-                    entries = fut.result(timeout=timeout + 5)
-                    out[res.name] = {k: v.value for k, v in entries.items() if v.value is not None}
+                    out[res.name] = pick(fut.result(timeout=timeout + 5))
             except KafkaException as exc:
                 raise self.translate(
                     f"could not describe the configs of {len(resources)} topics", exc
@@ -637,18 +653,7 @@ class KafkaCluster:
         self, names: Sequence[str], *, chunk: int = 200, timeout: float = 30.0
     ) -> dict[str, dict[str, str]]:
         """:meth:`explicit_topic_configs` for many topics, ``chunk`` per DescribeConfigs."""
-        out: dict[str, dict[str, str]] = {}
-        for i in range(0, len(names), chunk):
-            resources = [ConfigResource(ResourceType.TOPIC, n) for n in names[i : i + chunk]]
-            try:
-                futs = self.admin.describe_configs(resources, request_timeout=timeout)
-                for res, fut in futs.items():
-                    out[res.name] = _explicit(fut.result(timeout=timeout + 5))
-            except KafkaException as exc:
-                raise self.translate(
-                    f"could not describe the configs of {len(resources)} topics", exc
-                ) from exc
-        return out
+        return self._describe_many(names, _explicit, chunk=chunk, timeout=timeout)
 
     def rejected_topic_configs(
         self, name: str, partitions: int, config: Mapping[str, str], timeout: float = 30.0
@@ -714,8 +719,6 @@ class KafkaCluster:
         self,
         partitions: Iterable[tuple[str, int]],
         timeout: float = 30.0,
-        *,
-        partial: bool = False,
     ) -> dict[tuple[str, int], tuple[int, int]]:
         """(log start, high watermark) per partition, as *fetch responses* report them.
 
@@ -723,9 +726,7 @@ class KafkaCluster:
         ListOffsets(LATEST) wrongly, while the high watermark in a fetch response is right.
         One consumer fetches from each partition's start (every partition of every topic at
         once: one Fetch per broker carries them all) until every partition has answered,
-        then reads the cached watermarks. ``partial``: those that answered, once ``timeout``
-        passed or answers stopped coming for a moment after the first — the others (not
-        served yet, as a topic created a moment ago) are left out instead of an error.
+        then reads the cached watermarks.
         """
         tps = list(dict.fromkeys(partitions))
         if not tps:
@@ -744,10 +745,7 @@ class KafkaCluster:
             consumer.assign([TopicPartition(t, p, OFFSET_BEGINNING) for t, p in tps])
             waiting = set(tps)
             deadline = time.monotonic() + timeout
-            last_answer: float | None = None
             while waiting and time.monotonic() < deadline:
-                if partial and last_answer is not None and time.monotonic() - last_answer > 0.2:
-                    break
                 answered = []
                 for msg in consumer.consume(10000, timeout=0.05):
                     t, p = msg.topic(), msg.partition()
@@ -766,8 +764,7 @@ class KafkaCluster:
                         answered.append(TopicPartition(t, p))
                 if answered:
                     consumer.pause(answered)
-                    last_answer = time.monotonic()
-            if waiting and not partial:
+            if waiting:
                 left = sorted(waiting)
                 names = ", ".join(f"{t}[{p}]" for t, p in left[:5])
                 raise KafkaError(
@@ -778,8 +775,6 @@ class KafkaCluster:
                 )
             out: dict[tuple[str, int], tuple[int, int]] = {}
             for t, p in tps:
-                if (t, p) in waiting:
-                    continue
                 low, high = consumer.get_watermark_offsets(
                     TopicPartition(t, p), timeout=timeout, cached=True
                 )

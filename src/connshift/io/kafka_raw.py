@@ -1522,13 +1522,7 @@ class RawClient:
     ) -> dict[tuple[str, int], int]:
         """:meth:`list_offsets` of many topics: one request per leader broker."""
         out: dict[tuple[str, int], int] = {}
-        groups = self._leaders_of(partitions)
-        if sum(len(ps) for topics in groups.values() for ps in topics.values()) < len(partitions):
-            for t, p in partitions:
-                self.leader(t, p)  # raises for a partition without a leader
-            groups = self._leaders_of(partitions)
-        for node, topics in groups.items():
-            conn = self._node_connection(node, LIST_OFFSETS_KEY)
+        for conn, topics in self._by_leader(partitions, LIST_OFFSETS_KEY):
             body = encode_list_offsets_many(
                 {t: {p: partitions[(t, p)] for p in ps} for t, ps in topics.items()},
                 isolation=isolation,
